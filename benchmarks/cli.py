@@ -1,0 +1,156 @@
+"""The command line: parse arguments, hand over to the runner or the reports.
+
+Errors a user can fix (an unknown name, a bad data file, an unwritable results directory)
+end as one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .profiles import DEFAULT_PROFILE, PROFILES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .datasets import DATASETS, DEFAULT_DATASET
+    from .splits import DEFAULT_SPLIT, SPLITS
+
+    parser = argparse.ArgumentParser(
+        prog="run_all.py",
+        description="Train, time and score fashionbench pipelines on one shared split and "
+                    "write markdown leaderboards.",
+    )
+    what = parser.add_argument_group("what to run")
+    what.add_argument("--list", action="store_true", help="list the registered pipelines")
+    what.add_argument("--describe", metavar="NAME",
+                      help="print the JSON description of one pipeline (hyper-parameters, "
+                           "n_parameters) for the chosen profile")
+    what.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                      help="run only pipelines matching this shell-style pattern (repeatable)")
+    what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                      help="skip pipelines matching this pattern (repeatable)")
+    what.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                      help="load pipelines from a loose Python file (repeatable)")
+    data = parser.add_argument_group("data and protocol")
+    data.add_argument("--dataset", default=DEFAULT_DATASET,
+                      help=f"one of {', '.join(DATASETS)} (default {DEFAULT_DATASET})")
+    data.add_argument("--data-dir", type=Path, metavar="DIR",
+                      help="where the dataset files are or get downloaded "
+                           "(default $FASHIONBENCH_DATA_DIR, else the user cache)")
+    data.add_argument("--split", default=DEFAULT_SPLIT,
+                      help=f"one of {', '.join(SPLITS)} (default {DEFAULT_SPLIT})")
+    data.add_argument("--profile", default=DEFAULT_PROFILE,
+                      help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
+                      + f" (default {DEFAULT_PROFILE})")
+    data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
+                      help="seeds to run each pipeline with (default 0)")
+    out = parser.add_argument_group("results")
+    out.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
+                     help="where the stores and leaderboards live (default results/)")
+    out.add_argument("--report-only", action="store_true",
+                     help="regenerate every leaderboard from the stores without training")
+    out.add_argument("--force", action="store_true",
+                     help="rerun jobs already stored as ok (the old records stay)")
+    return parser
+
+
+def select_pipelines(only: list[str], exclude: list[str]) -> list[str]:
+    from pipelines.registry import list_pipelines, pipeline_entries
+
+    known = list(pipeline_entries())
+    for pattern in only + exclude:
+        if not list_pipelines(pattern):
+            raise unknown_name("pipeline", pattern, known) if not any(
+                char in pattern for char in "*?[") else UnknownNameError(
+                f"no pipeline matches {pattern!r}; see --list")
+    selected = list_pipelines(only or "*", exclude=exclude)
+    if not selected:
+        raise UnknownNameError("the --only/--exclude patterns leave no pipeline to run")
+    return selected
+
+
+def _print_list() -> None:
+    from tabulate import tabulate
+
+    from pipelines.registry import pipeline_entries
+
+    rows = [[entry.name, entry.family, ", ".join(entry.tags), entry.description]
+            for entry in pipeline_entries().values()]
+    print(tabulate(rows, headers=["pipeline", "family", "tags", "description"],
+                   tablefmt="simple"))
+
+
+def _warn_plugin_failures() -> None:
+    from pipelines.registry import plugin_failures
+
+    for failure in plugin_failures():
+        print(f"warning: plugin {failure.source} failed to load: {failure.error}",
+              file=sys.stderr)
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    from .datasets import get_dataset_entry
+    from .profiles import get_profile
+    from .splits import check_split_name
+
+    get_dataset_entry(args.dataset)
+    check_split_name(args.split)
+    get_profile(args.profile)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from pipelines.registry import create_pipeline, load_plugin_file
+
+    from .report import write_reports
+
+    if args.report_only:
+        written = write_reports(args.results_dir)
+        if not written:
+            print(f"no results stores under {args.results_dir}; nothing to report")
+        for path in written:
+            print(f"wrote {path}")
+        return 0
+    for plugin in args.plugin:
+        load_plugin_file(plugin)
+    _warn_plugin_failures()
+    _check_names(args)
+    if args.list:
+        _print_list()
+        return 0
+    if args.describe:
+        pipeline = create_pipeline(args.describe, args.profile)
+        print(json.dumps(pipeline.describe(), indent=2, default=str))
+        return 0
+    from .runner import RunOptions, run
+
+    options = RunOptions(
+        pipelines=select_pipelines(args.only, args.exclude), dataset=args.dataset,
+        data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
+        results_dir=args.results_dir, force=args.force,
+    )
+    summary = run(options, report=lambda line: print(line, flush=True))
+    for path in write_reports(args.results_dir):
+        print(f"wrote {path}")
+    print(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
+          f"{len(summary.skipped)} already stored")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.filterwarnings("default", module="benchmarks")
+    warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
+    try:
+        return execute(args)
+    except FashionbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: every finished job is stored; rerun the same command to resume",
+              file=sys.stderr)
+        return 130

@@ -1,0 +1,81 @@
+"""What a result was measured on: Python, package versions, CPU, GPU, Keras backend, commit.
+
+Nothing here imports a deep-learning framework: the GPU is found with nvidia-smi and the
+Keras backend from KERAS_BACKEND, so the classical runs start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
+            "jax", "torch")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_names() -> list[str]:
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        output = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+def git_commit() -> str | None:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+@functools.cache
+def environment() -> dict:
+    gpus = gpu_names()
+    cpu = cpu_model()
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "gpu": gpus[0] if gpus else None,
+        "gpu_count": len(gpus),
+        "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "hardware": gpus[0] if gpus else f"{cpu} ({os.cpu_count()} cores)",
+        "git_commit": git_commit(),
+    }

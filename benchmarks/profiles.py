@@ -1,0 +1,48 @@
+"""Profiles: how much data and budget each job gets.
+
+``smoke`` checks the wiring of the whole registry in about a minute on 2 cores (the tests use
+it), ``quick`` is a laptop-CPU run, ``full`` is the papers' protocol on all the data. The
+sizes used are written into every record and shown in the leaderboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .errors import unknown_name
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    train_size: int | None  # cap on training images (stratified subsample); None = all
+    validation_size: int | None
+    test_size: int | None
+    epochs: int  # upper bound on epochs for deep pipelines
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    profile.name: profile
+    for profile in (
+        Profile("smoke", "wiring check: tiny subsamples, a few steps; not a result",
+                train_size=1000, validation_size=500, test_size=1000, epochs=1),
+        Profile("quick", "laptop CPU budget: 10,000 training images, full validation and test",
+                train_size=10_000, validation_size=None, test_size=None, epochs=5),
+        Profile("full", "the papers' protocol: all the data, up to 100 epochs",
+                train_size=None, validation_size=None, test_size=None, epochs=100),
+    )
+}
+DEFAULT_PROFILE = "quick"
+
+
+def get_profile(profile: str | Profile | None) -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    name = profile or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise unknown_name("profile", name, list(PROFILES))
+    return PROFILES[name]

@@ -1,0 +1,263 @@
+"""Plan jobs, run each one (fit timed, predict timed, scored) and append its record.
+
+A job is (pipeline, dataset, split, profile, seed). The dataset is loaded and the split made
+once per run; every job gets the same index arrays and, for a seed, the same subsample. A
+pipeline that raises becomes a ``failed`` record and the run goes on; a job already stored as
+ok is skipped unless forced, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import random
+import sys
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import Dataset, load_dataset
+from .environment import environment
+from .metrics import score
+from .profiles import Profile, get_profile
+from .splits import Split, make_split, subsample
+from .store import ResultsStore, job_key
+from .timing import (
+    Stopwatch,
+    current_memory_mb,
+    peak_memory_mb,
+    reset_peak_memory,
+    single_image_latency_ms,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    pipeline: str
+    dataset: str
+    split: str
+    profile: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Partition:
+    images: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass
+class RunContext:
+    """What every job of one run shares: the data, the split, the profile."""
+
+    dataset: Dataset
+    split: Split
+    profile: Profile
+    _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
+
+    def partitions(self, seed: int) -> dict[str, Partition]:
+        """Train / validation / test for a seed, subsampled to the profile's sizes."""
+        if seed not in self._partitions:
+            sizes = {"train": self.profile.train_size, "validation": self.profile.validation_size,
+                     "test": self.profile.test_size}
+            parts = {}
+            for role, indices in (("train", self.split.train),
+                                  ("validation", self.split.validation),
+                                  ("test", self.split.test)):
+                chosen = subsample(indices, self.dataset.labels, sizes[role], seed)
+                parts[role] = Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
+            self._partitions[seed] = parts
+        return self._partitions[seed]
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+def encode_labels(labels: np.ndarray) -> str:
+    """Predicted labels as base64 of uint8, compact enough to keep for every record."""
+    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def decode_labels(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
+
+
+def _check_predictions(predictions, expected: int, n_classes: int, what: str) -> np.ndarray:
+    predictions = np.asarray(predictions)
+    if predictions.shape != (expected,):
+        raise ValueError(f"{what} returned shape {predictions.shape}, expected ({expected},)")
+    if predictions.size and (predictions.min() < 0 or predictions.max() >= n_classes):
+        raise ValueError(f"{what} returned labels outside 0..{n_classes - 1}")
+    return predictions.astype(np.int64)
+
+
+def _hardware(family: str, env: dict) -> str:
+    if family == "deep" and env.get("gpu"):
+        return env["gpu"]
+    return f"{env['cpu']} ({env['cpu_count']} cores)"
+
+
+def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> dict:
+    """Build, fit, predict and score one job; never raises for a pipeline's own failure."""
+    from pipelines.registry import create_pipeline, get_entry
+
+    create = create or create_pipeline
+    entry = get_entry(job.pipeline)
+    env = dict(environment())
+    env["hardware"] = _hardware(entry.family, env)
+    parts = context.partitions(job.seed)
+    n_classes = context.dataset.n_classes
+    record: dict = {
+        "run_id": uuid.uuid4().hex,
+        "pipeline": job.pipeline,
+        "family": entry.family,
+        "dataset": job.dataset,
+        "split": {"name": context.split.name, "fingerprint": context.split.fingerprint,
+                  "sizes": context.split.sizes},
+        "profile": job.profile,
+        "seed": job.seed,
+        "class_names": list(context.dataset.class_names),
+        "status": "ok",
+        "error": None,
+        "sizes": {role: int(len(part.labels)) for role, part in parts.items()},
+        "metrics": None,
+        "timing": None,
+        "model": None,
+        "history": None,
+        "predictions": None,
+        "env": env,
+        "started_at": utc_now(),
+        "finished_at": None,
+    }
+    pipeline = None
+    try:
+        seed_everything(job.seed)
+        pipeline = create(job.pipeline, context.profile, seed=job.seed)
+        train, validation, test = parts["train"], parts["validation"], parts["test"]
+        memory_scope = "job" if reset_peak_memory() else "process"
+        memory_before = current_memory_mb()
+        with Stopwatch() as fit_watch:
+            pipeline.fit(train.images, train.labels,
+                         validation=(validation.images, validation.labels))
+        with Stopwatch() as predict_watch:
+            test_predictions = pipeline.predict(test.images)
+        test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
+                                              "predict")
+        validation_predictions = _check_predictions(
+            pipeline.predict(validation.images), len(validation.labels), n_classes, "predict")
+        predict_proba = getattr(pipeline, "predict_proba", None)
+        test_probabilities = predict_proba(test.images) if predict_proba else None
+        validation_probabilities = predict_proba(validation.images) if predict_proba else None
+        latency_ms = single_image_latency_ms(pipeline.predict, test.images)
+        peak_mb = peak_memory_mb()
+        description = pipeline.describe()
+        record["metrics"] = {
+            "validation": score(validation.labels, validation_predictions, n_classes,
+                                validation_probabilities),
+            "test": score(test.labels, test_predictions, n_classes, test_probabilities),
+        }
+        record["timing"] = {
+            "fit_seconds": fit_watch.wall_seconds,
+            "predict_seconds": predict_watch.wall_seconds,
+            "predict_ms_per_1k": predict_watch.wall_seconds * 1e6 / max(len(test.labels), 1),
+            "latency_ms": latency_ms,
+            "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
+            "fit_cpu_seconds": fit_watch.cpu_seconds,
+            "peak_rss_mb": peak_mb,
+            "rss_before_mb": memory_before,
+            "peak_memory_scope": memory_scope,
+            "train_images_per_second": len(train.labels) / max(fit_watch.wall_seconds, 1e-9),
+        }
+        record["model"] = description
+        record["history"] = description.get("history")
+        record["predictions"] = {"encoding": "uint8-base64", "test": encode_labels(test_predictions)}
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:
+        record["status"] = "failed"
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc(limit=-8)
+        if pipeline is not None:
+            try:
+                record["model"] = pipeline.describe()
+            except Exception:  # the description is a courtesy; the error is what matters
+                pass
+    record["finished_at"] = utc_now()
+    return record
+
+
+@dataclass
+class RunOptions:
+    pipelines: list[str]
+    dataset: str = "fashion-mnist"
+    data_dir: Path | None = None
+    split: str = "standard"
+    profile: str = "quick"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    results_dir: Path = Path("results")
+    force: bool = False
+
+
+@dataclass
+class RunSummary:
+    ran: list[dict] = field(default_factory=list)
+    skipped: list[Job] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [record for record in self.ran if record["status"] != "ok"]
+
+
+def plan_jobs(options: RunOptions) -> list[Job]:
+    return [Job(name, options.dataset, options.split, options.profile, seed)
+            for seed in options.seeds for name in options.pipelines]
+
+
+def run(options: RunOptions, *, report: Callable[[str], None] = print) -> RunSummary:
+    """Run every planned job not yet stored as ok, appending each record as it finishes."""
+    profile = get_profile(options.profile)
+    store = ResultsStore(options.results_dir, options.dataset, profile.name)
+    store.ensure_writable()
+    dataset = load_dataset(options.dataset, options.data_dir)
+    split = make_split(options.split, dataset)
+    context = RunContext(dataset, split, profile)
+    done = set() if options.force else store.completed_keys()
+    jobs = plan_jobs(options)
+    summary = RunSummary()
+    report(f"{len(jobs)} jobs: {dataset.name}, split {split.name} ({split.fingerprint}), "
+           f"profile {profile.name}, store {store.path}")
+    for number, job in enumerate(jobs, start=1):
+        key = (job.pipeline, job.dataset, split.fingerprint, job.profile, job.seed)
+        prefix = f"[{number}/{len(jobs)}] {job.pipeline} seed {job.seed}"
+        if key in done:
+            summary.skipped.append(job)
+            report(f"{prefix}: already stored, skipped (--force reruns it)")
+            continue
+        record = run_job(job, context)
+        assert job_key(record) == key
+        store.append(record)
+        summary.ran.append(record)
+        report(f"{prefix}: {describe_outcome(record)}")
+    return summary
+
+
+def describe_outcome(record: dict) -> str:
+    if record["status"] != "ok":
+        return f"{record['status']}: {record['error']}"
+    test = record["metrics"]["test"]
+    timing = record["timing"]
+    return (f"test accuracy {test['accuracy']:.2%}, fit {timing['fit_seconds']:.1f} s, "
+            f"predict {timing['predict_ms_per_1k']:.0f} ms/1k")
+

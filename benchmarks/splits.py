@@ -1,0 +1,100 @@
+"""Split protocols: which images train, which validate, which test.
+
+A split is three index arrays into the dataset's pool (its train images, then its test
+images). It is made once per run and shared by every job; its fingerprint, a hash of the
+three arrays, goes into every record so that "scored on the same split" can be checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .datasets import Dataset
+from .errors import unknown_name
+
+VALIDATION_FRACTION = 0.2  # 12,000 of Fashion-MNIST's 60,000 training images
+STANDARD_SPLIT_SEED = 0
+SEED000_RANDOM_STATE = 42
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.train, self.validation, self.test)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "validation": len(self.validation),
+                "test": len(self.test)}
+
+
+def fingerprint(*index_arrays: np.ndarray) -> str:
+    """A short stable hash of index arrays: same indices in the same order, same fingerprint."""
+    digest = hashlib.sha256()
+    for indices in index_arrays:
+        data = np.ascontiguousarray(indices, dtype="<i8")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def standard_split(dataset: Dataset) -> Split:
+    """The publisher's test part; a stratified, seeded 20% validation hold-out of its train part
+    (48,000 / 12,000 / 10,000 on Fashion-MNIST)."""
+    train, validation = train_test_split(
+        np.arange(dataset.n_train), test_size=VALIDATION_FRACTION,
+        stratify=dataset.train_labels, random_state=STANDARD_SPLIT_SEED,
+    )
+    test = dataset.n_train + np.arange(len(dataset.test_labels))
+    return Split("standard", np.sort(train), np.sort(validation), test)
+
+
+def seed000_split(dataset: Dataset) -> Split:
+    """Seed 000's protocol: 80/10/10 of the training part, ``train_test_split(random_state=42)``
+    twice, unstratified, as the paper's code does (48,000 / 6,000 / 6,000)."""
+    train, rest = train_test_split(np.arange(dataset.n_train), test_size=0.2,
+                                   random_state=SEED000_RANDOM_STATE)
+    validation, test = train_test_split(rest, test_size=0.5, random_state=SEED000_RANDOM_STATE)
+    return Split("seed000", np.sort(train), np.sort(validation), np.sort(test))
+
+
+SPLITS: dict[str, Callable[[Dataset], Split]] = {
+    "standard": standard_split,
+    "seed000": seed000_split,
+}
+DEFAULT_SPLIT = "standard"
+
+
+def make_split(name: str, dataset: Dataset) -> Split:
+    if name not in SPLITS:
+        raise unknown_name("split", name, list(SPLITS))
+    return SPLITS[name](dataset)
+
+
+def check_split_name(name: str) -> None:
+    if name not in SPLITS:
+        raise unknown_name("split", name, list(SPLITS))
+
+
+def subsample(indices: np.ndarray, labels: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """A stratified, seeded subset of ``indices`` of at most ``size`` (all of them for None).
+
+    Every pipeline of one run gets the same subset for the same seed, so they stay comparable.
+    """
+    if size is None or size >= len(indices):
+        return indices
+    classes, counts = np.unique(labels[indices], return_counts=True)
+    stratify = labels[indices] if size >= len(classes) and counts.min() >= 2 else None
+    chosen, _ = train_test_split(indices, train_size=size, stratify=stratify, random_state=seed)
+    return np.sort(chosen)

@@ -1,0 +1,131 @@
+"""The results store: one JSON record per job, appended to results/<dataset>/<profile>/runs.jsonl.
+
+Append-only and crash-safe: each record is written as one line in a single write under an
+exclusive file lock and fsynced. A torn last line left by a killed writer is moved to
+``runs.jsonl.torn`` with a warning before the next append, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import StoreError
+
+STORE_NAME = "runs.jsonl"
+
+
+def job_key(record: dict) -> tuple:
+    """What makes two records the same job: pipeline, dataset, split fingerprint, profile, seed."""
+    return (record["pipeline"], record["dataset"], record["split"]["fingerprint"],
+            record["profile"], record["seed"])
+
+
+class ResultsStore:
+    def __init__(self, results_dir: Path | str, dataset: str, profile: str) -> None:
+        self.directory = Path(results_dir) / dataset / profile
+        self.path = self.directory / STORE_NAME
+
+    @classmethod
+    def at(cls, path: Path) -> ResultsStore:
+        """The store whose runs.jsonl is ``path``."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.directory = store.path.parent
+        return store
+
+    def ensure_writable(self) -> None:
+        """Fail early, naming the path, when records could not be written."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "ab"):
+                pass
+        except OSError as error:
+            raise StoreError(
+                f"cannot write results to {self.path}: {error.strerror}; choose another "
+                f"--results-dir or make it writable"
+            ) from None
+
+    @contextmanager
+    def _locked(self) -> Iterator[int]:
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield descriptor
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
+    def _set_aside_torn_tail(self, descriptor: int) -> None:
+        size = os.fstat(descriptor).st_size
+        if size == 0 or os.pread(descriptor, 1, size - 1) == b"\n":
+            return
+        content = os.pread(descriptor, size, 0)
+        keep = content.rfind(b"\n") + 1
+        torn = content[keep:]
+        quarantine = self.path.with_name(self.path.name + ".torn")
+        with open(quarantine, "ab") as sink:
+            sink.write(torn + b"\n")
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.ftruncate(descriptor, keep)
+        warnings.warn(
+            f"{self.path}: its last line was torn (an interrupted write); the {len(torn)} "
+            f"bytes were moved to {quarantine}",
+            stacklevel=3,
+        )
+
+    def append(self, record: dict) -> None:
+        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with self._locked() as descriptor:
+                self._set_aside_torn_tail(descriptor)
+                written = os.write(descriptor, line)
+                if written != len(line):
+                    raise OSError(28, f"short write ({written} of {len(line)} bytes)")
+                os.fsync(descriptor)
+        except OSError as error:
+            raise StoreError(
+                f"cannot append to {self.path}: {error.strerror or error}; the records "
+                f"already there are intact, free space or choose another --results-dir"
+            ) from None
+
+    def records(self) -> list[dict]:
+        """Every readable record, oldest first; unreadable lines are reported, not dropped."""
+        if not self.path.exists():
+            return []
+        records = []
+        lines = self.path.read_bytes().split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                where = "last line (torn write)" if number == len(lines) else f"line {number}"
+                warnings.warn(f"{self.path}: {where} is not a JSON record; left in place, "
+                              f"skipped", stacklevel=2)
+        return records
+
+    def latest(self) -> dict[tuple, dict]:
+        """The record that stands for each job: its newest ok one, else its newest."""
+        latest: dict[tuple, dict] = {}
+        for record in self.records():
+            key = job_key(record)
+            if record.get("status") == "ok" or latest.get(key, {}).get("status") != "ok":
+                latest[key] = record
+        return latest
+
+    def completed_keys(self) -> set[tuple]:
+        """Jobs stored as ok at least once: a rerun skips them unless forced."""
+        return {key for key, record in self.latest().items() if record.get("status") == "ok"}
+
+
+def find_stores(results_dir: Path | str) -> list[ResultsStore]:
+    """Every store under ``results_dir`` (results/<dataset>/<profile>/runs.jsonl), sorted."""
+    return [ResultsStore.at(path) for path in sorted(Path(results_dir).glob(f"*/*/{STORE_NAME}"))]

@@ -1,0 +1,104 @@
+"""The pipeline contract and the adapter that puts any scikit-learn estimator behind it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from sklearn.base import clone
+
+
+@runtime_checkable
+class Pipeline(Protocol):
+    """What the runner needs from a model: fit, predict, optional probabilities, a description.
+
+    ``X`` is a uint8 array of images (N x H x W); each pipeline scales it its own way.
+    ``validation`` is ``(X_val, y_val)`` for pipelines that early-stop or tune on it.
+    """
+
+    name: str
+    family: str
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, validation: tuple | None = None) -> Pipeline:
+        ...
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        ...
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray | None:
+        ...
+
+    def describe(self) -> dict:
+        ...
+
+
+def flatten_images(X: np.ndarray) -> np.ndarray:
+    """N x H x W (x C) images as N x features rows, without copying."""
+    X = np.asarray(X)
+    return X.reshape(len(X), -1)
+
+
+def json_safe_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Hyper-parameters that are plain values; estimators and callables become their names."""
+    safe: dict[str, Any] = {}
+    for key, value in sorted(params.items()):
+        if value is None or isinstance(value, bool | int | float | str):
+            safe[key] = value
+        elif isinstance(value, tuple | list):
+            if all(isinstance(item, bool | int | float | str) for item in value):
+                safe[key] = list(value)
+            # else: a Pipeline's steps; each step's own parameters are listed with a prefix
+        elif hasattr(value, "get_params"):
+            continue  # nested estimators: their own parameters are listed with a prefix
+        elif callable(value):
+            safe[key] = getattr(value, "__name__", type(value).__name__)
+        else:
+            safe[key] = repr(value)
+    return safe
+
+
+class SklearnPipeline:
+    """Any scikit-learn estimator or Pipeline behind the fashionbench contract.
+
+    The estimator is cloned at fit time, so the same object can be fitted again from scratch.
+    """
+
+    family = "classical"
+
+    def __init__(self, name: str, estimator, *, reducer: str = "raw",
+                 selection: str = "fixed defaults", notes: str | None = None) -> None:
+        self.name = name
+        self.estimator = estimator
+        self.reducer = reducer
+        self.selection = selection
+        self.notes = notes
+
+    def fit(self, X, y, *, validation=None) -> SklearnPipeline:
+        self.estimator_ = clone(self.estimator).fit(flatten_images(X), np.asarray(y))
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        return np.asarray(self.estimator_.predict(flatten_images(X)))
+
+    def predict_proba(self, X) -> np.ndarray | None:
+        if not hasattr(self.estimator_, "predict_proba"):
+            return None
+        try:
+            return np.asarray(self.estimator_.predict_proba(flatten_images(X)))
+        except AttributeError:  # e.g. SVC(probability=False) exposes the method but refuses
+            return None
+
+    def describe(self) -> dict:
+        estimator = self.estimator
+        steps = getattr(estimator, "steps", None)
+        return {
+            "name": self.name,
+            "family": self.family,
+            "reducer": self.reducer,
+            "estimator": type(estimator).__name__,
+            "steps": [[step, type(obj).__name__] for step, obj in steps] if steps else None,
+            "params": json_safe_params(estimator.get_params(deep=True)),
+            "n_parameters": None,
+            "hyperparameter_selection": self.selection,
+            "notes": self.notes,
+        }

@@ -1,0 +1,197 @@
+"""The pipeline registry, in timm's style: a model is one plain function with a decorator.
+
+Three routes register pipelines: modules inside this package are discovered on first use,
+installed packages declare an entry point in the ``fashionbench.pipelines`` group, and a loose
+file is loaded with ``load_plugin_file`` (``--plugin FILE.py``). A plugin that fails to import
+is recorded in ``plugin_failures()`` and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import pkgutil
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.errors import FashionbenchError, unknown_name
+from benchmarks.profiles import Profile, get_profile
+
+ENTRY_POINT_GROUP = "fashionbench.pipelines"
+FAMILIES = ("classical", "deep")
+INFRASTRUCTURE_MODULES = {"base", "registry"}
+
+
+@dataclass(frozen=True)
+class PipelineEntry:
+    name: str
+    family: str
+    factory: Callable[..., object]
+    tags: tuple[str, ...] = ()
+    source: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    source: str
+    error: str
+
+
+@dataclass
+class _State:
+    entries: dict[str, PipelineEntry] = field(default_factory=dict)
+    failures: list[PluginFailure] = field(default_factory=list)
+    discovered: bool = False
+
+
+_STATE = _State()
+
+
+class PipelineContractError(FashionbenchError):
+    """A factory returned something that is not a pipeline."""
+
+
+def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
+                      description: str | None = None):
+    """Decorator: register ``factory(profile, **overrides) -> Pipeline`` under ``name``."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
+
+    def decorate(factory: Callable[..., object]) -> Callable[..., object]:
+        source = f"{factory.__module__}.{factory.__qualname__}"
+        existing = _STATE.entries.get(name)
+        if existing is not None and existing.source != source:
+            raise ValueError(f"pipeline {name!r} is already registered by {existing.source}")
+        doc = (factory.__doc__ or "").strip().splitlines()
+        _STATE.entries[name] = PipelineEntry(
+            name=name, family=family, factory=factory, tags=tuple(tags), source=source,
+            description=description or (doc[0] if doc else ""),
+        )
+        return factory
+
+    return decorate
+
+
+def _record_failure(source: str, error: BaseException) -> None:
+    last = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" ({Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    _STATE.failures.append(PluginFailure(source, f"{type(error).__name__}: {error}{where}"))
+
+
+def discover() -> None:
+    """Import the built-in modules of this package and the installed entry-point plugins, once."""
+    if _STATE.discovered:
+        return
+    _STATE.discovered = True
+    package = importlib.import_module("pipelines")
+    for module in sorted(pkgutil.walk_packages(package.__path__, prefix="pipelines."),
+                         key=lambda info: info.name):
+        short_name = module.name.rsplit(".", 1)[-1]
+        if short_name in INFRASTRUCTURE_MODULES or short_name.startswith("_"):
+            continue
+        try:
+            importlib.import_module(module.name)
+        except Exception as error:  # a broken module must not hide the others
+            _record_failure(module.name, error)
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        load_entry_point(entry_point)
+
+
+def load_entry_point(entry_point: importlib.metadata.EntryPoint) -> None:
+    """Load one entry point: a module registers on import; a callable is called to register."""
+    source = f"entry point {entry_point.name} ({entry_point.value})"
+    try:
+        loaded = entry_point.load()
+        if callable(loaded) and not isinstance(loaded, type(sys)):
+            loaded()
+    except Exception as error:
+        _record_failure(source, error)
+
+
+def load_plugin_file(path: str | Path) -> bool:
+    """Import a loose Python file so its decorated functions register; False if it failed."""
+    path = Path(path)
+    if not path.is_file():
+        raise FashionbenchError(f"plugin file {path} does not exist; give the path to a .py file")
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    module_name = f"fashionbench_plugin_{path.stem}_{digest}"
+    if module_name in sys.modules:
+        return True
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise FashionbenchError(f"plugin file {path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[module_name]
+        _record_failure(f"plugin file {path}", error)
+        return False
+    return True
+
+
+def plugin_failures() -> list[PluginFailure]:
+    discover()
+    return list(_STATE.failures)
+
+
+def pipeline_entries() -> dict[str, PipelineEntry]:
+    discover()
+    return dict(sorted(_STATE.entries.items()))
+
+
+def list_pipelines(pattern: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
+                   family: str | None = None) -> list[str]:
+    """Registered names matching any of the shell-style patterns and none of ``exclude``."""
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern) or ["*"]
+    excludes = list(exclude)
+    return [
+        name for name, entry in pipeline_entries().items()
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        and not any(fnmatch.fnmatchcase(name, p) for p in excludes)
+        and (family is None or entry.family == family)
+    ]
+
+
+def get_entry(name: str) -> PipelineEntry:
+    entries = pipeline_entries()
+    if name not in entries:
+        raise unknown_name("pipeline", name, list(entries))
+    return entries[name]
+
+
+def accepts_seed(factory: Callable[..., object]) -> bool:
+    parameters = inspect.signature(factory).parameters.values()
+    return any(p.name == "seed" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def create_pipeline(name: str, profile: str | Profile | None = None, *, seed: int | None = None,
+                    **overrides):
+    """Build the registered pipeline ``name`` for a profile (default ``quick``).
+
+    ``seed`` reaches factories that take a ``seed`` argument; the others are left to the
+    global seeding the runner does.
+    """
+    entry = get_entry(name)
+    if seed is not None and accepts_seed(entry.factory):
+        overrides["seed"] = seed
+    pipeline = entry.factory(get_profile(profile), **overrides)
+    missing = [method for method in ("fit", "predict", "describe")
+               if not callable(getattr(pipeline, method, None))]
+    if missing:
+        raise PipelineContractError(
+            f"pipeline {name!r}: its factory returned a {type(pipeline).__name__}, which lacks "
+            f"{', '.join(missing)}; return an object with fit, predict, predict_proba, describe"
+        )
+    pipeline.name = name
+    pipeline.family = entry.family
+    return pipeline
