@@ -103,17 +103,27 @@ def _check_names(args: argparse.Namespace) -> None:
     get_profile(args.profile)
 
 
+def publish(results_dir: Path) -> list[Path]:
+    """Write every leaderboard and, for the project's own results/, the README excerpt."""
+    from .report import update_readme_excerpt, write_reports
+
+    written = write_reports(results_dir)
+    readme = Path("README.md")
+    if written and results_dir.resolve() == Path("results").resolve() \
+            and update_readme_excerpt(readme, results_dir):
+        written.append(readme)
+    for path in written:
+        print(f"wrote {path}")
+    return written
+
+
 def execute(args: argparse.Namespace) -> int:
     from pipelines.registry import create_pipeline, load_plugin_file
 
-    from .report import write_reports
-
     if args.report_only:
-        written = write_reports(args.results_dir)
+        written = publish(args.results_dir)
         if not written:
             print(f"no results stores under {args.results_dir}; nothing to report")
-        for path in written:
-            print(f"wrote {path}")
         return 0
     for plugin in args.plugin:
         load_plugin_file(plugin)
@@ -134,8 +144,7 @@ def execute(args: argparse.Namespace) -> int:
         results_dir=args.results_dir, force=args.force,
     )
     summary = run(options, report=lambda line: print(line, flush=True))
-    for path in write_reports(args.results_dir):
-        print(f"wrote {path}")
+    publish(args.results_dir)
     print(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
           f"{len(summary.skipped)} already stored")
     return 0

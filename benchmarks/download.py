@@ -82,7 +82,8 @@ def download_file(remote: RemoteFile, mirrors: tuple[str, ...], directory: Path,
                                                   dir=directory)
         temporary = Path(temporary_name)
         try:
-            with os.fdopen(handle, "wb") as sink, urllib.request.urlopen(url, timeout=timeout) as response:
+            with os.fdopen(handle, "wb") as sink, \
+                    urllib.request.urlopen(url, timeout=timeout) as response:
                 while chunk := response.read(CHUNK_BYTES):
                     sink.write(chunk)
         except (urllib.error.URLError, OSError, TimeoutError) as error:

@@ -211,3 +211,48 @@ def write_reports(results_dir: Path | str) -> list[Path]:
         index.write_text(index_markdown(results_dir, stores), encoding="utf-8")
         written.append(index)
     return written
+
+
+EXCERPT_START = "<!-- leaderboard-excerpt:start -->"
+EXCERPT_END = "<!-- leaderboard-excerpt:end -->"
+EXCERPT_ROWS = 10
+
+
+def excerpt_markdown(results_dir: Path) -> str:
+    """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
+    for profile in ("full", "quick"):
+        store = ResultsStore(results_dir, "fashion-mnist", profile)
+        records = [record for record in store.latest().values()
+                   if record["split"]["name"] == "standard"]
+        rows = summarise(records)
+        if rows:
+            break
+    else:
+        return "No Fashion-MNIST results are stored yet: run `make run`."
+    table = [[rank, row["pipeline"], row["family"], _percent(row["accuracy"]),
+              _number(row["fit_seconds"]), _number(row["predict_ms_per_1k"]),
+              _count(row["train_size"])]
+             for rank, row in enumerate(rows[:EXCERPT_ROWS], start=1)]
+    headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
+               "train images"]
+    link = f"results/fashion-mnist/{profile}/{LEADERBOARD_NAME}"
+    return "\n".join([
+        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {len(table)} of "
+        f"{len(rows)}; all of it in [{link}]({link})):", "",
+        _markdown(table, headers, ["right", "left", "left", "right", "right", "right", "right"]),
+    ])
+
+
+def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
+    """Replace the text between the excerpt markers of ``readme``; False when it has none."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(EXCERPT_START), text.find(EXCERPT_END)
+    if start < 0 or end < start:
+        return False
+    updated = (text[: start + len(EXCERPT_START)] + "\n" + excerpt_markdown(results_dir) + "\n"
+               + text[end:])
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return True

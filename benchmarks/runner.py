@@ -9,6 +9,7 @@ ok is skipped unless forced, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import random
 import sys
@@ -182,7 +183,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         }
         record["model"] = description
         record["history"] = description.get("history")
-        record["predictions"] = {"encoding": "uint8-base64", "test": encode_labels(test_predictions)}
+        record["predictions"] = {"encoding": "uint8-base64",
+                                 "test": encode_labels(test_predictions)}
     except KeyboardInterrupt:
         raise
     except Exception as error:
@@ -190,10 +192,9 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc(limit=-8)
         if pipeline is not None:
-            try:
+            # the description is a courtesy here; the error is what matters
+            with contextlib.suppress(Exception):
                 record["model"] = pipeline.describe()
-            except Exception:  # the description is a courtesy; the error is what matters
-                pass
     record["finished_at"] = utc_now()
     return record
 

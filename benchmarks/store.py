@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterator
@@ -24,6 +25,17 @@ def job_key(record: dict) -> tuple:
     """What makes two records the same job: pipeline, dataset, split fingerprint, profile, seed."""
     return (record["pipeline"], record["dataset"], record["split"]["fingerprint"],
             record["profile"], record["seed"])
+
+
+def finite(value):
+    """``value`` with NaN and infinities as None: JSON has no NaN, and a record must not be lost."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 class ResultsStore:
@@ -80,7 +92,7 @@ class ResultsStore:
         )
 
     def append(self, record: dict) -> None:
-        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode()
+        line = (json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n").encode()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with self._locked() as descriptor:

@@ -1,0 +1,94 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.store import ResultsStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list(capsys):
+    code, out, _ = run_cli(capsys, "--list")
+    assert code == 0 and "raw-knn" in out and "pca-knn" in out and "classical" in out
+
+
+def test_describe_prints_json_with_n_parameters(capsys):
+    code, out, _ = run_cli(capsys, "--describe", "pca-knn", "--profile", "smoke")
+    description = json.loads(out)
+    assert code == 0 and description["name"] == "pca-knn" and "n_parameters" in description
+    assert description["params"]["pca__n_components"] == 30
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--describe", "raw-knnn"], "unknown pipeline 'raw-knnn': did you mean raw-knn"),
+    (["--only", "pca-knm"], "unknown pipeline 'pca-knm': did you mean pca-knn"),
+    (["--only", "zzz-*"], "no pipeline matches 'zzz-*'"),
+    (["--dataset", "fashoin-mnist"], "did you mean fashion-mnist"),
+    (["--split", "seed00"], "did you mean seed000"),
+    (["--profile", "ful"], "did you mean full"),
+    (["--plugin", "/nonexistent/plugin.py"], "plugin file /nonexistent/plugin.py does not exist"),
+])
+def test_bad_names_are_one_line_errors(capsys, argv, message):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_corrupt_data_file_is_one_line_naming_file_and_checksum(capsys, tmp_path):
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (folder / name).write_bytes(b"\x1f\x8b\x08\x00garbage")
+    code, _, err = run_cli(capsys, "--data-dir", str(folder), "--profile", "smoke",
+                           "--results-dir", str(tmp_path / "results"))
+    assert code == 2 and "train-images-idx3-ubyte.gz" in err and "MD5" in err
+    assert err.count("\n") == 1
+
+
+def test_run_then_report_only(capsys, tmp_path):
+    results = tmp_path / "results"
+    code, out, _ = run_cli(capsys, "--dataset", "digits", "--profile", "smoke",
+                           "--results-dir", str(results), "--only", "raw-*")
+    assert code == 0 and "1 ran (0 failed)" in out
+    leaderboard = results / "digits" / "smoke" / "LEADERBOARD.md"
+    before = leaderboard.read_bytes()
+    leaderboard.unlink()
+    code, out, _ = run_cli(capsys, "--report-only", "--results-dir", str(results))
+    assert code == 0 and leaderboard.read_bytes() == before
+    code, out, _ = run_cli(capsys, "--dataset", "digits", "--profile", "smoke",
+                           "--results-dir", str(results), "--only", "raw-*")
+    assert "already stored" in out and "0 ran" in out
+    assert len(ResultsStore(results, "digits", "smoke").records()) == 1
+
+
+def test_unwritable_results_dir_stops_before_training(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, out, err = run_cli(capsys, "--dataset", "digits", "--profile", "smoke",
+                             "--results-dir", str(blocker))
+    assert code == 2 and str(blocker) in err and "[1/" not in out
+
+
+def test_run_all_script_lists_without_deep_learning_imports():
+    completed = subprocess.run([sys.executable, "run_all.py", "--list"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "raw-knn" in completed.stdout
+    probe = ("import sys; from benchmarks.cli import main; main(['--list']); "
+             "print(sorted(m for m in sys.modules "
+             "if m.split('.')[0] in ('tensorflow', 'keras', 'torch', 'jax')))")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                               text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().endswith("[]")

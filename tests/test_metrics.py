@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+
+from benchmarks.metrics import score
+
+
+def test_hand_computed_case():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([0, 0, 1, 1, 1, 0])
+    result = score(y_true, y_pred, n_classes=3)
+    assert result["n"] == 6
+    assert result["accuracy"] == pytest.approx(4 / 6)
+    assert result["confusion"] == [[2, 1, 0], [0, 2, 0], [1, 0, 0]]
+    assert result["per_class"] == pytest.approx([2 / 3, 1.0, 0.0])
+    assert result["balanced_accuracy"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+    # F1 per class: class 0 precision 2/3 recall 2/3 -> 2/3; class 1 precision 2/3 recall 1 -> 0.8
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 0.8 + 0) / 3)
+    # kappa: observed 4/6; expected sum(row_i * col_i) / n^2 = (3*3 + 2*3 + 1*0) / 36
+    expected = 15 / 36
+    assert result["kappa"] == pytest.approx((4 / 6 - expected) / (1 - expected))
+    assert result["log_loss"] is None
+
+
+def test_log_loss_with_probabilities_and_absent_class():
+    y_true = np.array([0, 1, 1])
+    probabilities = np.array([[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.0, 1.0, 0.0]])
+    result = score(y_true, probabilities.argmax(1), 3, probabilities)
+    assert result["log_loss"] == pytest.approx(-(np.log(0.5) * 2 + np.log(1.0)) / 3)
+    assert result["per_class"][2] is None  # no test image of class 2
+
+
+def test_nan_probabilities_give_no_log_loss():
+    probabilities = np.full((2, 2), np.nan)
+    assert score(np.array([0, 1]), np.array([0, 1]), 2, probabilities)["log_loss"] is None

@@ -1,0 +1,135 @@
+import json
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from benchmarks.errors import UnknownNameError
+from pipelines import SklearnPipeline, create_pipeline, list_pipelines, register_pipeline
+
+PLUGIN_SOURCE = '''
+from sklearn.dummy import DummyClassifier
+from pipelines import SklearnPipeline, register_pipeline
+
+
+@register_pipeline("{name}", family="classical", tags=("test",))
+def build(profile):
+    """A majority-class baseline from a plugin."""
+    return SklearnPipeline("{name}", DummyClassifier(strategy="most_frequent"))
+'''
+
+
+def test_builtin_modules_are_discovered():
+    assert {"raw-knn", "pca-knn"} <= set(list_pipelines())
+
+
+def test_wildcards_and_excludes():
+    assert list_pipelines("pca-*") == [name for name in list_pipelines() if name.startswith("pca-")]
+    assert "raw-knn" in list_pipelines(["raw-*", "pca-*"])
+    assert "raw-knn" not in list_pipelines("*-knn", exclude=["raw-*"])
+    assert list_pipelines("*", family="deep") == [
+        name for name in list_pipelines() if create_pipeline(name, "smoke").family == "deep"]
+
+
+def test_unknown_pipeline_gets_close_matches():
+    with pytest.raises(UnknownNameError, match="did you mean.*pca-knn"):
+        create_pipeline("pca-kn")
+
+
+def test_decorated_function_registers_and_builds(isolated_registry):
+    @register_pipeline("test-dummy", family="classical", tags=("baseline",))
+    def build(profile, strategy="most_frequent"):
+        """Majority baseline."""
+        from sklearn.dummy import DummyClassifier
+
+        return SklearnPipeline("test-dummy", DummyClassifier(strategy=strategy))
+
+    assert "test-dummy" in list_pipelines("test-*")
+    entry = isolated_registry.get_entry("test-dummy")
+    assert entry.description == "Majority baseline." and entry.tags == ("baseline",)
+    pipeline = create_pipeline("test-dummy", "smoke", strategy="prior")
+    assert pipeline.describe()["params"]["strategy"] == "prior"
+    X = np.zeros((4, 2, 2), np.uint8)
+    assert pipeline.fit(X, np.array([1, 1, 1, 0])).predict(X).tolist() == [1, 1, 1, 1]
+
+
+def test_seed_reaches_factories_that_take_it(isolated_registry):
+    seen = {}
+
+    @register_pipeline("test-seeded", family="classical")
+    def build(profile, seed=0):
+        seen["seed"] = seed
+        return create_pipeline("raw-knn", profile)
+
+    create_pipeline("test-seeded", "smoke", seed=7)
+    assert seen["seed"] == 7
+
+
+def test_second_registration_of_a_name_is_refused(isolated_registry):
+    with pytest.raises(ValueError, match="already registered"):
+        register_pipeline("raw-knn", family="classical")(lambda profile: None)
+
+
+def test_factory_returning_no_pipeline_is_reported(isolated_registry):
+    register_pipeline("test-broken", family="classical")(lambda profile: object())
+    with pytest.raises(isolated_registry.PipelineContractError, match="lacks fit, predict"):
+        create_pipeline("test-broken")
+
+
+def test_loose_plugin_file(isolated_registry, tmp_path):
+    path = tmp_path / "my_plugin.py"
+    path.write_text(PLUGIN_SOURCE.format(name="file-dummy"))
+    assert isolated_registry.load_plugin_file(path)
+    assert "file-dummy" in list_pipelines()
+    assert create_pipeline("file-dummy").describe()["estimator"] == "DummyClassifier"
+
+
+def test_broken_plugin_file_is_reported_and_others_survive(isolated_registry, tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import numpy\nraise RuntimeError('no GPU here')\n")
+    good = tmp_path / "good.py"
+    good.write_text(PLUGIN_SOURCE.format(name="good-dummy"))
+    assert not isolated_registry.load_plugin_file(broken)
+    assert isolated_registry.load_plugin_file(good)
+    failures = isolated_registry.plugin_failures()
+    assert any("broken.py" in f.source and "RuntimeError: no GPU here" in f.error
+               for f in failures)
+    assert {"good-dummy", "raw-knn"} <= set(list_pipelines())
+
+
+def test_entry_point_plugins(isolated_registry, tmp_path, monkeypatch):
+    (tmp_path / "fb_ep_module_plugin.py").write_text(PLUGIN_SOURCE.format(name="ep-module"))
+    (tmp_path / "fb_ep_hook_plugin.py").write_text(textwrap.dedent('''
+        def register():
+            from sklearn.dummy import DummyClassifier
+            from pipelines import SklearnPipeline, register_pipeline
+            register_pipeline("ep-hook", family="classical")(
+                lambda profile: SklearnPipeline("ep-hook", DummyClassifier()))
+    '''))
+    (tmp_path / "fb_ep_broken_plugin.py").write_text("raise ImportError('missing dependency')\n")
+    dist_info = tmp_path / "fb_test_plugins-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: fb-test-plugins\n"
+                                        "Version: 1.0\n")
+    (dist_info / "entry_points.txt").write_text(
+        "[fashionbench.pipelines]\n"
+        "module = fb_ep_module_plugin\n"
+        "hook = fb_ep_hook_plugin:register\n"
+        "broken = fb_ep_broken_plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("fb_ep_module_plugin", "fb_ep_hook_plugin", "fb_ep_broken_plugin"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    isolated_registry._STATE.discovered = False
+    names = list_pipelines()
+    assert {"ep-module", "ep-hook", "raw-knn", "pca-knn"} <= set(names)
+    assert any("broken" in failure.source and "missing dependency" in failure.error
+               for failure in isolated_registry.plugin_failures())
+
+
+def test_describe_is_json(digits):
+    for name in ("raw-knn", "pca-knn"):
+        description = create_pipeline(name, "smoke").describe()
+        assert json.loads(json.dumps(description)) == description
+        assert description["family"] == "classical" and "n_parameters" in description

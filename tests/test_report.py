@@ -1,0 +1,75 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.report import leaderboard_markdown, summarise, write_reports
+from benchmarks.runner import RunOptions, run
+from benchmarks.store import ResultsStore, find_stores
+
+COMMITTED_RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, digits):
+    results_dir = tmp_path_factory.mktemp("results")
+    run(RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                   seeds=[0, 1], results_dir=results_dir), report=lambda line: None)
+    write_reports(results_dir)
+    return results_dir
+
+
+def test_report_only_is_byte_identical(results, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy)
+    for path in copy.rglob("*.md"):
+        path.unlink()
+    written = write_reports(copy)
+    assert len(written) == 2
+    for path in written:
+        assert path.read_bytes() == (results / path.relative_to(copy)).read_bytes()
+
+
+def test_leaderboard_content(results):
+    store = ResultsStore(results, "digits", "smoke")
+    text = (store.directory / "LEADERBOARD.md").read_text()
+    rows = summarise(list(store.latest().values()))
+    assert [row["seeds"] for row in rows] == [2, 2]
+    means = [sum(row["accuracy"]) / 2 for row in rows]
+    assert means == sorted(means, reverse=True)
+    best = rows[0]["pipeline"]
+    assert f"|      1 | {best}" in text
+    for heading in ("### Overall", "### Classical pipelines", "### Per-class test accuracy (%)"):
+        assert heading in text
+    assert "fingerprint" in text and " ± " in text  # two seeds: mean ± std
+    index = (results / "README.md").read_text()
+    assert "[digits/smoke/LEADERBOARD.md](digits/smoke/LEADERBOARD.md)" in index
+
+
+def test_failed_runs_are_listed(results, tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    failed = dict(ResultsStore(results, "digits", "smoke").records()[0])
+    failed.update(pipeline="test-failing", status="failed", error="ValueError: bad | input")
+    store.append(failed)
+    text = leaderboard_markdown(store)
+    assert "### Failed or timed-out runs" in text and "bad \\| input" in text
+    assert "### Overall" not in text
+
+
+@pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")
+def test_committed_leaderboards_come_from_their_stores(tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(COMMITTED_RESULTS, copy)
+    for path in write_reports(copy):
+        committed = COMMITTED_RESULTS / path.relative_to(copy)
+        assert committed.exists(), f"{committed} is not committed"
+        assert path.read_text() == committed.read_text(), (
+            f"{committed} differs from what its store generates: run --report-only")
+
+
+@pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")
+def test_readme_excerpt_comes_from_the_committed_store():
+    from benchmarks.report import excerpt_markdown
+
+    readme = (COMMITTED_RESULTS.parent / "README.md").read_text()
+    assert excerpt_markdown(COMMITTED_RESULTS) in readme

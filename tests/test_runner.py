@@ -1,0 +1,88 @@
+"""The runner end to end on the offline digits set, smoke profile."""
+
+import numpy as np
+import pytest
+
+from benchmarks.profiles import get_profile
+from benchmarks.runner import Job, RunContext, RunOptions, decode_labels, run, run_job
+from benchmarks.splits import make_split
+from benchmarks.store import ResultsStore
+from pipelines import SklearnPipeline, register_pipeline
+
+
+@pytest.fixture
+def context(digits):
+    return RunContext(digits, make_split("standard", digits), get_profile("smoke"))
+
+
+def test_record_has_the_design_fields(context, digits):
+    record = run_job(Job("raw-knn", "digits", "standard", "smoke", 0), context)
+    assert record["status"] == "ok" and record["error"] is None
+    assert record["split"]["fingerprint"] == context.split.fingerprint
+    assert record["sizes"] == {"train": 1000, "validation": 288, "test": 360}
+    test = record["metrics"]["test"]
+    assert 0.9 < test["accuracy"] <= 1.0 and 0 < test["macro_f1"] <= 1
+    assert np.array(test["confusion"]).sum() == 360
+    assert len(test["per_class"]) == 10
+    assert 0 < record["metrics"]["validation"]["accuracy"] <= 1
+    timing = record["timing"]
+    for field in ("fit_seconds", "predict_seconds", "predict_ms_per_1k", "cpu_seconds",
+                  "peak_rss_mb", "latency_ms"):
+        assert timing[field] > 0, field
+    assert timing["predict_ms_per_1k"] == pytest.approx(timing["predict_seconds"] * 1e6 / 360)
+    assert record["model"]["reducer"] == "raw"
+    assert record["env"]["python"] and record["env"]["hardware"]
+    predictions = decode_labels(record["predictions"]["test"])
+    labels = digits.labels[context.split.test]
+    assert (predictions == labels).mean() == pytest.approx(test["accuracy"])
+
+
+def test_every_pipeline_gets_the_same_subsample(context):
+    first = context.partitions(0)["train"]
+    assert context.partitions(0)["train"] is first
+    assert not np.array_equal(context.partitions(1)["train"].labels, first.labels) or \
+        not np.array_equal(context.partitions(1)["train"].images, first.images)
+
+
+class Exploding(SklearnPipeline):
+    def fit(self, X, y, *, validation=None):
+        raise RuntimeError("out of memory on purpose")
+
+
+class WrongShape(SklearnPipeline):
+    def predict(self, X):
+        return np.zeros((len(X), 2))
+
+
+def test_failures_become_records_and_the_run_goes_on(isolated_registry, digits, tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    register_pipeline("test-exploding", family="classical")(
+        lambda profile: Exploding("test-exploding", DummyClassifier()))
+    register_pipeline("test-wrong-shape", family="classical")(
+        lambda profile: WrongShape("test-wrong-shape", DummyClassifier()))
+    options = RunOptions(pipelines=["test-exploding", "test-wrong-shape", "raw-knn"],
+                         dataset="digits", profile="smoke", results_dir=tmp_path)
+    lines = []
+    summary = run(options, report=lines.append)
+    statuses = {record["pipeline"]: (record["status"], record["error"]) for record in summary.ran}
+    assert statuses["test-exploding"] == ("failed", "RuntimeError: out of memory on purpose")
+    assert statuses["test-wrong-shape"][0] == "failed"
+    assert "shape (360, 2)" in statuses["test-wrong-shape"][1]
+    assert statuses["raw-knn"][0] == "ok"
+    assert len(ResultsStore(tmp_path, "digits", "smoke").records()) == 3
+
+
+def test_resume_skips_ok_jobs_and_force_reruns(digits, tmp_path):
+    options = RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                         seeds=[0, 1], results_dir=tmp_path)
+    first = run(options, report=lambda line: None)
+    assert len(first.ran) == 4 and not first.skipped
+    second = run(options, report=lambda line: None)
+    assert not second.ran and len(second.skipped) == 4
+    options.force = True
+    options.seeds = [1]
+    third = run(options, report=lambda line: None)
+    assert len(third.ran) == 2
+    records = ResultsStore(tmp_path, "digits", "smoke").records()
+    assert len(records) == 6 and len({record["run_id"] for record in records}) == 6

@@ -1,0 +1,28 @@
+"""The whole registry through the runner in the smoke profile: every pipeline must come out ok."""
+
+from benchmarks.runner import RunOptions, run
+from benchmarks.store import ResultsStore
+from pipelines import list_pipelines
+from tests.conftest import requires_genuine_data
+
+
+def run_everything(tmp_path, dataset):
+    summary = run(RunOptions(pipelines=list_pipelines(), dataset=dataset, profile="smoke",
+                             results_dir=tmp_path), report=lambda line: None)
+    failures = {record["pipeline"]: record["error"] for record in summary.failed}
+    assert not failures
+    return ResultsStore(tmp_path, dataset, "smoke").records()
+
+
+def test_every_pipeline_runs_on_digits(tmp_path):
+    records = run_everything(tmp_path, "digits")
+    assert {record["pipeline"] for record in records} == set(list_pipelines())
+
+
+@requires_genuine_data
+def test_every_pipeline_runs_on_fashion_mnist(tmp_path):
+    records = run_everything(tmp_path, "fashion-mnist")
+    for record in records:
+        assert record["sizes"] == {"train": 1000, "validation": 500, "test": 1000}
+        assert record["split"]["sizes"] == {"train": 48000, "validation": 12000, "test": 10000}
+        assert record["metrics"]["test"]["accuracy"] > 0.3, record["pipeline"]

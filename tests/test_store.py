@@ -1,0 +1,82 @@
+import json
+import os
+
+import pytest
+
+from benchmarks.errors import StoreError
+from benchmarks.store import ResultsStore, find_stores, job_key
+
+
+def record(pipeline="raw-knn", seed=0, status="ok", accuracy=0.5):
+    return {"pipeline": pipeline, "dataset": "digits", "profile": "smoke", "seed": seed,
+            "split": {"name": "standard", "fingerprint": "abc"}, "status": status,
+            "metrics": {"test": {"accuracy": accuracy}}}
+
+
+def test_round_trip_keeps_every_field_and_order(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    records = [record(seed=seed, accuracy=seed / 10) for seed in range(3)]
+    records[1]["nested"] = {"unicode": "T-shirt/top – ü", "list": [1, 2.5, None]}
+    for item in records:
+        store.append(item)
+    assert store.path == tmp_path / "digits" / "smoke" / "runs.jsonl"
+    assert store.records() == records
+    assert len(store.path.read_text().splitlines()) == 3
+    assert [found.path for found in find_stores(tmp_path)] == [store.path]
+
+
+def test_resume_semantics(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.append(record("a", status="failed"))
+    store.append(record("b"))
+    store.append(record("c"))
+    store.append(record("c", status="failed"))  # a forced rerun that failed
+    assert store.completed_keys() == {job_key(record("b")), job_key(record("c"))}
+    assert store.latest()[job_key(record("c"))]["status"] == "ok"
+    store.append(record("a", accuracy=0.9))
+    assert job_key(record("a")) in store.completed_keys()
+
+
+def test_torn_last_line_is_set_aside_before_the_next_append(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.append(record("a"))
+    with open(store.path, "ab") as handle:
+        handle.write(b'{"pipeline": "b", "dataset": "dig')  # a writer killed mid-line
+    with pytest.warns(UserWarning, match="torn"):
+        assert [item["pipeline"] for item in store.records()] == ["a"]
+    with pytest.warns(UserWarning, match=r"moved to .*runs\.jsonl\.torn"):
+        store.append(record("c"))
+    assert [item["pipeline"] for item in store.records()] == ["a", "c"]
+    assert b'"dig' in (store.directory / "runs.jsonl.torn").read_bytes()
+
+
+def test_nan_is_stored_as_null_never_as_invalid_json(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.append(record(accuracy=float("nan")) | {"timing": [float("inf"), 1.5]})
+    assert "NaN" not in store.path.read_text()
+    stored = store.records()[0]
+    assert stored["metrics"]["test"]["accuracy"] is None and stored["timing"] == [None, 1.5]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_directory_names_the_path(tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(StoreError, match=str(tmp_path)):
+            ResultsStore(tmp_path, "digits", "smoke").ensure_writable()
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_results_dir_that_is_a_file_names_the_path(tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match=f"cannot write results to {blocker}"):
+        ResultsStore(blocker, "digits", "smoke").ensure_writable()
+
+
+def test_records_are_one_json_object_per_line(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.append(record())
+    line = store.path.read_text()
+    assert line.endswith("\n") and json.loads(line) == record()
