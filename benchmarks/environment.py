@@ -52,6 +52,11 @@ def gpu_names() -> list[str]:
     return [line.strip() for line in output.splitlines() if line.strip()]
 
 
+def cpu_description(cpu: str, cores: int) -> str:
+    total = os.cpu_count() or cores
+    return f"{cpu} ({cores} cores)" if cores == total else f"{cpu} ({cores} of {total} cores)"
+
+
 def git_commit() -> str | None:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT,
@@ -63,19 +68,29 @@ def git_commit() -> str | None:
     return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+def cpus_available() -> int:
+    """Cores this process may run on (its affinity mask), which a pinned run sets below all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @functools.cache
 def environment() -> dict:
     gpus = gpu_names()
     cpu = cpu_model()
+    cores = cpus_available()
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
+        "cpus_available": cores,
         "gpu": gpus[0] if gpus else None,
         "gpu_count": len(gpus),
         "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-        "hardware": gpus[0] if gpus else f"{cpu} ({os.cpu_count()} cores)",
+        "hardware": gpus[0] if gpus else cpu_description(cpu, cores),
         "git_commit": git_commit(),
     }

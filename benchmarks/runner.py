@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import random
 import sys
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import Dataset, load_dataset
-from .environment import environment
+from .environment import cpu_description, environment
 from .metrics import score
 from .profiles import Profile, get_profile
 from .splits import Split, make_split, subsample
@@ -107,7 +108,7 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
 def _hardware(family: str, env: dict) -> str:
     if family == "deep" and env.get("gpu"):
         return env["gpu"]
-    return f"{env['cpu']} ({env['cpu_count']} cores)"
+    return cpu_description(env["cpu"], env["cpus_available"])
 
 
 def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> dict:
@@ -143,6 +144,7 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         "finished_at": None,
     }
     pipeline = None
+    job_started = time.perf_counter()
     try:
         seed_everything(job.seed)
         pipeline = create(job.pipeline, context.profile, seed=job.seed)
@@ -195,6 +197,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             # the description is a courtesy here; the error is what matters
             with contextlib.suppress(Exception):
                 record["model"] = pipeline.describe()
+    if record["timing"] is not None:
+        record["timing"]["job_seconds"] = time.perf_counter() - job_started
     record["finished_at"] = utc_now()
     return record
 

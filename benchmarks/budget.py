@@ -1,0 +1,67 @@
+"""Benchmark: does a set of pipelines finish within a wall-time budget on this machine?
+
+    python -m benchmarks.budget --only '*' --family classical --profile quick --budget 600
+
+Runs the jobs through the ordinary runner into a scratch results directory (or the one
+given), then prints each job's wall time and the total against the budget. A benchmark, not
+a test: the figure depends on the machine, so it is reported, never asserted in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .errors import FashionbenchError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.budget", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", default=[], metavar="PATTERN")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
+    parser.add_argument("--family", choices=("classical", "deep"))
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
+    parser.add_argument("--results-dir", type=Path,
+                        help="store the records here too (default: a scratch directory)")
+    args = parser.parse_args(argv)
+
+    from pipelines import list_pipelines
+
+    from .runner import RunOptions, run
+
+    names = [name for name in list_pipelines(args.only or "*", exclude=args.exclude,
+                                             family=args.family)]
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            results_dir = args.results_dir or Path(scratch)
+            options = RunOptions(pipelines=names, dataset=args.dataset, data_dir=args.data_dir,
+                                 profile=args.profile, results_dir=results_dir, force=True)
+            started = time.perf_counter()
+            summary = run(options, report=lambda line: print(line, flush=True))
+            total = time.perf_counter() - started
+    except FashionbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    rows = [[record["pipeline"], record["status"],
+             f"{record['timing']['fit_seconds']:.1f}" if record["timing"] else "–",
+             f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
+            for record in summary.ran]
+    print(tabulate(rows, headers=["pipeline", "status", "fit s", "job s"], tablefmt="github"))
+    verdict = "within" if total <= args.budget else "OVER"
+    print(f"total wall time {total:.1f} s for {len(names)} pipelines ({args.profile} profile, "
+          f"{os.cpu_count()} cores): {verdict} the {args.budget:.0f} s budget")
+    return 0 if total <= args.budget else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
