@@ -103,11 +103,11 @@ def _check_names(args: argparse.Namespace) -> None:
     get_profile(args.profile)
 
 
-def publish(results_dir: Path) -> list[Path]:
+def publish(results_dir: Path, data_dir: Path | None = None) -> list[Path]:
     """Write every leaderboard and, for the project's own results/, the README excerpt."""
     from .report import update_readme_excerpt, write_reports
 
-    written = write_reports(results_dir)
+    written = write_reports(results_dir, data_dir=data_dir)
     readme = Path("README.md")
     if written and results_dir.resolve() == Path("results").resolve() \
             and update_readme_excerpt(readme, results_dir):
@@ -121,7 +121,7 @@ def execute(args: argparse.Namespace) -> int:
     from pipelines.registry import create_pipeline, load_plugin_file
 
     if args.report_only:
-        written = publish(args.results_dir)
+        written = publish(args.results_dir, args.data_dir)
         if not written:
             print(f"no results stores under {args.results_dir}; nothing to report")
         return 0
@@ -144,7 +144,7 @@ def execute(args: argparse.Namespace) -> int:
         results_dir=args.results_dir, force=args.force,
     )
     summary = run(options, report=lambda line: print(line, flush=True))
-    publish(args.results_dir)
+    publish(args.results_dir, args.data_dir)
     print(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
           f"{len(summary.skipped)} already stored")
     return 0

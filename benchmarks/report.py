@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from tabulate import tabulate
 
 from .profiles import PROFILES
-from .store import ResultsStore, find_stores
+from .statistics import BOOTSTRAP_RESAMPLES, bootstrap_accuracy_ci, mcnemar_exact
+from .store import ResultsStore, decode_labels, find_stores
 
 LEADERBOARD_NAME = "LEADERBOARD.md"
 INDEX_NAME = "README.md"
@@ -43,7 +46,7 @@ def _count(value: int | None) -> str:
 
 
 def summarise(records: list[dict]) -> list[dict]:
-    """One row per pipeline: metrics averaged over its ok seeds."""
+    """One row per pipeline: metrics averaged over its ok seeds, best mean accuracy first."""
     by_pipeline: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         if record.get("status") == "ok":
@@ -58,43 +61,73 @@ def summarise(records: list[dict]) -> list[dict]:
             values = [run["metrics"]["test"]["per_class"][index] for run in runs]
             values = [value for value in values if value is not None]
             per_class.append(statistics.fmean(values) if values else None)
+        accuracy = [run["metrics"]["test"]["accuracy"] for run in runs]
         rows.append({
             "pipeline": pipeline,
             "family": runs[0]["family"],
             "reducer": model.get("reducer") or "–",
             "seeds": len(runs),
-            "accuracy": [run["metrics"]["test"]["accuracy"] for run in runs],
+            "runs": runs,
+            "accuracy": accuracy,
+            "mean_accuracy": statistics.fmean(accuracy),
             "macro_f1": [run["metrics"]["test"]["macro_f1"] for run in runs],
             "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs],
             "fit_seconds": statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
             "predict_ms_per_1k": statistics.fmean(run["timing"]["predict_ms_per_1k"]
                                                   for run in runs),
-            "peak_rss_mb": max(run["timing"]["peak_rss_mb"] for run in runs),
+            "peak_rss_mb": max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
             "n_parameters": model.get("n_parameters"),
             "train_size": runs[0]["sizes"]["train"],
             "hardware": runs[0]["env"].get("hardware", "–"),
             "per_class": per_class,
         })
-    rows.sort(key=lambda row: (-statistics.fmean(row["accuracy"]), row["pipeline"]))
+    rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))
+    add_statistics(rows)
     return rows
 
 
-def _main_table(rows: list[dict], *, with_family: bool, with_hardware: bool) -> str:
-    headers = ["rank", "pipeline"] + (["family"] if with_family else []) + [
-        "reducer", "test acc %", "macro-F1 %", "val acc %", "fit s", "predict ms/1k",
-        "parameters", "peak MB", "train images", "seeds"] + (["hardware"] if with_hardware else [])
-    table = []
-    for rank, row in enumerate(rows, start=1):
-        table.append(
-            [rank, row["pipeline"]] + ([row["family"]] if with_family else []) + [
-                row["reducer"], _percent(row["accuracy"]), _percent(row["macro_f1"]),
-                _percent(row["validation_accuracy"]), _number(row["fit_seconds"]),
-                _number(row["predict_ms_per_1k"]), _count(row["n_parameters"]),
-                _number(row["peak_rss_mb"], 0), _count(row["train_size"]), row["seeds"],
-            ] + ([row["hardware"]] if with_hardware else [])
-        )
-    left = {"pipeline", "family", "reducer", "hardware"}
-    return _markdown(table, headers, ["left" if h in left else "right" for h in headers])
+def _correctness(run: dict) -> np.ndarray | None:
+    """Per test image, whether the run got it right; None for records without predictions."""
+    predictions = run.get("predictions") or {}
+    if "test" not in predictions or "test_true" not in predictions:
+        return None
+    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
+
+
+def add_statistics(rows: list[dict]) -> None:
+    """Bootstrap interval per row, McNemar's test against the leader, Pareto membership.
+
+    The statistics use each pipeline's lowest seed (the seed every pipeline shares when all
+    ran the same seeds), on the same test images.
+    """
+    for row in rows:
+        row["pareto"] = not any(
+            other is not row and other["fit_seconds"] <= row["fit_seconds"]
+            and other["mean_accuracy"] >= row["mean_accuracy"]
+            and (other["fit_seconds"] < row["fit_seconds"]
+                 or other["mean_accuracy"] > row["mean_accuracy"])
+            for other in rows)
+        row["ci"] = None
+        row["mcnemar"] = None
+    if not rows:
+        return
+    common_seed = min(set.intersection(*({run["seed"] for run in row["runs"]} for row in rows)),
+                      default=None)
+    correctness = {}
+    for row in rows:
+        run = next((run for run in row["runs"] if run["seed"] == common_seed), row["runs"][0])
+        correct = _correctness(run)
+        if correct is not None:
+            correctness[row["pipeline"]] = (run["seed"], correct)
+            row["ci"] = bootstrap_accuracy_ci(correct)
+    leader = rows[0]
+    if leader["pipeline"] not in correctness:
+        return
+    leader_seed, leader_correct = correctness[leader["pipeline"]]
+    for row in rows[1:]:
+        seed, correct = correctness.get(row["pipeline"], (None, None))
+        if correct is not None and seed == leader_seed and len(correct) == len(leader_correct):
+            row["mcnemar"] = mcnemar_exact(leader_correct, correct)
 
 
 def _markdown(table: list[list], headers: list[str], align: list[str] | None = None) -> str:
@@ -102,6 +135,43 @@ def _markdown(table: list[list], headers: list[str], align: list[str] | None = N
     align = align or ["left"] * len(headers)
     return tabulate(table, headers=headers, tablefmt="pipe", colalign=align,
                     disable_numparse=True)
+
+
+def _interval(row: dict) -> str:
+    return "–" if row["ci"] is None else f"{row['ci'][0] * 100:.2f}–{row['ci'][1] * 100:.2f}"
+
+
+def _versus_leader(row: dict, rank: int) -> str:
+    if rank == 1:
+        return "leader"
+    test = row["mcnemar"]
+    if test is None:
+        return "–"
+    mark = "" if test.distinguishable else " ≈"
+    return f"{test.p_value:.3g}{mark}"
+
+
+def _main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
+                with_hardware: bool) -> str:
+    headers = ["rank", "pipeline"] + (["family"] if with_family else []) + [
+        "reducer", "test acc %", "95% CI", "p vs leader", "macro-F1 %", "val acc %", "fit s",
+        "predict ms/1k", "parameters", "peak MB", "train images", "seeds", "Pareto",
+    ] + (["hardware"] if with_hardware else [])
+    table = []
+    for row in rows:
+        rank = ranks[row["pipeline"]]
+        table.append(
+            [rank, row["pipeline"]] + ([row["family"]] if with_family else []) + [
+                row["reducer"], _percent(row["accuracy"]), _interval(row),
+                _versus_leader(row, rank), _percent(row["macro_f1"]),
+                _percent(row["validation_accuracy"]), _number(row["fit_seconds"]),
+                _number(row["predict_ms_per_1k"]), _count(row["n_parameters"]),
+                _number(row["peak_rss_mb"], 0), _count(row["train_size"]), row["seeds"],
+                "★" if row["pareto"] else "",
+            ] + ([row["hardware"]] if with_hardware else [])
+        )
+    left = {"pipeline", "family", "reducer", "hardware", "Pareto"}
+    return _markdown(table, headers, ["left" if h in left else "right" for h in headers])
 
 
 def _per_class_table(rows: list[dict], class_names: list[str]) -> str:
@@ -118,7 +188,67 @@ def _failures_table(records: list[dict]) -> str:
     return _markdown(table, ["pipeline", "seed", "status", "error"])
 
 
-def leaderboard_markdown(store: ResultsStore) -> str:
+TABLE_NOTES = (
+    "Test accuracy is the mean over seeds (± standard deviation when there are several). "
+    "The 95% CI is a percentile bootstrap over the test images ({resamples:,} resamples) and "
+    "*p vs leader* is McNemar's exact test against the first row on the same test images, both "
+    "for the lowest seed every pipeline ran; ≈ marks a pipeline not distinguishable from the "
+    "leader at the 5% level. ★ marks the Pareto frontier of accuracy against fit time: no "
+    "other pipeline is both faster to fit and more accurate."
+)
+
+
+ImagesLoader = Callable[[dict], "np.ndarray | None"]
+
+
+def _figures(rows: list[dict], records: list[dict], class_names: list[str], figures_dir: Path,
+             prefix: str, title: str, test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
+    """Draw the split's figures; returns (caption, path) for each file that exists."""
+    from . import figures
+
+    drawn = [("Test accuracy against fit time", figures.accuracy_vs_fit_time(
+        rows, figures_dir / f"{prefix}-accuracy-vs-fit-time.png", title))]
+    leaders = {}
+    for family in FAMILY_ORDER:
+        members = [row for row in rows if row["family"] == family]
+        if members:
+            leaders[family] = members[0]
+            run = members[0]["runs"][0]
+            drawn.append((f"Confusion matrix of the best {family} pipeline, "
+                          f"{members[0]['pipeline']}", figures.confusion_heatmap(
+                              run["metrics"]["test"]["confusion"], class_names,
+                              figures_dir / f"{prefix}-confusion-{members[0]['pipeline']}.png",
+                              f"{members[0]['pipeline']} (seed {run['seed']}), test set")))
+    compared = [row for family in FAMILY_ORDER
+                for row in [r for r in rows if r["family"] == family][:2]]
+    drawn.append(("Per-class test accuracy of the leaders of each family",
+                  figures.per_class_bars(compared, class_names,
+                                         figures_dir / f"{prefix}-per-class.png",
+                                         "Per-class test accuracy, family leaders")))
+    for row in rows:
+        history = row["runs"][0].get("history")
+        if row["family"] == "deep" and history:
+            drawn.append((f"Training curves of {row['pipeline']}", figures.training_curves(
+                history, figures_dir / f"{prefix}-curves-{row['pipeline']}.png",
+                f"{row['pipeline']} (seed {row['runs'][0]['seed']})")))
+    best_run = rows[0]["runs"][0]
+    grid = figures_dir / f"{prefix}-misclassified-{rows[0]['pipeline']}.png"
+    images = test_images(best_run) if test_images else None
+    predictions = best_run.get("predictions") or {}
+    if images is not None and "test_true" in predictions:
+        figures.misclassified_grid(images, decode_labels(predictions["test_true"]),
+                                   decode_labels(predictions["test"]), class_names, grid,
+                                   f"Misclassified test images, {rows[0]['pipeline']} "
+                                   f"(true → predicted)")
+    if grid.exists():
+        drawn.append((f"Misclassified test images of the best pipeline, {rows[0]['pipeline']}",
+                      grid))
+    return drawn
+
+
+def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None,
+                         test_images: ImagesLoader | None = None) -> str:
+    """The leaderboard of one store; with ``figures_dir``, its figures are drawn and linked."""
     latest = list(store.latest().values())
     dataset = store.directory.parent.name
     profile_name = store.directory.name
@@ -142,28 +272,39 @@ def leaderboard_markdown(store: ResultsStore) -> str:
         ]
         rows = summarise(records)
         if rows:
-            used = sorted({(row["train_size"]) for row in rows})
+            ranks = {row["pipeline"]: rank for rank, row in enumerate(rows, start=1)}
+            used = sorted({row["train_size"] for row in rows})
             test_sizes = sorted({record["sizes"]["test"] for record in records
                                  if record["status"] == "ok"})
             hardware = sorted({row["hardware"] for row in rows})
+            several = len(hardware) > 1
             lines += [
                 f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
                 f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
                 f"Hardware: {'; '.join(hardware)}.", "",
+                TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
-                _main_table(rows, with_family=True, with_hardware=len(hardware) > 1), "",
+                _main_table(rows, ranks, with_family=True, with_hardware=several), "",
             ]
             for family in FAMILY_ORDER:
                 family_rows = [row for row in rows if row["family"] == family]
                 if family_rows:
                     lines += [f"### {family.capitalize()} pipelines", "",
-                              _main_table(family_rows, with_family=False,
-                                          with_hardware=len(hardware) > 1), ""]
+                              _main_table(family_rows, ranks, with_family=False,
+                                          with_hardware=several), ""]
             class_names = next(
                 (record["class_names"] for record in records if record.get("class_names")),
                 [str(index) for index in range(len(rows[0]["per_class"]))])
             lines += ["### Per-class test accuracy (%)", "",
                       _per_class_table(rows, class_names), ""]
+            if figures_dir is not None:
+                title = f"{dataset}, {profile_name}, split {split['name']}"
+                drawn = _figures(rows, records, class_names, figures_dir,
+                                 f"{split['name']}-{fingerprint[:8]}", title, test_images)
+                lines += ["### Figures", ""]
+                for caption, path in drawn:
+                    relative = path.relative_to(store.directory).as_posix()
+                    lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
         failures = [record for record in records if record["status"] != "ok"]
         if failures:
             lines += ["### Failed or timed-out runs", "", _failures_table(failures), ""]
@@ -197,14 +338,54 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore]) -> str:
     ])
 
 
-def write_reports(results_dir: Path | str) -> list[Path]:
-    """Regenerate every leaderboard under ``results_dir`` and its index; the paths written."""
+def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
+    """A loader of the test images a record was scored on, when the dataset is at hand.
+
+    It never downloads; a missing dataset, another split fingerprint or other labels give None.
+    """
+    from .datasets import load_dataset
+    from .errors import FashionbenchError
+    from .splits import make_split, subsample
+
+    cache: dict[tuple, tuple | None] = {}
+
+    def load(run: dict) -> np.ndarray | None:
+        key = (run["dataset"], run["split"]["name"])
+        if key not in cache:
+            try:
+                dataset = load_dataset(run["dataset"], data_dir, download=False)
+                cache[key] = (dataset, make_split(run["split"]["name"], dataset))
+            except FashionbenchError:
+                cache[key] = None
+        if cache[key] is None:
+            return None
+        dataset, split = cache[key]
+        profile = PROFILES.get(run["profile"])
+        if split.fingerprint != run["split"]["fingerprint"] or profile is None:
+            return None
+        indices = subsample(split.test, dataset.labels, profile.test_size, run["seed"])
+        stored = (run.get("predictions") or {}).get("test_true")
+        if stored is None or not np.array_equal(dataset.labels[indices], decode_labels(stored)):
+            return None
+        return dataset.images[indices]
+
+    return load
+
+
+def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> list[Path]:
+    """Regenerate every leaderboard (with figures) under ``results_dir`` and its index.
+
+    Returns the markdown paths written.
+    """
     results_dir = Path(results_dir)
     stores = find_stores(results_dir)
     written = []
+    test_images = dataset_test_images(data_dir)
     for store in stores:
         path = store.directory / LEADERBOARD_NAME
-        path.write_text(leaderboard_markdown(store), encoding="utf-8")
+        text = leaderboard_markdown(store, figures_dir=store.directory / "figures",
+                                    test_images=test_images)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     if stores:
         index = results_dir / INDEX_NAME

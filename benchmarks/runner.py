@@ -8,7 +8,6 @@ ok is skipped unless forced, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import random
@@ -27,7 +26,7 @@ from .environment import cpu_description, environment
 from .metrics import score
 from .profiles import Profile, get_profile
 from .splits import Split, make_split, subsample
-from .store import ResultsStore, job_key
+from .store import ResultsStore, encode_labels, job_key
 from .timing import (
     Stopwatch,
     current_memory_mb,
@@ -85,15 +84,6 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
-
-
-def encode_labels(labels: np.ndarray) -> str:
-    """Predicted labels as base64 of uint8, compact enough to keep for every record."""
-    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
-
-
-def decode_labels(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
 
 
 def _check_predictions(predictions, expected: int, n_classes: int, what: str) -> np.ndarray:
@@ -186,7 +176,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         record["model"] = description
         record["history"] = description.get("history")
         record["predictions"] = {"encoding": "uint8-base64",
-                                 "test": encode_labels(test_predictions)}
+                                 "test": encode_labels(test_predictions),
+                                 "test_true": encode_labels(test.labels)}
     except KeyboardInterrupt:
         raise
     except Exception as error:

@@ -7,6 +7,7 @@ exclusive file lock and fsynced. A torn last line left by a killed writer is mov
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import math
@@ -15,6 +16,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from .errors import StoreError
 
@@ -25,6 +28,15 @@ def job_key(record: dict) -> tuple:
     """What makes two records the same job: pipeline, dataset, split fingerprint, profile, seed."""
     return (record["pipeline"], record["dataset"], record["split"]["fingerprint"],
             record["profile"], record["seed"])
+
+
+def encode_labels(labels: np.ndarray) -> str:
+    """Labels as base64 of uint8: compact enough to keep every record's test predictions."""
+    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def decode_labels(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
 
 
 def finite(value):

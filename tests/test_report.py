@@ -22,12 +22,35 @@ def results(tmp_path_factory, digits):
 def test_report_only_is_byte_identical(results, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(results, copy)
-    for path in copy.rglob("*.md"):
+    generated = [path for path in copy.rglob("*") if path.suffix in (".md", ".png")]
+    assert any(path.suffix == ".png" for path in generated)
+    for path in generated:
         path.unlink()
     written = write_reports(copy)
     assert len(written) == 2
-    for path in written:
-        assert path.read_bytes() == (results / path.relative_to(copy)).read_bytes()
+    for path in generated:
+        assert path.exists(), f"{path.name} was not regenerated"
+        assert path.read_bytes() == (results / path.relative_to(copy)).read_bytes(), path.name
+
+
+def test_figures_are_drawn_and_linked(results):
+    directory = results / "digits" / "smoke"
+    text = (directory / "LEADERBOARD.md").read_text()
+    names = sorted(path.name for path in (directory / "figures").glob("*.png"))
+    kinds = ["accuracy-vs-fit-time", "confusion-", "per-class", "misclassified-"]
+    for kind in kinds:
+        assert any(kind in name for name in names), kind
+    for name in names:
+        assert f"(figures/{name})" in text
+
+
+def test_statistics_columns(results):
+    rows = summarise(list(ResultsStore(results, "digits", "smoke").latest().values()))
+    leader, second = rows
+    assert leader["ci"][0] <= min(leader["accuracy"]) + 0.05 and leader["ci"][1] <= 1
+    assert leader["mcnemar"] is None and second["mcnemar"] is not None
+    assert 0 <= second["mcnemar"].p_value <= 1
+    assert leader["pareto"]  # the most accurate pipeline is always on the frontier
 
 
 def test_leaderboard_content(results):
@@ -73,3 +96,17 @@ def test_readme_excerpt_comes_from_the_committed_store():
 
     readme = (COMMITTED_RESULTS.parent / "README.md").read_text()
     assert excerpt_markdown(COMMITTED_RESULTS) in readme
+
+
+def test_pareto_frontier_by_hand():
+    from benchmarks.report import add_statistics
+
+    def row(name, fit_seconds, accuracy):
+        return {"pipeline": name, "fit_seconds": fit_seconds, "mean_accuracy": accuracy,
+                "runs": [{"seed": 0}]}
+
+    rows = [row("slow-best", 100, 0.93), row("mid", 10, 0.90), row("dominated", 50, 0.89),
+            row("fast", 1, 0.85), row("tie-slower", 2, 0.85)]
+    add_statistics(rows)
+    assert {r["pipeline"] for r in rows if r["pareto"]} == {"slow-best", "mid", "fast"}
+    assert all(r["ci"] is None and r["mcnemar"] is None for r in rows)  # no predictions stored

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from benchmarks.profiles import get_profile
-from benchmarks.runner import Job, RunContext, RunOptions, decode_labels, run, run_job
+from benchmarks.runner import Job, RunContext, RunOptions, run, run_job
 from benchmarks.splits import make_split
-from benchmarks.store import ResultsStore
+from benchmarks.store import ResultsStore, decode_labels
 from pipelines import SklearnPipeline, register_pipeline
 
 

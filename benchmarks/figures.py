@@ -1,0 +1,133 @@
+"""Figures for a leaderboard, drawn with matplotlib (Agg) from the rows and records.
+
+Every figure is a pure function of the stored records (the misclassified grid also reads the
+test images), saved without a timestamp, so ``--report-only`` redraws identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+FAMILY_COLOURS = {"classical": "#1f77b4", "deep": "#d62728"}
+PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch releases
+
+
+def _save(figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
+    """Every pipeline a point (log fit time, test accuracy), the Pareto frontier drawn."""
+    figure, axes = plt.subplots(figsize=(8, 5.5))
+    for family, colour in FAMILY_COLOURS.items():
+        members = [row for row in rows if row["family"] == family]
+        if members:
+            axes.scatter([max(row["fit_seconds"], 1e-3) for row in members],
+                         [row["mean_accuracy"] * 100 for row in members],
+                         color=colour, label=family, s=30, zorder=3)
+    for row in rows:
+        axes.annotate(row["pipeline"], (max(row["fit_seconds"], 1e-3), row["mean_accuracy"] * 100),
+                      fontsize=7, xytext=(3, 3), textcoords="offset points")
+    frontier = sorted((row for row in rows if row["pareto"]), key=lambda row: row["fit_seconds"])
+    if frontier:
+        axes.step([max(row["fit_seconds"], 1e-3) for row in frontier],
+                  [row["mean_accuracy"] * 100 for row in frontier], where="post",
+                  color="black", linewidth=1, linestyle="--", label="Pareto frontier", zorder=2)
+    axes.set_xscale("log")
+    axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes.margins(x=0.15, y=0.1)
+    axes.set_xlabel("fit time (s, log scale)")
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="lower right")
+    return _save(figure, path)
+
+
+def confusion_heatmap(confusion: list[list[int]], class_names: list[str], path: Path,
+                      title: str) -> Path:
+    matrix = np.asarray(confusion)
+    figure, axes = plt.subplots(figsize=(7.5, 6.5))
+    image = axes.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=axes, fraction=0.046)
+    ticks = np.arange(len(class_names))
+    axes.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
+    axes.set_yticks(ticks, class_names, fontsize=8)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (row, column), value in np.ndenumerate(matrix):
+        axes.text(column, row, str(value), ha="center", va="center", fontsize=7,
+                  color="white" if value > threshold else "black")
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    return _save(figure, path)
+
+
+def per_class_bars(rows: list[dict], class_names: list[str], path: Path, title: str) -> Path:
+    figure, axes = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / max(len(rows), 1)
+    positions = np.arange(len(class_names))
+    for index, row in enumerate(rows):
+        values = [np.nan if value is None else value * 100 for value in row["per_class"]]
+        axes.bar(positions + (index - (len(rows) - 1) / 2) * width, values, width,
+                 label=f"{row['pipeline']} ({row['family']})")
+    axes.set_xticks(positions, class_names, rotation=30, ha="right")
+    axes.set_ylabel("test accuracy (%)")
+    low = min((value * 100 for row in rows for value in row["per_class"] if value is not None),
+              default=0)
+    axes.set_ylim(max(0, low - 5), 100)
+    axes.set_title(title)
+    axes.legend(fontsize=8, ncol=2)
+    axes.grid(True, axis="y", alpha=0.3)
+    return _save(figure, path)
+
+
+def training_curves(history: list[dict], path: Path, title: str) -> Path:
+    epochs = np.arange(1, len(history) + 1)
+    figure, (accuracy_axes, loss_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+        values = [epoch.get(key) for epoch in history]
+        if any(value is not None for value in values):
+            accuracy_axes.plot(epochs, [np.nan if v is None else v * 100 for v in values],
+                               marker=".", label=label)
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        values = [epoch.get(key) for epoch in history]
+        if any(value is not None for value in values):
+            loss_axes.plot(epochs, [np.nan if v is None else v for v in values], marker=".",
+                           label=label)
+    accuracy_axes.set_ylabel("accuracy (%)")
+    loss_axes.set_ylabel("loss")
+    for axes in (accuracy_axes, loss_axes):
+        axes.set_xlabel("epoch")
+        axes.grid(True, alpha=0.3)
+        axes.legend()
+    figure.suptitle(title)
+    return _save(figure, path)
+
+
+def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarray,
+                       class_names: list[str], path: Path, title: str,
+                       count: int = 32) -> Path:
+    """The first ``count`` misclassified test images in test order, true -> predicted."""
+    wrong = np.flatnonzero(true != predicted)[:count]
+    columns = 8
+    rows = max(1, int(np.ceil(len(wrong) / columns)))
+    figure, axes_grid = plt.subplots(rows, columns, figsize=(columns * 1.4, rows * 1.6))
+    for axes in np.atleast_1d(axes_grid).ravel():
+        axes.axis("off")
+    for axes, index in zip(np.atleast_1d(axes_grid).ravel(), wrong, strict=False):
+        axes.imshow(images[index], cmap="gray_r", vmin=0, vmax=255)
+        axes.set_title(f"{class_names[true[index]]}\n→ {class_names[predicted[index]]}",
+                       fontsize=7)
+    figure.suptitle(title)
+    return _save(figure, path)

@@ -1,0 +1,53 @@
+"""How sure is a leaderboard? Bootstrap intervals and McNemar's exact test, from scipy.
+
+Both work on the per-image test predictions each record keeps, so they are recomputed from
+the store by ``--report-only`` and are byte-stable (fixed resampling seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+SIGNIFICANCE = 0.05
+
+
+def bootstrap_accuracy_ci(correct: np.ndarray, *, confidence: float = 0.95,
+                          resamples: int = BOOTSTRAP_RESAMPLES,
+                          seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """Percentile bootstrap interval of the accuracy, resampling test images with replacement."""
+    correct = np.asarray(correct, dtype=np.float64)
+    if correct.min() == correct.max():  # every resample has the same mean
+        return float(correct[0]), float(correct[0])
+    result = stats.bootstrap((correct,), np.mean, n_resamples=resamples, method="percentile",
+                             confidence_level=confidence, vectorized=True,
+                             rng=np.random.default_rng(seed))
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high)
+
+
+@dataclass(frozen=True)
+class McNemar:
+    only_first_correct: int  # images the first model gets right and the second wrong
+    only_second_correct: int
+    p_value: float
+
+    @property
+    def distinguishable(self) -> bool:
+        return self.p_value < SIGNIFICANCE
+
+
+def mcnemar_exact(first_correct: np.ndarray, second_correct: np.ndarray) -> McNemar:
+    """McNemar's exact test: a two-sided binomial test on the discordant pairs."""
+    first_correct = np.asarray(first_correct, dtype=bool)
+    second_correct = np.asarray(second_correct, dtype=bool)
+    if first_correct.shape != second_correct.shape:
+        raise ValueError("McNemar's test needs predictions on the same test images")
+    b = int(np.sum(first_correct & ~second_correct))
+    c = int(np.sum(~first_correct & second_correct))
+    p_value = 1.0 if b + c == 0 else float(stats.binomtest(min(b, c), b + c, 0.5).pvalue)
+    return McNemar(b, c, min(p_value, 1.0))
