@@ -76,7 +76,7 @@ class GaussianDiscriminant(ClassifierMixin, BaseEstimator):
         n_samples, n_features = X.shape
         n_classes = len(self.classes_)
         if n_classes < 2:
-            raise ValueError(f"Classifier needs samples of at least 2 classes; got {n_classes}.")
+            raise ValueError(f"needs samples of at least 2 classes; got 1 class: {self.classes_}")
         counts = np.bincount(y_index, minlength=n_classes)
         self.priors_ = counts / n_samples
         self.means_ = np.zeros((n_classes, n_features))
@@ -150,7 +150,8 @@ class GaussianDiscriminant(ClassifierMixin, BaseEstimator):
         return scores[:, 1] - scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self._discriminants(X), axis=1)]
+        scores = self._discriminants(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Posterior P(w_i | x): the discriminants are log-posteriors up to a shared constant."""

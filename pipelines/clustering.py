@@ -37,12 +37,13 @@ class KMeansClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         self.kmeans_ = KMeans(n_clusters=min(self.n_clusters, len(X)), n_init=self.n_init,
                               max_iter=self.max_iter, random_state=self.random_state).fit(X)
+        self.n_iter_ = self.kmeans_.n_iter_
         n_clusters = self.kmeans_.n_clusters
         members = np.zeros((n_clusters, n_classes))
         np.add.at(members, (self.kmeans_.labels_, y_index), 1.0)
@@ -54,12 +55,14 @@ class KMeansClassifier(ClassifierMixin, BaseEstimator):
 
     def _clusters(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.kmeans_.predict(X)
 
     def predict(self, X) -> np.ndarray:
-        return self.cluster_labels_[self._clusters(X)]
+        clusters = self._clusters(X)  # checks fitted before cluster_labels_ is read
+        return self.cluster_labels_[clusters]
 
     def predict_proba(self, X) -> np.ndarray:
-        counts = self.cluster_class_counts_[self._clusters(X)]
+        clusters = self._clusters(X)
+        counts = self.cluster_class_counts_[clusters]
         return counts / counts.sum(axis=1, keepdims=True)
