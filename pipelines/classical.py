@@ -223,7 +223,7 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
     ),
     "mlp": ClassifierSpec(
         "back-propagation neural network (seed 004's BPNN, scikit-learn MLP)", _mlp,
-        settings={"smoke": {"hidden_layer_sizes": (32,), "max_iter": 20},
+        settings={"smoke": {"hidden_layer_sizes": (64,), "max_iter": 60},
                   "quick": {"hidden_layer_sizes": (128,), "max_iter": 30,
                             "early_stopping": True},
                   "full": {"hidden_layer_sizes": (256, 128), "max_iter": 200,
