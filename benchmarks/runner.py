@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,16 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
     return predictions.astype(np.int64)
 
 
+def distinct_warnings(caught: list, limit: int = 10) -> list[str]:
+    """The distinct warnings a job raised (a non-converged optimiser, say), for its record."""
+    messages = []
+    for warning in caught:
+        message = f"{warning.category.__name__}: {str(warning.message).strip()}"[:300]
+        if message not in messages:
+            messages.append(message)
+    return messages[:limit]
+
+
 def _hardware(family: str, env: dict) -> str:
     if family == "deep" and env.get("gpu"):
         return env["gpu"]
@@ -135,59 +146,62 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     }
     pipeline = None
     job_started = time.perf_counter()
-    try:
-        seed_everything(job.seed)
-        pipeline = create(job.pipeline, context.profile, seed=job.seed)
-        train, validation, test = parts["train"], parts["validation"], parts["test"]
-        memory_scope = "job" if reset_peak_memory() else "process"
-        memory_before = current_memory_mb()
-        with Stopwatch() as fit_watch:
-            pipeline.fit(train.images, train.labels,
-                         validation=(validation.images, validation.labels))
-        with Stopwatch() as predict_watch:
-            test_predictions = pipeline.predict(test.images)
-        test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
-                                              "predict")
-        validation_predictions = _check_predictions(
-            pipeline.predict(validation.images), len(validation.labels), n_classes, "predict")
-        predict_proba = getattr(pipeline, "predict_proba", None)
-        test_probabilities = predict_proba(test.images) if predict_proba else None
-        validation_probabilities = predict_proba(validation.images) if predict_proba else None
-        latency_ms = single_image_latency_ms(pipeline.predict, test.images)
-        peak_mb = peak_memory_mb()
-        description = pipeline.describe()
-        record["metrics"] = {
-            "validation": score(validation.labels, validation_predictions, n_classes,
-                                validation_probabilities),
-            "test": score(test.labels, test_predictions, n_classes, test_probabilities),
-        }
-        record["timing"] = {
-            "fit_seconds": fit_watch.wall_seconds,
-            "predict_seconds": predict_watch.wall_seconds,
-            "predict_ms_per_1k": predict_watch.wall_seconds * 1e6 / max(len(test.labels), 1),
-            "latency_ms": latency_ms,
-            "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
-            "fit_cpu_seconds": fit_watch.cpu_seconds,
-            "peak_rss_mb": peak_mb,
-            "rss_before_mb": memory_before,
-            "peak_memory_scope": memory_scope,
-            "train_images_per_second": len(train.labels) / max(fit_watch.wall_seconds, 1e-9),
-        }
-        record["model"] = description
-        record["history"] = description.get("history")
-        record["predictions"] = {"encoding": "uint8-base64",
-                                 "test": encode_labels(test_predictions),
-                                 "test_true": encode_labels(test.labels)}
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:
-        record["status"] = "failed"
-        record["error"] = f"{type(error).__name__}: {error}"
-        record["traceback"] = traceback.format_exc(limit=-8)
-        if pipeline is not None:
-            # the description is a courtesy here; the error is what matters
-            with contextlib.suppress(Exception):
-                record["model"] = pipeline.describe()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            seed_everything(job.seed)
+            pipeline = create(job.pipeline, context.profile, seed=job.seed)
+            train, validation, test = parts["train"], parts["validation"], parts["test"]
+            memory_scope = "job" if reset_peak_memory() else "process"
+            memory_before = current_memory_mb()
+            with Stopwatch() as fit_watch:
+                pipeline.fit(train.images, train.labels,
+                             validation=(validation.images, validation.labels))
+            with Stopwatch() as predict_watch:
+                test_predictions = pipeline.predict(test.images)
+            test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
+                                                  "predict")
+            validation_predictions = _check_predictions(
+                pipeline.predict(validation.images), len(validation.labels), n_classes, "predict")
+            predict_proba = getattr(pipeline, "predict_proba", None)
+            test_probabilities = predict_proba(test.images) if predict_proba else None
+            validation_probabilities = predict_proba(validation.images) if predict_proba else None
+            latency_ms = single_image_latency_ms(pipeline.predict, test.images)
+            peak_mb = peak_memory_mb()
+            description = pipeline.describe()
+            record["metrics"] = {
+                "validation": score(validation.labels, validation_predictions, n_classes,
+                                    validation_probabilities),
+                "test": score(test.labels, test_predictions, n_classes, test_probabilities),
+            }
+            record["timing"] = {
+                "fit_seconds": fit_watch.wall_seconds,
+                "predict_seconds": predict_watch.wall_seconds,
+                "predict_ms_per_1k": predict_watch.wall_seconds * 1e6 / max(len(test.labels), 1),
+                "latency_ms": latency_ms,
+                "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
+                "fit_cpu_seconds": fit_watch.cpu_seconds,
+                "peak_rss_mb": peak_mb,
+                "rss_before_mb": memory_before,
+                "peak_memory_scope": memory_scope,
+                "train_images_per_second": len(train.labels) / max(fit_watch.wall_seconds, 1e-9),
+            }
+            record["model"] = description
+            record["history"] = description.get("history")
+            record["predictions"] = {"encoding": "uint8-base64",
+                                     "test": encode_labels(test_predictions),
+                                     "test_true": encode_labels(test.labels)}
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:
+            record["status"] = "failed"
+            record["error"] = f"{type(error).__name__}: {error}"
+            record["traceback"] = traceback.format_exc(limit=-8)
+            if pipeline is not None:
+                # the description is a courtesy here; the error is what matters
+                with contextlib.suppress(Exception):
+                    record["model"] = pipeline.describe()
+    record["warnings"] = distinct_warnings(caught)
     if record["timing"] is not None:
         record["timing"]["job_seconds"] = time.perf_counter() - job_started
     record["finished_at"] = utc_now()
