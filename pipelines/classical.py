@@ -18,7 +18,6 @@ classifier otherwise.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from benchmarks.environment import cpus_available
 from benchmarks.profiles import Profile
 
 from .base import SklearnPipeline
@@ -37,8 +37,11 @@ from .neighbors import knn
 from .reducers import PCA_COMPONENTS, fld, hog, pca, pixel_scaler
 from .registry import register_pipeline
 
-# Threads for the estimators that have them: the runner runs one job at a time.
-N_JOBS = max(1, min(os.cpu_count() or 1, 8))
+
+def n_jobs() -> int:
+    """Threads for the estimators that have them: the cores this process may use (its
+    affinity, so a run pinned with taskset is not oversubscribed), at most 8."""
+    return max(1, min(cpus_available(), 8))
 
 REDUCER_PARAMETERS = {
     "raw": set(),
@@ -91,7 +94,7 @@ def _svm(seed: int, **settings) -> SVC:
 
 
 def _random_forest(seed: int, **settings) -> RandomForestClassifier:
-    return RandomForestClassifier(random_state=seed, n_jobs=N_JOBS, **settings)
+    return RandomForestClassifier(random_state=seed, n_jobs=n_jobs(), **settings)
 
 
 def _adaboost(seed: int, *, max_depth: int, **settings) -> AdaBoostClassifier:
@@ -107,7 +110,7 @@ def _tree(seed: int, **settings) -> DecisionTreeClassifier:
 def _xgboost(seed: int, **settings):
     from xgboost import XGBClassifier  # imported when used: it is the slowest import here
 
-    return XGBClassifier(tree_method="hist", random_state=seed, n_jobs=N_JOBS, **settings)
+    return XGBClassifier(tree_method="hist", random_state=seed, n_jobs=n_jobs(), **settings)
 
 
 def _mlp(seed: int, **settings) -> MLPClassifier:
