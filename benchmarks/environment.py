@@ -17,6 +17,7 @@ from pathlib import Path
 PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
             "jax", "torch")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CODE_PATHS = ("benchmarks", "pipelines", "run_all.py", "pyproject.toml")
 
 
 def package_versions() -> dict[str, str]:
@@ -61,8 +62,10 @@ def git_commit() -> str | None:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10)
+        # "dirty" means the code differs from the commit; results and docs a run rewrites don't
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                *CODE_PATHS], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
