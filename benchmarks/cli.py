@@ -49,6 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
                       + f" (default {DEFAULT_PROFILE})")
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
                       help="seeds to run each pipeline with (default 0)")
+    how = parser.add_argument_group("execution")
+    how.add_argument("--executor", default="serial", choices=("serial", "process", "dask"),
+                     help="serial: one job at a time in this process (default); process: "
+                          "--workers worker processes; dask: a Dask LocalCluster or --scheduler")
+    how.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="parallel jobs for process/dask (default: the number of cores); "
+                          "each job gets cores / N threads")
+    how.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="connect to an existing Dask scheduler instead of a local cluster")
+    how.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="stop a job after this long and record it as 'timeout'")
+    how.add_argument("--quiet", action="store_true", help="print nothing while running")
     out = parser.add_argument_group("results")
     out.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
                      help="where the stores and leaderboards live (default results/)")
@@ -103,7 +115,7 @@ def _check_names(args: argparse.Namespace) -> None:
     get_profile(args.profile)
 
 
-def publish(results_dir: Path, data_dir: Path | None = None) -> list[Path]:
+def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
     """Write every leaderboard and, for the project's own results/, the README excerpt."""
     from .report import update_readme_excerpt, write_reports
 
@@ -113,7 +125,7 @@ def publish(results_dir: Path, data_dir: Path | None = None) -> list[Path]:
             and update_readme_excerpt(readme, results_dir):
         written.append(readme)
     for path in written:
-        print(f"wrote {path}")
+        say(f"wrote {path}")
     return written
 
 
@@ -136,17 +148,34 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
+    from .environment import cpus_available
+    from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions, run
 
+    if args.timeout is not None and args.timeout <= 0:
+        raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
+                                f"{args.timeout:g}")
+    if args.workers is not None and args.workers < 1:
+        raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
+    parallel = args.executor in ("process", "dask")
     options = RunOptions(
         pipelines=select_pipelines(args.only, args.exclude), dataset=args.dataset,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
-        results_dir=args.results_dir, force=args.force,
+        results_dir=args.results_dir, force=args.force, executor=args.executor,
+        workers=args.workers or (cpus_available() if parallel else 1), timeout=args.timeout,
+        scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
     )
-    summary = run(options, report=lambda line: print(line, flush=True))
-    publish(args.results_dir, args.data_dir)
-    print(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
-          f"{len(summary.skipped)} already stored")
+    if args.quiet:
+        progress = QuietProgress()
+    elif sys.stdout.isatty():
+        progress = LiveProgress()
+    else:
+        progress = LineProgress(lambda line: print(line, flush=True))
+    summary = run(options, progress=progress)
+    say = (lambda line: None) if args.quiet else print
+    publish(args.results_dir, args.data_dir, say)
+    say(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
+        f"{len(summary.skipped)} already stored")
     return 0
 
 

@@ -53,6 +53,11 @@ class Dataset:
     def labels(self) -> np.ndarray:
         return np.concatenate([self.train_labels, self.test_labels]).astype(np.int64)
 
+    def __getstate__(self) -> dict:
+        """Pickled without the pool, a copy of the arrays that a worker rebuilds on demand."""
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("images", "labels")}
+
 
 @dataclass(frozen=True)
 class IdxDatasetSpec:

@@ -79,6 +79,15 @@ def cpus_available() -> int:
         return os.cpu_count() or 1
 
 
+THREADS_ENV = "FASHIONBENCH_THREADS"
+
+
+def thread_budget() -> int:
+    """Cores the current job may use: what the executor granted it, else the affinity mask."""
+    granted = os.environ.get(THREADS_ENV, "")
+    return max(1, int(granted)) if granted.isdigit() else cpus_available()
+
+
 @functools.cache
 def environment() -> dict:
     gpus = gpu_names()

@@ -27,7 +27,7 @@ from .environment import cpu_description, environment
 from .metrics import score
 from .profiles import Profile, get_profile
 from .splits import Split, make_split, subsample
-from .store import ResultsStore, encode_labels, job_key
+from .store import ResultsStore, encode_labels
 from .timing import (
     Stopwatch,
     current_memory_mb,
@@ -59,7 +59,20 @@ class RunContext:
     dataset: Dataset
     split: Split
     profile: Profile
+    plugins: tuple[str, ...] = ()  # loose plugin files, loaded again in each worker process
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
+
+    def load_plugins(self) -> None:
+        from pipelines.registry import load_plugin_file
+
+        for plugin in self.plugins:
+            load_plugin_file(plugin)
+
+    def __getstate__(self) -> dict:
+        """Sent to workers without the subsamples: each worker makes its own, once."""
+        state = dict(self.__dict__)
+        state["_partitions"] = {}
+        return state
 
     def partitions(self, seed: int) -> dict[str, Partition]:
         """Train / validation / test for a seed, subsampled to the profile's sizes."""
@@ -112,17 +125,15 @@ def _hardware(family: str, env: dict) -> str:
     return cpu_description(env["cpu"], env["cpus_available"])
 
 
-def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> dict:
-    """Build, fit, predict and score one job; never raises for a pipeline's own failure."""
-    from pipelines.registry import create_pipeline, get_entry
+def new_record(job: Job, context: RunContext) -> dict:
+    """The record of a job before it runs: identity, split, sizes and environment."""
+    from pipelines.registry import get_entry
 
-    create = create or create_pipeline
     entry = get_entry(job.pipeline)
     env = dict(environment())
     env["hardware"] = _hardware(entry.family, env)
     parts = context.partitions(job.seed)
-    n_classes = context.dataset.n_classes
-    record: dict = {
+    return {
         "run_id": uuid.uuid4().hex,
         "pipeline": job.pipeline,
         "family": entry.family,
@@ -144,6 +155,24 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         "started_at": utc_now(),
         "finished_at": None,
     }
+
+
+def stopped_record(job: Job, context: RunContext, status: str, error: str) -> dict:
+    """The record of a job the executor had to stop (timeout) or lost (a dead worker)."""
+    record = new_record(job, context)
+    record.update(status=status, error=error, finished_at=utc_now())
+    return record
+
+
+def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> dict:
+    """Build, fit, predict and score one job; never raises for a pipeline's own failure."""
+    from pipelines.registry import create_pipeline
+
+    create = create or create_pipeline
+    context.load_plugins()
+    record = new_record(job, context)
+    parts = context.partitions(job.seed)
+    n_classes = context.dataset.n_classes
     pipeline = None
     job_started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -218,6 +247,11 @@ class RunOptions:
     seeds: list[int] = field(default_factory=lambda: [0])
     results_dir: Path = Path("results")
     force: bool = False
+    executor: str = "serial"
+    workers: int = 1
+    timeout: float | None = None
+    scheduler: str | None = None
+    plugins: tuple[str, ...] = ()
 
 
 @dataclass
@@ -235,31 +269,49 @@ def plan_jobs(options: RunOptions) -> list[Job]:
             for seed in options.seeds for name in options.pipelines]
 
 
-def run(options: RunOptions, *, report: Callable[[str], None] = print) -> RunSummary:
-    """Run every planned job not yet stored as ok, appending each record as it finishes."""
+def run(options: RunOptions, *, report: Callable[[str], None] = print,
+        progress=None) -> RunSummary:
+    """Run every planned job not yet stored as ok, appending each record as it finishes.
+
+    ``progress`` is a display from benchmarks.progress; by default, plain lines to ``report``.
+    """
+    from .executors import make_executor
+    from .progress import LineProgress
+
+    progress = progress or LineProgress(report)
     profile = get_profile(options.profile)
+    executor = make_executor(options.executor, workers=options.workers,
+                             timeout=options.timeout, scheduler=options.scheduler)
     store = ResultsStore(options.results_dir, options.dataset, profile.name)
     store.ensure_writable()
     dataset = load_dataset(options.dataset, options.data_dir)
     split = make_split(options.split, dataset)
-    context = RunContext(dataset, split, profile)
+    context = RunContext(dataset, split, profile, plugins=tuple(options.plugins))
+    context.load_plugins()
     done = set() if options.force else store.completed_keys()
     jobs = plan_jobs(options)
     summary = RunSummary()
-    report(f"{len(jobs)} jobs: {dataset.name}, split {split.name} ({split.fingerprint}), "
-           f"profile {profile.name}, store {store.path}")
+    progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
+                              f"({split.fingerprint}), profile {profile.name}, "
+                              f"{executor.name} executor, store {store.path}")
+    to_run = []
     for number, job in enumerate(jobs, start=1):
-        key = (job.pipeline, job.dataset, split.fingerprint, job.profile, job.seed)
-        prefix = f"[{number}/{len(jobs)}] {job.pipeline} seed {job.seed}"
-        if key in done:
+        if (job.pipeline, job.dataset, split.fingerprint, job.profile, job.seed) in done:
             summary.skipped.append(job)
-            report(f"{prefix}: already stored, skipped (--force reruns it)")
-            continue
-        record = run_job(job, context)
-        assert job_key(record) == key
+            progress.skipped(job, number)
+        else:
+            to_run.append(job)
+    progress.finished_count = len(summary.skipped)
+
+    def keep(record: dict) -> None:
         store.append(record)
         summary.ran.append(record)
-        report(f"{prefix}: {describe_outcome(record)}")
+        progress.finished(record)
+
+    try:
+        executor.run(to_run, context, progress.started, keep)
+    finally:
+        progress.end()
     return summary
 
 

@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from benchmarks.environment import cpus_available
+from benchmarks.environment import thread_budget
 from benchmarks.profiles import Profile
 
 from .base import SklearnPipeline
@@ -39,9 +39,9 @@ from .registry import register_pipeline
 
 
 def n_jobs() -> int:
-    """Threads for the estimators that have them: the cores this process may use (its
-    affinity, so a run pinned with taskset is not oversubscribed), at most 8."""
-    return max(1, min(cpus_available(), 8))
+    """Threads for the estimators that have them: the job's thread budget (what a parallel
+    executor granted it, else the process's CPU affinity), at most 8."""
+    return max(1, min(thread_budget(), 8))
 
 REDUCER_PARAMETERS = {
     "raw": set(),

@@ -1,0 +1,295 @@
+"""Where jobs run: in this process, in worker processes, or on a Dask cluster.
+
+Whatever the executor, each job runs ``runner.run_job`` and its record comes back to the
+calling process, which alone writes the store. The data goes to each worker once (spawned
+processes get the run context when they start; Dask workers get it scattered), and each job
+is granted a share of the cores (BLAS and OpenMP threads, the estimators' ``n_jobs``), so
+parallel jobs do not oversubscribe the machine.
+
+A job that outlives ``--timeout`` is stopped and recorded as ``timeout``; a worker that dies
+(a segfault, the OOM killer) costs its job a ``failed`` record, and a fresh worker takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .environment import THREADS_ENV, cpus_available
+from .errors import FashionbenchError
+from .runner import Job, RunContext, run_job, stopped_record
+
+THREAD_ENV_VARIABLES = (THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                        "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+EXECUTORS = ("serial", "process", "dask")
+
+OnStart = Callable[[Job], None]
+OnRecord = Callable[[dict], None]
+
+
+def threads_per_job(workers: int) -> int:
+    return max(1, cpus_available() // max(1, workers))
+
+
+@contextlib.contextmanager
+def thread_environment(threads: int) -> Iterator[None]:
+    """Set the thread-count variables while child processes start, so that their BLAS,
+    OpenMP and TensorFlow pools are sized from the start."""
+    saved = {name: os.environ.get(name) for name in THREAD_ENV_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_ENV_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
+    """``run_job`` with the BLAS/OpenMP pools already loaded held to ``threads``."""
+    from threadpoolctl import threadpool_limits
+
+    os.environ[THREADS_ENV] = str(threads)
+    with threadpool_limits(limits=threads):
+        return run_job(job, context)
+
+
+class SerialExecutor:
+    """One job after another in this process: no isolation, no overhead, no timeout."""
+
+    name = "serial"
+
+    def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
+            on_record: OnRecord) -> None:
+        for job in jobs:
+            on_start(job)
+            on_record(run_job(job, context))
+
+
+READY = "ready"
+START_TIMEOUT_SECONDS = 300
+
+
+def _worker_main(connection, context: RunContext, threads: int) -> None:
+    """A worker process: says it is ready, then receives jobs and sends records until None."""
+    connection.send(READY)
+    while True:
+        job = connection.recv()
+        if job is None:
+            return
+        connection.send(run_job_within(job, context, threads))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.Process
+    connection: multiprocessing.connection.Connection
+    job: Job | None = None
+    deadline: float = float("inf")
+
+
+class ProcessExecutor:
+    """Jobs in ``workers`` spawned processes, each started once with the run context."""
+
+    name = "process"
+
+    def __init__(self, workers: int = 2, timeout: float | None = None) -> None:
+        self.workers = max(1, workers)
+        self.timeout = timeout
+        self.threads = threads_per_job(self.workers)
+        self._spawn = multiprocessing.get_context("spawn")
+
+    def _start(self, context: RunContext) -> _Worker:
+        parent, child = self._spawn.Pipe()
+        process = self._spawn.Process(target=_worker_main, args=(child, context, self.threads),
+                                      daemon=True, name="fashionbench-worker")
+        with thread_environment(self.threads):
+            process.start()
+        child.close()
+        # a worker that cannot even start (e.g. a main module without the __main__ guard)
+        # must stop the run, not be replaced forever
+        try:
+            if not parent.poll(START_TIMEOUT_SECONDS) or parent.recv() != READY:
+                raise EOFError
+        except (EOFError, OSError):
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+            raise FashionbenchError(
+                f"a worker process failed to start (exit code {process.exitcode}); when calling "
+                f"the runner from a script, guard it with if __name__ == '__main__'"
+            ) from None
+        return _Worker(process, parent)
+
+    @staticmethod
+    def _stop(worker: _Worker) -> None:
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=10)
+        worker.connection.close()
+
+    def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
+            on_record: OnRecord) -> None:
+        pending = deque(jobs)
+        workers = [self._start(context) for _ in range(min(self.workers, len(jobs)))]
+        try:
+            while pending or any(worker.job for worker in workers):
+                for worker in workers:
+                    if worker.job is None and pending:
+                        worker.job = pending.popleft()
+                        worker.deadline = time.monotonic() + (self.timeout or float("inf"))
+                        worker.connection.send(worker.job)
+                        on_start(worker.job)
+                busy = [worker for worker in workers if worker.job]
+                wait = min(worker.deadline for worker in busy) - time.monotonic()
+                ready = multiprocessing.connection.wait(
+                    [worker.connection for worker in busy],
+                    timeout=None if wait == float("inf") else max(wait, 0))
+                for index, worker in enumerate(workers):
+                    if worker.job is None:
+                        continue
+                    if worker.connection in ready:
+                        try:
+                            record = worker.connection.recv()
+                        except (EOFError, OSError):
+                            worker.process.join(timeout=10)
+                            code = worker.process.exitcode
+                            record = stopped_record(
+                                worker.job, context, "failed",
+                                f"the worker process died (exit code {code}) while running "
+                                f"this job; out of memory or a crash in native code")
+                            self._stop(worker)
+                            workers[index] = self._start(context)
+                        else:
+                            worker.job = None
+                        on_record(record)
+                    elif time.monotonic() >= worker.deadline:
+                        record = stopped_record(worker.job, context, "timeout",
+                                                f"stopped after {self.timeout:g} s (--timeout)")
+                        self._stop(worker)
+                        workers[index] = self._start(context)
+                        on_record(record)
+        finally:
+            for worker in workers:
+                with contextlib.suppress(OSError, BrokenPipeError):
+                    worker.connection.send(None)
+                worker.process.join(timeout=5)
+                self._stop(worker)
+
+
+def _dask_task(job: Job, context: RunContext, threads: int) -> dict:
+    return run_job_within(job, context, threads)
+
+
+class DaskExecutor:
+    """Jobs on a Dask cluster: a ``LocalCluster`` by default, or ``scheduler`` if given.
+
+    The context is scattered to every worker once; at most one job per worker is in flight,
+    so a job's deadline counts from when it starts. Deep jobs ask for the ``GPU`` resource
+    when some worker advertises one (``dask worker --resources GPU=1``).
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int = 2, timeout: float | None = None,
+                 scheduler: str | None = None) -> None:
+        self.workers = max(1, workers)
+        self.timeout = timeout
+        self.scheduler = scheduler
+        self.threads = threads_per_job(self.workers)
+
+    def _client(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise FashionbenchError(
+                "--executor dask needs the 'distributed' package: pip install 'dask[distributed]'"
+            ) from None
+        if self.scheduler:
+            try:
+                return Client(self.scheduler, timeout=30), None
+            except OSError as error:
+                raise FashionbenchError(
+                    f"cannot reach the Dask scheduler at {self.scheduler}: {error}; start one "
+                    f"with 'dask scheduler' or leave out --scheduler for a local cluster"
+                ) from None
+        with thread_environment(self.threads):
+            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+        return Client(cluster), cluster
+
+    def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
+            on_record: OnRecord) -> None:
+        from distributed import wait
+
+        from pipelines.registry import get_entry
+
+        client, cluster = self._client()
+        try:
+            info = client.scheduler_info()["workers"]
+            slots = max(1, len(info)) if self.scheduler else self.workers
+            has_gpu = any(worker.get("resources", {}).get("GPU") for worker in info.values())
+            shared = client.scatter(context, broadcast=True)
+            pending = deque(jobs)
+            running: dict = {}  # future -> (job, deadline)
+            while pending or running:
+                while pending and len(running) < slots:
+                    job = pending.popleft()
+                    deep = get_entry(job.pipeline).family == "deep"
+                    future = client.submit(_dask_task, job, shared, self.threads, pure=False,
+                                           resources={"GPU": 1} if deep and has_gpu else None)
+                    running[future] = (job, time.monotonic() + (self.timeout or float("inf")))
+                    on_start(job)
+                nearest = min(deadline for _, deadline in running.values())
+                remaining = nearest - time.monotonic()
+                try:
+                    done, _ = wait(list(running), timeout=None if remaining == float("inf")
+                                   else max(remaining, 0.01), return_when="FIRST_COMPLETED")
+                except TimeoutError:  # the nearest deadline passed with nothing finished
+                    done = set()
+                for future in done:
+                    job, _ = running.pop(future)
+                    try:
+                        on_record(future.result())
+                    except Exception as error:  # the worker died or the task could not run
+                        on_record(stopped_record(job, context, "failed",
+                                                 f"Dask task failed: {type(error).__name__}: "
+                                                 f"{error}"))
+                now = time.monotonic()
+                for future, (job, deadline) in list(running.items()):
+                    if now >= deadline:
+                        running.pop(future)
+                        holders = [address for address, keys in client.processing().items()
+                                   if future.key in keys]
+                        future.cancel()
+                        if holders:  # a running Python thread cannot be stopped: restart it
+                            client.restart_workers(holders, raise_for_error=False)
+                            shared = client.scatter(context, broadcast=True)
+                        on_record(stopped_record(job, context, "timeout",
+                                                 f"stopped after {self.timeout:g} s (--timeout)"))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | None = None,
+                  scheduler: str | None = None):
+    """The executor for ``--executor``; serial with a timeout runs in one worker process."""
+    if kind not in EXECUTORS:
+        from .errors import unknown_name
+
+        raise unknown_name("executor", kind, list(EXECUTORS))
+    if kind == "dask":
+        return DaskExecutor(workers, timeout, scheduler)
+    if kind == "process" or timeout is not None:
+        return ProcessExecutor(workers if kind == "process" else 1, timeout)
+    return SerialExecutor()

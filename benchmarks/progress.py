@@ -1,0 +1,90 @@
+"""What a run shows while it works: a live rich display on a terminal, plain lines elsewhere.
+
+Plain lines (one per finished job) suit CI logs and pipes; ``--quiet`` shows nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .runner import Job, describe_outcome
+
+
+class LineProgress:
+    """One line per job event, written through ``emit`` (print by default)."""
+
+    def __init__(self, emit: Callable[[str], None] = print) -> None:
+        self.emit = emit
+        self.total = 0
+        self.finished_count = 0
+
+    def begin(self, total: int, header: str) -> None:
+        self.total = total
+        self.emit(header)
+
+    def skipped(self, job: Job, number: int) -> None:
+        self.emit(f"[{number}/{self.total}] {job.pipeline} seed {job.seed}: already stored, "
+                  f"skipped (--force reruns it)")
+
+    def started(self, job: Job) -> None:
+        pass
+
+    def finished(self, record: dict) -> None:
+        self.finished_count += 1
+        self.emit(f"[{self.finished_count}/{self.total}] {record['pipeline']} seed "
+                  f"{record['seed']}: {describe_outcome(record)}")
+
+    def end(self) -> None:
+        pass
+
+
+class QuietProgress(LineProgress):
+    def __init__(self) -> None:
+        super().__init__(lambda line: None)
+
+
+class LiveProgress(LineProgress):
+    """A rich live panel: done / running / left, elapsed, ETA and the jobs in flight; each
+    finished job is also printed above it, so the log stays on screen."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console()
+        super().__init__(self.console.print)
+        self.running: dict[tuple, float] = {}
+        self.started_at = time.monotonic()
+        self.live = Live(self._render(), console=self.console, refresh_per_second=2,
+                         transient=True, get_renderable=self._render)
+
+    def _render(self):
+        from rich.table import Table
+
+        elapsed = time.monotonic() - getattr(self, "started_at", time.monotonic())
+        done = self.finished_count
+        left = self.total - done - len(self.running)
+        eta = elapsed / done * (self.total - done) if done else None
+        table = Table.grid(padding=(0, 2))
+        table.add_row(f"[bold]{done}[/] done", f"[bold]{len(self.running)}[/] running",
+                      f"[bold]{max(left, 0)}[/] left", f"elapsed {elapsed:,.0f} s",
+                      f"ETA {eta:,.0f} s" if eta is not None else "ETA –")
+        for (pipeline, seed), since in self.running.items():
+            table.add_row(f"  ▶ {pipeline} seed {seed}", f"{time.monotonic() - since:,.0f} s")
+        return table
+
+    def begin(self, total: int, header: str) -> None:
+        super().begin(total, header)
+        self.started_at = time.monotonic()
+        self.live.start()
+
+    def started(self, job: Job) -> None:
+        self.running[(job.pipeline, job.seed)] = time.monotonic()
+
+    def finished(self, record: dict) -> None:
+        self.running.pop((record["pipeline"], record["seed"]), None)
+        super().finished(record)
+
+    def end(self) -> None:
+        self.live.stop()

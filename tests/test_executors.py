@@ -1,0 +1,132 @@
+"""Executors: the same records whatever runs them; timeouts, dead workers, thread budgets."""
+
+import textwrap
+
+import pytest
+
+from benchmarks.runner import RunOptions, run
+from benchmarks.store import ResultsStore
+
+PLUGIN = textwrap.dedent('''
+    import os
+    import time
+
+    from sklearn.dummy import DummyClassifier
+
+    from benchmarks.environment import thread_budget
+    from pipelines import SklearnPipeline, register_pipeline
+
+
+    class Behaving(SklearnPipeline):
+        """Does something unusual in fit, then behaves like a majority baseline."""
+
+        def __init__(self, name, action):
+            super().__init__(name, DummyClassifier())
+            self.action = action
+
+        def fit(self, X, y, *, validation=None):
+            if self.action == "sleep":
+                time.sleep(60)
+            if self.action == "die":
+                os._exit(3)
+            from threadpoolctl import threadpool_info
+            self.threads_ = (thread_budget(), max((pool["num_threads"]
+                                                   for pool in threadpool_info()), default=1))
+            return super().fit(X, y)
+
+        def describe(self):
+            description = super().describe()
+            description["threads"] = list(getattr(self, "threads_", ()))
+            return description
+
+
+    for action in ("sleep", "die", "count"):
+        register_pipeline(f"test-{action}", family="classical")(
+            lambda profile, action=action: Behaving(f"test-{action}", action))
+''')
+
+
+@pytest.fixture
+def plugin(tmp_path, isolated_registry):
+    """The plugin's pipelines exist only for the test that asks for them."""
+    path = tmp_path / "executor_plugin.py"
+    path.write_text(PLUGIN)
+    return str(path)
+
+
+def assert_same_result(record, reference):
+    """What must not depend on the executor: everything but timings and float round-off
+    (BLAS sums in another order with another thread count)."""
+    for field in ("pipeline", "seed", "status", "predictions", "sizes", "split"):
+        assert record[field] == reference[field], field
+    for part in ("validation", "test"):
+        ours, theirs = record["metrics"][part], reference["metrics"][part]
+        assert ours.keys() == theirs.keys()
+        for key, value in ours.items():
+            if isinstance(value, float):
+                assert value == pytest.approx(theirs[key], rel=1e-6), key
+            else:
+                assert value == theirs[key], key
+
+
+def run_with(tmp_path, executor, pipelines, plugin=None, **options):
+    summary = run(RunOptions(pipelines=pipelines, dataset="digits", profile="smoke",
+                             results_dir=tmp_path / executor, executor=executor,
+                             plugins=(plugin,) if plugin else (), **options),
+                  report=lambda line: None)
+    stored = ResultsStore(tmp_path / executor, "digits", "smoke").records()
+    assert len(stored) == len(summary.ran)
+    return {record["pipeline"]: record for record in stored}
+
+
+@pytest.fixture(scope="module")
+def serial_records(tmp_path_factory):
+    return run_with(tmp_path_factory.mktemp("serial"), "serial", ["raw-knn", "pca-knn"])
+
+
+def test_process_executor_gives_the_same_records(tmp_path, serial_records):
+    records = run_with(tmp_path, "process", ["raw-knn", "pca-knn"], workers=2)
+    for name, record in records.items():
+        assert_same_result(record, serial_records[name])
+
+
+def test_timeout_and_dead_worker_are_recorded_and_the_run_goes_on(tmp_path, plugin):
+    records = run_with(tmp_path, "process", ["test-sleep", "test-die", "raw-knn"], plugin,
+                       workers=2, timeout=8)
+    assert records["test-sleep"]["status"] == "timeout"
+    assert "stopped after 8 s" in records["test-sleep"]["error"]
+    assert records["test-die"]["status"] == "failed"
+    assert "exit code 3" in records["test-die"]["error"]
+    assert records["raw-knn"]["status"] == "ok"
+
+
+def test_jobs_are_granted_a_share_of_the_cores(tmp_path, plugin):
+    import os
+
+    records = run_with(tmp_path, "process", ["test-count"], plugin, workers=2)
+    granted, pool_threads = records["test-count"]["model"]["threads"]
+    expected = max(1, len(os.sched_getaffinity(0)) // 2)
+    assert granted == expected and pool_threads <= expected
+
+
+def test_serial_with_a_timeout_isolates_the_job(tmp_path, plugin):
+    records = run_with(tmp_path, "serial", ["test-sleep"], plugin, timeout=5)
+    assert records["test-sleep"]["status"] == "timeout"
+
+
+def test_dask_executor_same_records_and_timeout(tmp_path, plugin, serial_records):
+    pytest.importorskip("distributed")
+    records = run_with(tmp_path, "dask", ["raw-knn", "pca-knn", "test-sleep"], plugin,
+                       workers=2, timeout=15)
+    for name in ("raw-knn", "pca-knn"):
+        assert_same_result(records[name], serial_records[name])
+    assert records["test-sleep"]["status"] == "timeout"
+
+
+def test_unknown_scheduler_is_a_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    from benchmarks.errors import FashionbenchError
+    from benchmarks.executors import DaskExecutor
+
+    with pytest.raises(FashionbenchError, match="cannot reach the Dask scheduler"):
+        DaskExecutor(1, scheduler="tcp://127.0.0.1:9")._client()
