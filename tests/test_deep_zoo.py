@@ -147,3 +147,20 @@ def test_fit_without_validation_holds_out_part_of_the_training_set(small_split):
     assert description["validation"] == "10% stratified hold-out"
     assert description["history"][0]["val_accuracy"] is not None
     assert description["params"]["batch_size"] == 64
+
+
+def test_mixed_bfloat16_keeps_float32_probabilities_and_restores_the_policy(small_split):
+    """The GPU path (bf16, steps_per_execution > 1, predict warm-up), forced on the CPU."""
+    keras = pytest.importorskip("keras")
+    (X, y), validation, (X_test, _) = (small_split["train"], small_split["validation"],
+                                       small_split["test"])
+    pipeline = create_pipeline("cnn-seed004", "smoke", mixed_precision="mixed_bfloat16",
+                               steps_per_execution=2, warm_up_predict=True, batch_size=64)
+    pipeline.fit(X, y, validation=validation)
+    assert pipeline.model_.layers[-1].compute_dtype == "float32"
+    assert any(layer.compute_dtype == "bfloat16" for layer in pipeline.model_.layers)
+    assert keras.config.dtype_policy().name == "float32"
+    assert np.allclose(pipeline.predict_proba(X_test).sum(axis=1), 1.0)
+    description = pipeline.describe()
+    assert description["dtype_policy"] == "mixed_bfloat16"
+    assert description["steps_per_execution"] == 2 and description["warm_up_predict"] is True
