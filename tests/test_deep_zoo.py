@@ -107,6 +107,10 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     params = description["params"]
     assert params["epochs"] == 1 and params["batch_size"] == 128
     assert params["callbacks"]["EarlyStopping"]["restore_best_weights"] is True
+    if name in ("mcnn", "resnet50"):  # the networks with batch normalisation
+        assert description["batch_norm_layers_recalibrated"] > 0
+    else:
+        assert description["batch_norm_layers_recalibrated"] == 0
 
 
 def test_big_networks_cap_their_smoke_epoch_and_say_so():
@@ -115,6 +119,12 @@ def test_big_networks_cap_their_smoke_epoch_and_say_so():
         assert create_pipeline(name, "quick").config.max_steps_per_epoch is None
     assert create_pipeline("vgg16", "quick").config.learning_rate == 1e-4
     assert create_pipeline("mcnn", "full").config.epochs == 100
+
+
+def test_short_profiles_recalibrate_batch_norm_and_full_keeps_the_seeds_averages():
+    assert create_pipeline("mcnn", "smoke").config.recalibrate_batch_norm == 256
+    assert create_pipeline("resnet50", "quick").config.recalibrate_batch_norm == 1024
+    assert create_pipeline("mcnn", "full").config.recalibrate_batch_norm is None
 
 
 def test_digits_sized_images_train_natively_or_resized(digits):

@@ -83,6 +83,49 @@ class EpochLog(keras.callbacks.Callback):
         self.epochs.append(entry)
 
 
+def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:
+    """Replace BN moving averages by the plain average of batch statistics over ``images``.
+
+    Keras's moving averages (momentum 0.99) start at mean 0, variance 1 and forget that
+    start only after about a thousand steps; where a channel's true variance is near 1e-4,
+    even 1% of the start left over distorts inference. Run in training mode (as the
+    averages are gathered during fit: batch statistics, dropout on) with momentum
+    k / (k + 1) at the k-th batch, which makes the result the average over all the batches.
+    The weights are not touched. Returns the number of BN layers recalibrated.
+    """
+    layers = [layer for layer in model._flatten_layers()
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    if not layers or not len(images):
+        return 0
+    momenta = [layer.momentum for layer in layers]
+    try:
+        for index, start in enumerate(range(0, len(images), batch_size)):
+            for layer in layers:
+                layer.momentum = index / (index + 1)
+            model(images[start:start + batch_size], training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+    return len(layers)
+
+
+class RecalibrateBatchNorm(keras.callbacks.Callback):
+    """Re-estimate BN statistics before every validation pass of fit.
+
+    Without it a short run validates with moving averages that still remember their start,
+    so EarlyStopping and ReduceLROnPlateau would act on, and keep, a meaningless epoch.
+    Training is unchanged: its forward pass uses batch statistics, not the averages.
+    """
+
+    def __init__(self, images: np.ndarray, batch_size: int) -> None:
+        super().__init__()
+        self.images = images
+        self.batch_size = batch_size
+
+    def on_test_begin(self, logs=None):
+        recalibrate_batch_norm(self.model, self.images, self.batch_size)
+
+
 def gpu_devices() -> list[str]:
     """The accelerators Keras's backend sees (empty on a CPU-only machine)."""
     if keras.backend.backend() == "torch":

@@ -43,6 +43,10 @@ class TrainingConfig:
     reduce_lr_patience: int = 3
     reduce_lr_factor: float = 0.5
     min_learning_rate: float = 0.0
+    # After fit, re-estimate every BatchNormalization's population statistics from this many
+    # training images (None: keep the moving averages, as the seeds did); see zoo.py for why
+    # the short profiles need it
+    recalibrate_batch_norm: int | None = None
     # caps the steps of an epoch: the smoke budget of networks too slow for a CPU smoke run
     max_steps_per_epoch: int | None = None
     predict_batch_size: int = 1024
@@ -148,11 +152,22 @@ class KerasPipeline:
         plateau = keras.callbacks.ReduceLROnPlateau(
             monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
             factor=config.reduce_lr_factor, min_lr=config.min_learning_rate)
+        callbacks = [epoch_log, early_stopping, plateau]
+        calibration_images = None
+        if config.recalibrate_batch_norm:
+            chosen = np.random.default_rng(self.seed).permutation(len(images))
+            calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
+            callbacks.insert(1, _training.RecalibrateBatchNorm(calibration_images,
+                                                               config.batch_size))
         model.fit(batches, validation_data=(val_images, y_val),
                   validation_batch_size=config.predict_batch_size, epochs=config.epochs,
-                  callbacks=[epoch_log, early_stopping, plateau], verbose=0)
+                  callbacks=callbacks, verbose=0)
         if early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
+        self.recalibrated_layers_ = 0
+        if calibration_images is not None:
+            self.recalibrated_layers_ = _training.recalibrate_batch_norm(
+                model, calibration_images, config.batch_size)
         if runtime["warm_up_predict"]:
             model.predict_on_batch(images[:config.predict_batch_size])
 
@@ -223,6 +238,10 @@ class KerasPipeline:
                                       "factor": config.reduce_lr_factor,
                                       "min_lr": config.min_learning_rate},
                 "EpochLog": "per-epoch metrics, learning rate and wall seconds",
+                "RecalibrateBatchNorm": (
+                    f"BN statistics re-estimated from {config.recalibrate_batch_norm} "
+                    "training images before each validation and after fit"
+                    if config.recalibrate_batch_norm else None),
             },
             "schedule": (f"constant {config.learning_rate:g}, multiplied by "
                          f"{config.reduce_lr_factor:g} after {config.reduce_lr_patience} "
@@ -255,6 +274,7 @@ class KerasPipeline:
             "epochs_run": len(history) if history is not None else None,
             "best_epoch": getattr(self, "best_epoch_", None),
             "validation": getattr(self, "validation_source_", None),
+            "batch_norm_layers_recalibrated": getattr(self, "recalibrated_layers_", None),
             "history": history,
             "notes": self.notes,
         }
