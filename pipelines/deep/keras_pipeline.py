@@ -254,7 +254,7 @@ class KerasPipeline:
 
         architecture = ARCHITECTURES[self.architecture]
         n_parameters, trainable, input_shape = self._parameter_counts()
-        runtime = getattr(self, "runtime_", None) or self._runtime()
+        runtime = getattr(self, "runtime_", None) or {**self._runtime(), "jit_compile": None}
         history = getattr(self, "history_", None)
         description = {
             "name": self.name,
