@@ -1,0 +1,187 @@
+"""The deep zoo's networks, rebuilt layer by layer from the seed reports.
+
+Imports Keras at the top, so only ``KerasPipeline`` imports this module, when it builds a
+model. Every builder takes the input shape (H, W, 1) and the class count and returns an
+uncompiled ``keras.Model`` whose last layer is a float32 softmax (under a mixed-precision
+policy the rest of the network computes in bfloat16, the probabilities do not).
+
+Input sizes other than 28 x 28: a network runs on the images as they are when its valid
+convolutions and poolings leave at least one pixel (``MIN_SIZE``); smaller images (the 8 x 8
+digits) are resized inside the model to the 28 x 28 the seed designed it for. The ImageNet
+networks always see 32 x 32 x 3: 28 x 28 is zero-padded by 2 (no interpolation), any other
+size is resized, and the grey channel is repeated three times, all inside the model so
+predict takes the same arrays as fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+SEED_SIZE = 28  # the size every seed designed its network for
+IMAGENET_SIZE = 32  # the smallest input keras.applications.VGG16 / ResNet50 accept
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A builder and the facts describe() reports about it."""
+
+    build: Callable[[tuple[int, int, int], int], keras.Model]
+    source: str
+    min_size: int  # smaller inputs are resized to SEED_SIZE inside the model
+    expected_parameters: int | None  # on 28 x 28 x 1 with 10 classes, as the seed states
+
+
+def _softmax(n_classes: int) -> layers.Layer:
+    # float32 whatever the global policy: bf16 probabilities would round log-loss and ties
+    return layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")
+
+
+def _resized_to_at_least(inputs, min_size: int):
+    height, width = inputs.shape[1], inputs.shape[2]
+    if height >= min_size and width >= min_size:
+        return inputs
+    return layers.Resizing(SEED_SIZE, SEED_SIZE, interpolation="bilinear",
+                           name="resize_to_seed_size")(inputs)
+
+
+def _imagenet_input(inputs):
+    """N x H x W x 1 in [0, 1] to N x 32 x 32 x 3, inside the model (jittable layers only)."""
+    height, width = inputs.shape[1], inputs.shape[2]
+    if (height, width) == (SEED_SIZE, SEED_SIZE):
+        x = layers.ZeroPadding2D(padding=(IMAGENET_SIZE - SEED_SIZE) // 2, name="pad_to_32")(inputs)
+    elif (height, width) == (IMAGENET_SIZE, IMAGENET_SIZE):
+        x = inputs
+    else:
+        x = layers.Resizing(IMAGENET_SIZE, IMAGENET_SIZE, interpolation="bilinear",
+                            name="resize_to_32")(inputs)
+    return layers.Concatenate(axis=-1, name="grey_to_rgb")([x, x, x])
+
+
+def mcnn(input_shape, n_classes) -> keras.Model:
+    """Seed 000's MCNN: five [conv 3x3 same ReLU, BN, max-pool 2 same, dropout .25] blocks."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = inputs
+    for filters in (32, 32, 64, 64, 128):
+        x = layers.Conv2D(filters, 3, strides=1, padding="same", activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPool2D(pool_size=2, strides=2, padding="same")(x)
+        x = layers.Dropout(0.25)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    x = layers.BatchNormalization()(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="mcnn")
+
+
+def cnn_seed001(input_shape, n_classes) -> keras.Model:
+    """Seed 001's first CNN, no regularisation: two valid conv + pool stages, 256-512 dense."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed001"].min_size)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dense(512, activation="relu")(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed001")
+
+
+SEED001_DROPOUT = 0.25  # the report names the Dropout layers but not their rate
+
+
+def cnn_seed001_dropout(input_shape, n_classes) -> keras.Model:
+    """Seed 001's final CNN: a third conv layer, dropout after each pool and dense layer."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed001-dropout"].min_size)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(SEED001_DROPOUT)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(SEED001_DROPOUT)(x)
+    x = layers.Conv2D(128, 3, activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(SEED001_DROPOUT)(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(SEED001_DROPOUT)(x)
+    x = layers.Dense(512, activation="relu")(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed001_dropout")
+
+
+def cnn_seed003(input_shape, n_classes) -> keras.Model:
+    """Seed 003's baseline ("before tuning" column of its Figure 9): 16-16 / 32-32 filters."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed003"].min_size)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed003")
+
+
+def cnn_seed004(input_shape, n_classes) -> keras.Model:
+    """Seed 004's first CNN: one conv 32 + pool, dense 128."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed004"].min_size)
+    x = layers.Conv2D(32, 3, strides=1, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed004")
+
+
+def lstm(input_shape, n_classes) -> keras.Model:
+    """Seed 002's RNN: image rows as time steps, LSTM 128, dropout, dense ReLU, softmax."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = layers.Reshape((input_shape[0], input_shape[1] * input_shape[2]), name="rows")(inputs)
+    x = layers.LSTM(128)(x)
+    x = layers.Dropout(0.25)(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.25)(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="lstm")
+
+
+def vgg16(input_shape, n_classes) -> keras.Model:
+    """keras.applications.VGG16 from scratch on 32 x 32 x 3, a softmax on its 1x1x512 map."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    backbone = keras.applications.VGG16(weights=None, include_top=False, pooling="avg",
+                                        input_shape=(IMAGENET_SIZE, IMAGENET_SIZE, 3))
+    x = backbone(_imagenet_input(inputs))
+    return keras.Model(inputs, _softmax(n_classes)(x), name="vgg16")
+
+
+def resnet50(input_shape, n_classes) -> keras.Model:
+    """keras.applications.ResNet50 from scratch on 32 x 32 x 3, global average pool, softmax."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    backbone = keras.applications.ResNet50(weights=None, include_top=False, pooling="avg",
+                                           input_shape=(IMAGENET_SIZE, IMAGENET_SIZE, 3))
+    x = backbone(_imagenet_input(inputs))
+    return keras.Model(inputs, _softmax(n_classes)(x), name="resnet50")
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "mcnn": Architecture(mcnn, "seed 000 (Figures 13-14)", 1, 213_354),
+    "cnn-seed001": Architecture(cnn_seed001, "seed 001 (model without regularisation)", 10,
+                                565_386),
+    "cnn-seed001-dropout": Architecture(cnn_seed001_dropout, "seed 001 (final model)", 18,
+                                        590_346),
+    "cnn-seed003": Architecture(cnn_seed003, "seed 003 (baseline before tuning)", 12, 83_322),
+    "cnn-seed004": Architecture(cnn_seed004, "seed 004 (first CNN)", 4, 693_962),
+    "lstm": Architecture(lstm, "seed 002 (RNN; layer sizes beyond LSTM 128 not stated)", 1,
+                         None),
+    "vgg16": Architecture(vgg16, "seeds 000 and 004 (keras.applications.VGG16)", 1, None),
+    "resnet50": Architecture(resnet50, "seeds 000 and 004 (keras.applications.ResNet50)", 1,
+                             None),
+}

@@ -1,0 +1,293 @@
+"""``KerasPipeline``: any network of the deep zoo behind the fashionbench contract.
+
+One training protocol for every network, seed 000's: Adam at 1e-3, batch 128, sparse
+categorical cross-entropy (the same loss as the seed's categorical cross-entropy on one-hot
+labels, without the one-hot copy), EarlyStopping (patience 5) and ReduceLROnPlateau (halve
+after 3 epochs without progress) on validation accuracy, the best epoch's weights kept,
+at most ``profile.epochs`` epochs.
+
+Seed 000 wrote ``monitor='val_acc'`` for EarlyStopping and ReduceLROnPlateau; Keras 2.3+
+logs ``val_accuracy``, so in the seed both callbacks only warned and did nothing (its 100
+epochs ran at a constant 1e-3). Here they monitor ``val_accuracy``, as the seed intended.
+
+Best weights: ``EarlyStopping(restore_best_weights=True)`` keeps them in host memory, which
+needs no temporary files and behaves the same on every backend. Keras before 3.6 restored
+them only when patience ran out, so fit also sets them explicitly after training: the model
+that predicts is always the best validation epoch, whichever way training ended.
+
+Keras is imported inside the methods, never at module import (see the package docstring).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+DEFAULT_INPUT_SHAPE = (28, 28, 1)  # what describe() builds on before fit
+DEFAULT_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every hyper-parameter of training; written whole into describe()."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    monitor: str = "val_accuracy"
+    early_stopping_patience: int = 5
+    reduce_lr_patience: int = 3
+    reduce_lr_factor: float = 0.5
+    min_learning_rate: float = 0.0
+    # After fit, re-estimate every BatchNormalization's population statistics from this many
+    # training images (None: keep the moving averages, as the seeds did); see zoo.py for why
+    # the short profiles need it
+    recalibrate_batch_norm: int | None = None
+    # caps the steps of an epoch: the smoke budget of networks too slow for a CPU smoke run
+    max_steps_per_epoch: int | None = None
+    predict_batch_size: int = 1024
+    # "auto": mixed_bfloat16 where Keras sees a GPU, float32 on a CPU
+    mixed_precision: str = "auto"
+    # "auto": Keras's own choice (XLA on JAX; on TensorFlow only with a GPU; never on torch)
+    jit_compile: bool | str = "auto"
+    # "auto": 8 on JAX with a GPU (fewer host round-trips per epoch), else 1
+    steps_per_execution: int | str = "auto"
+    # "auto": on a GPU, fit ends with one predict call on a full batch, so that the runner's
+    # timed predict measures inference rather than the compilation of the predict step
+    warm_up_predict: bool | str = "auto"
+    # used only when fit gets no validation split: a stratified hold-out of the training set
+    validation_fraction: float = 0.1
+
+
+def scale_images(X: np.ndarray) -> np.ndarray:
+    """uint8 N x H x W (or N x H x W x C) to float32 in [0, 1] with a channel axis."""
+    X = np.asarray(X)
+    if X.ndim == 3:
+        X = X[..., np.newaxis]
+    return X.astype(np.float32) / np.float32(255.0)
+
+
+class KerasPipeline:
+    """A network from ``_architectures.ARCHITECTURES`` trained with ``TrainingConfig``.
+
+    Hyper-parameters are set in ``__init__`` only; what fit learns ends in ``_``.
+    """
+
+    family = "deep"
+
+    def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
+                 notes: str | None = None) -> None:
+        self.name = name
+        self.architecture = architecture
+        self.config = config
+        self.seed = seed
+        self.notes = notes
+
+    # ---- runtime choices -------------------------------------------------------------
+    def _runtime(self) -> dict[str, Any]:
+        """Device, dtype policy and compilation settings for this machine and backend."""
+        import keras
+
+        from . import _training
+
+        gpu = bool(_training.gpu_devices())
+        policy = self.config.mixed_precision
+        if policy == "auto":
+            policy = "mixed_bfloat16" if gpu else "float32"
+        steps_per_execution = self.config.steps_per_execution
+        if steps_per_execution == "auto":
+            steps_per_execution = 8 if gpu and keras.backend.backend() == "jax" else 1
+        warm_up = self.config.warm_up_predict
+        if warm_up == "auto":
+            warm_up = gpu
+        return {"keras_version": keras.__version__, "backend": keras.backend.backend(),
+                "device": _training.device_name(), "dtype_policy": policy,
+                "steps_per_execution": int(steps_per_execution),
+                "warm_up_predict": bool(warm_up)}
+
+    def _build(self, input_shape: tuple[int, ...], n_classes: int, policy: str = "float32"):
+        from . import _training
+        from ._architectures import ARCHITECTURES
+
+        with _training.dtype_policy(policy):
+            return ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes)
+
+    # ---- the contract ----------------------------------------------------------------
+    def fit(self, X, y, *, validation: tuple | None = None) -> KerasPipeline:
+        import keras
+
+        from . import _training
+
+        config = self.config
+        y = np.asarray(y).astype(np.int32)
+        if validation is None:
+            X, X_val, y, y_val = self._hold_out(np.asarray(X), y)
+        else:
+            X_val, y_val = validation
+            y_val = np.asarray(y_val).astype(np.int32)
+        images, val_images = scale_images(X), scale_images(X_val)
+
+        keras.backend.clear_session()  # a long run builds many models in one process
+        keras.utils.set_random_seed(self.seed)
+        runtime = self._runtime()
+        n_classes = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
+        model = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=config.jit_compile,
+            steps_per_execution=runtime["steps_per_execution"],
+        )
+        batches = _training.ShuffledBatches(images, y, config.batch_size, self.seed,
+                                            config.max_steps_per_epoch)
+        epoch_log = _training.EpochLog(batches.images_per_epoch)
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor=config.monitor, mode="max", patience=config.early_stopping_patience,
+            restore_best_weights=True)
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
+            factor=config.reduce_lr_factor, min_lr=config.min_learning_rate)
+        callbacks = [epoch_log, early_stopping, plateau]
+        calibration_images = None
+        if config.recalibrate_batch_norm:
+            chosen = np.random.default_rng(self.seed).permutation(len(images))
+            calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
+            callbacks.insert(1, _training.RecalibrateBatchNorm(calibration_images,
+                                                               config.batch_size))
+        model.fit(batches, validation_data=(val_images, y_val),
+                  validation_batch_size=config.predict_batch_size, epochs=config.epochs,
+                  callbacks=callbacks, verbose=0)
+        if early_stopping.best_weights is not None:
+            model.set_weights(early_stopping.best_weights)
+        self.recalibrated_layers_ = 0
+        if calibration_images is not None:
+            self.recalibrated_layers_ = _training.recalibrate_batch_norm(
+                model, calibration_images, config.batch_size)
+        if runtime["warm_up_predict"]:
+            model.predict_on_batch(images[:config.predict_batch_size])
+
+        runtime["jit_compile"] = bool(model.jit_compile)
+        self.model_ = model
+        self.runtime_ = runtime
+        self.history_ = epoch_log.epochs
+        self.best_epoch_ = int(early_stopping.best_epoch) + 1 if self.history_ else None
+        self.images_per_epoch_ = batches.images_per_epoch
+        self.validation_source_ = ("runner's validation split" if validation is not None
+                                   else f"{config.validation_fraction:.0%} stratified hold-out")
+        return self
+
+    def _hold_out(self, X: np.ndarray, y: np.ndarray):
+        try:
+            return train_test_split(X, y, test_size=self.config.validation_fraction,
+                                    random_state=self.seed, stratify=y)
+        except ValueError:  # a class too rare to stratify
+            return train_test_split(X, y, test_size=self.config.validation_fraction,
+                                    random_state=self.seed)
+
+    def predict_proba(self, X) -> np.ndarray:
+        images = scale_images(X)
+        if len(images) <= self.config.predict_batch_size:
+            # one compiled call, without predict()'s data-adapter overhead (single images)
+            probabilities = self.model_.predict_on_batch(images)
+        else:
+            probabilities = self.model_.predict(images, batch_size=self.config.predict_batch_size,
+                                                verbose=0)
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.predict_proba(X).argmax(axis=1)
+
+    # ---- description -----------------------------------------------------------------
+    def _parameter_counts(self) -> tuple[int, int, list[int]]:
+        model = getattr(self, "model_", None)
+        if model is None:  # describe before fit: the network the default input would get
+            if not hasattr(self, "_unfitted_counts"):
+                import keras
+
+                built = self._build(DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES)
+                self._unfitted_counts = (
+                    int(built.count_params()),
+                    int(sum(np.prod(w.shape) for w in built.trainable_weights)),
+                    list(DEFAULT_INPUT_SHAPE))
+                del built
+                keras.backend.clear_session()
+            return self._unfitted_counts
+        trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+        return int(model.count_params()), trainable, [int(d) for d in model.input_shape[1:]]
+
+    def hyperparameters(self) -> dict[str, Any]:
+        config = self.config
+        return {
+            **dataclasses.asdict(config),
+            "optimizer": "adam",
+            "loss": "sparse_categorical_crossentropy",
+            "seed": self.seed,
+            "shuffle": "seeded permutation each epoch, last partial batch dropped",
+            "callbacks": {
+                "EarlyStopping": {"monitor": config.monitor, "mode": "max",
+                                  "patience": config.early_stopping_patience,
+                                  "restore_best_weights": True},
+                "ReduceLROnPlateau": {"monitor": config.monitor, "mode": "max",
+                                      "patience": config.reduce_lr_patience,
+                                      "factor": config.reduce_lr_factor,
+                                      "min_lr": config.min_learning_rate},
+                "EpochLog": "per-epoch metrics, learning rate and wall seconds",
+                "RecalibrateBatchNorm": (
+                    f"BN statistics re-estimated from {config.recalibrate_batch_norm} "
+                    "training images before each validation and after fit"
+                    if config.recalibrate_batch_norm else None),
+            },
+            "schedule": (f"constant {config.learning_rate:g}, multiplied by "
+                         f"{config.reduce_lr_factor:g} after {config.reduce_lr_patience} "
+                         f"epochs without a better {config.monitor}"),
+            "best_weights": "the best-val_accuracy epoch's, kept by EarlyStopping in memory",
+        }
+
+    def describe(self) -> dict:
+        from ._architectures import ARCHITECTURES
+
+        architecture = ARCHITECTURES[self.architecture]
+        n_parameters, trainable, input_shape = self._parameter_counts()
+        runtime = getattr(self, "runtime_", None) or {**self._runtime(), "jit_compile": None}
+        history = getattr(self, "history_", None)
+        description = {
+            "name": self.name,
+            "family": self.family,
+            "reducer": "none",
+            "architecture": self.architecture,
+            "source": architecture.source,
+            "n_parameters": n_parameters,
+            "trainable_parameters": trainable,
+            "expected_parameters_28x28": architecture.expected_parameters,
+            "input_shape": input_shape,
+            "params": self.hyperparameters(),
+            **runtime,
+            "determinism": ("seeded with keras.utils.set_random_seed; repeatable on CPU; GPU "
+                            "kernels (cuDNN, XLA autotuning) may still vary run to run"),
+            "train_images_per_second": _images_per_second(history, self._images_per_epoch()),
+            "epochs_run": len(history) if history is not None else None,
+            "best_epoch": getattr(self, "best_epoch_", None),
+            "validation": getattr(self, "validation_source_", None),
+            "batch_norm_layers_recalibrated": getattr(self, "recalibrated_layers_", None),
+            "history": history,
+            "notes": self.notes,
+        }
+        return description
+
+    def _images_per_epoch(self) -> int | None:
+        return getattr(self, "images_per_epoch_", None)
+
+
+def _images_per_second(history: list[dict] | None, images_per_epoch: int | None) -> float | None:
+    """Training throughput; the first epoch (compilation) is left out when there are more."""
+    if not history or not images_per_epoch:
+        return None
+    epochs = history[1:] if len(history) > 1 else history
+    seconds = sum(epoch["train_seconds"] for epoch in epochs)
+    return images_per_epoch * len(epochs) / seconds if seconds > 0 else None
