@@ -200,7 +200,8 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, workers: int = 2, timeout: float | None = None,
-                 scheduler: str | None = None) -> None:
+                 scheduler: str | None = None, connect_timeout: float = 30.0) -> None:
+        self.connect_timeout = connect_timeout
         self.workers = max(1, workers)
         self.timeout = timeout
         self.scheduler = scheduler
@@ -215,8 +216,8 @@ class DaskExecutor:
             ) from None
         if self.scheduler:
             try:
-                return Client(self.scheduler, timeout=30), None
-            except OSError as error:
+                return Client(self.scheduler, timeout=self.connect_timeout), None
+            except (OSError, TimeoutError) as error:
                 raise FashionbenchError(
                     f"cannot reach the Dask scheduler at {self.scheduler}: {error}; start one "
                     f"with 'dask scheduler' or leave out --scheduler for a local cluster"

@@ -129,4 +129,4 @@ def test_unknown_scheduler_is_a_clear_error(tmp_path):
     from benchmarks.executors import DaskExecutor
 
     with pytest.raises(FashionbenchError, match="cannot reach the Dask scheduler"):
-        DaskExecutor(1, scheduler="tcp://127.0.0.1:9")._client()
+        DaskExecutor(1, scheduler="tcp://127.0.0.1:9", connect_timeout=3)._client()
