@@ -2,6 +2,9 @@
 
     python -m benchmarks.budget --only '*' --family classical --profile quick --budget 600
 
+The parallel speed-up is the ratio of two such runs, e.g. ``--executor process --workers 2``
+(or ``--executor dask --workers 2``) against the serial one.
+
 Runs the jobs through the ordinary runner into a scratch results directory (or the one
 given), then prints each job's wall time and the total against the budget. A benchmark, not
 a test: the figure depends on the machine, so it is reported, never asserted in the suite.
@@ -31,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
+    parser.add_argument("--executor", default="serial", choices=("serial", "process", "dask"))
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--results-dir", type=Path,
                         help="store the records here too (default: a scratch directory)")
     args = parser.parse_args(argv)
@@ -45,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             results_dir = args.results_dir or Path(scratch)
             options = RunOptions(pipelines=names, dataset=args.dataset, data_dir=args.data_dir,
-                                 profile=args.profile, results_dir=results_dir, force=True)
+                                 profile=args.profile, results_dir=results_dir, force=True,
+                                 executor=args.executor, workers=args.workers)
             started = time.perf_counter()
             summary = run(options, report=lambda line: print(line, flush=True))
             total = time.perf_counter() - started
