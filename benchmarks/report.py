@@ -148,7 +148,8 @@ def _versus_leader(row: dict, rank: int) -> str:
     if test is None:
         return "–"
     mark = "" if test.distinguishable else " ≈"
-    return f"{test.p_value:.3g}{mark}"
+    value = f"{test.p_value:.3g}" if test.p_value >= 1e-300 else "<1e-300"  # below a double
+    return f"{value}{mark}"
 
 
 def _main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
