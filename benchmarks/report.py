@@ -182,6 +182,29 @@ def _per_class_table(rows: list[dict], class_names: list[str]) -> str:
     return _markdown(table, headers, ["left"] + ["right"] * len(class_names))
 
 
+REDUCER_ORDER = ("raw", "pca", "fld", "hog")
+
+
+def reducer_matrix(rows: list[dict]) -> str | None:
+    """Test accuracy of each classifier (rows) with each reducer (columns), from pipelines
+    named ``<reducer>-<classifier>``; None when fewer than two reducers are present."""
+    cells: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        reducer, _, classifier = row["pipeline"].partition("-")
+        if row["family"] == "classical" and reducer == row["reducer"] and classifier:
+            cells[classifier][reducer] = _percent(row["accuracy"])
+    reducers = [r for r in REDUCER_ORDER if any(r in found for found in cells.values())]
+    if len(reducers) < 2:
+        return None
+    best = {classifier: max(float(cell.split()[0]) for cell in found.values())
+            for classifier, found in cells.items()}  # ties are all bold
+    table = [[classifier] + [(f"**{found[r]}**" if float(found[r].split()[0])
+                              == best[classifier] else found[r])
+                             if r in found else "–" for r in reducers]
+             for classifier, found in sorted(cells.items())]
+    return _markdown(table, ["classifier", *reducers], ["left"] + ["right"] * len(reducers))
+
+
 def _failures_table(records: list[dict]) -> str:
     table = [[record["pipeline"], record["seed"], record["status"],
               (record.get("error") or "").replace("|", "\\|").replace("\n", " ")[:200]]
@@ -298,6 +321,11 @@ def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None
                 [str(index) for index in range(len(rows[0]["per_class"]))])
             lines += ["### Per-class test accuracy (%)", "",
                       _per_class_table(rows, class_names), ""]
+            matrix = reducer_matrix(rows)
+            if matrix:
+                lines += ["### Reducer matrix: test accuracy (%) of each classifier on each "
+                          "feature step", "", "The best feature step of each classifier is in "
+                          "bold.", "", matrix, ""]
             if figures_dir is not None:
                 title = f"{dataset}, {profile_name}, split {split['name']}"
                 drawn = _figures(rows, records, class_names, figures_dir,

@@ -110,3 +110,20 @@ def test_pareto_frontier_by_hand():
     add_statistics(rows)
     assert {r["pipeline"] for r in rows if r["pareto"]} == {"slow-best", "mid", "fast"}
     assert all(r["ci"] is None and r["mcnemar"] is None for r in rows)  # no predictions stored
+
+
+def test_reducer_matrix_by_hand():
+    from benchmarks.report import reducer_matrix
+
+    def row(name, reducer, accuracy, family="classical"):
+        return {"pipeline": name, "reducer": reducer, "accuracy": [accuracy], "family": family}
+
+    text = reducer_matrix([row("raw-svm", "raw", 0.89), row("pca-svm", "pca", 0.9),
+                           row("raw-knn", "raw", 0.85), row("mcnn", "none", 0.93, "deep")])
+    cells = [[cell.strip() for cell in line.strip("|").split("|")]
+             for line in text.splitlines()]
+    assert cells[0] == ["classifier", "raw", "pca"]
+    assert cells[2] == ["knn", "**85.00**", "–"]  # its only, so its best, feature step
+    assert cells[3] == ["svm", "89.00", "**90.00**"]  # the better feature step in bold
+    assert "mcnn" not in text
+    assert reducer_matrix([row("raw-svm", "raw", 0.89)]) is None
