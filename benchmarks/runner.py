@@ -195,6 +195,11 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             predict_proba = getattr(pipeline, "predict_proba", None)
             test_probabilities = predict_proba(test.images) if predict_proba else None
             validation_probabilities = predict_proba(validation.images) if predict_proba else None
+            for probabilities in (test_probabilities, validation_probabilities):
+                if probabilities is not None and not np.isfinite(probabilities).all():
+                    warnings.warn("predict_proba returned NaN or infinite values; log-loss is "
+                                  "left out, the predictions are scored as usual",
+                                  RuntimeWarning, stacklevel=1)
             latency_ms = single_image_latency_ms(pipeline.predict, test.images)
             peak_mb = peak_memory_mb()
             description = pipeline.describe()

@@ -86,3 +86,45 @@ def test_resume_skips_ok_jobs_and_force_reruns(digits, tmp_path):
     assert len(third.ran) == 2
     records = ResultsStore(tmp_path, "digits", "smoke").records()
     assert len(records) == 6 and len({record["run_id"] for record in records}) == 6
+
+
+class NanProbabilities(SklearnPipeline):
+    def predict_proba(self, X):
+        return np.full((len(X), 10), np.nan)
+
+
+def test_nan_probabilities_are_reported_not_fatal(isolated_registry, tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    register_pipeline("test-nan-proba", family="classical")(
+        lambda profile: NanProbabilities("test-nan-proba", DummyClassifier()))
+    summary = run(RunOptions(pipelines=["test-nan-proba"], dataset="digits", profile="smoke",
+                             results_dir=tmp_path), report=lambda line: None)
+    record = summary.ran[0]
+    assert record["status"] == "ok"
+    assert record["metrics"]["test"]["log_loss"] is None
+    assert any("NaN or infinite" in warning for warning in record["warnings"])
+
+
+def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    from benchmarks.cli import main
+
+    argv = ["--dataset", "digits", "--profile", "smoke", "--results-dir", str(tmp_path),
+            "--only", "raw-knn", "--quiet"]
+    assert main(argv) == 0
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    before = store.path.read_bytes()
+
+    def no_space(descriptor, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("benchmarks.store.os.write", no_space)
+    capsys.readouterr()
+    assert main(argv + ["--force"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and str(store.path) in err
+    assert err.count("\n") == 1
+    assert store.path.read_bytes() == before
