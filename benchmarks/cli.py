@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run only pipelines matching this shell-style pattern (repeatable)")
     what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                       help="skip pipelines matching this pattern (repeatable)")
+    what.add_argument("--study", metavar="NAME",
+                      help="run a study from benchmarks/studies/ (its profile and split unless "
+                           "given); --list shows them")
     what.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
                       help="load pipelines from a loose Python file (repeatable)")
     data = parser.add_argument_group("data and protocol")
@@ -42,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", type=Path, metavar="DIR",
                       help="where the dataset files are or get downloaded "
                            "(default $FASHIONBENCH_DATA_DIR, else the user cache)")
-    data.add_argument("--split", default=DEFAULT_SPLIT,
+    data.add_argument("--split", default=None,
                       help=f"one of {', '.join(SPLITS)} (default {DEFAULT_SPLIT})")
-    data.add_argument("--profile", default=DEFAULT_PROFILE,
+    data.add_argument("--profile", default=None,
                       help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
                       + f" (default {DEFAULT_PROFILE})")
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
@@ -91,9 +94,15 @@ def _print_list() -> None:
 
     from pipelines.registry import pipeline_entries
 
+    from .study import list_studies, load_study
+
     rows = [[entry.name, entry.family, ", ".join(entry.tags), entry.description]
             for entry in pipeline_entries().values()]
     print(tabulate(rows, headers=["pipeline", "family", "tags", "description"],
+                   tablefmt="simple"))
+    studies = [[name, load_study(name).title] for name in list_studies()]
+    print()
+    print(tabulate(studies, headers=["study (--study NAME)", "what it reproduces"],
                    tablefmt="simple"))
 
 
@@ -118,8 +127,10 @@ def _check_names(args: argparse.Namespace) -> None:
 def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
     """Write every leaderboard and, for the project's own results/, the README excerpt."""
     from .report import update_readme_excerpt, write_reports
+    from .study import write_study_reports
 
     written = write_reports(results_dir, data_dir=data_dir)
+    written += write_study_reports(results_dir)
     readme = Path("README.md")
     if written and results_dir.resolve() == Path("results").resolve() \
             and update_readme_excerpt(readme, results_dir):
@@ -127,6 +138,20 @@ def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[
     for path in written:
         say(f"wrote {path}")
     return written
+
+
+def _resolve_protocol(args: argparse.Namespace) -> None:
+    """Profile and split: as given, else the study's, else the defaults."""
+    from .splits import DEFAULT_SPLIT
+
+    study = None
+    if args.study:
+        from .study import load_study
+
+        study = load_study(args.study)
+    args.profile = args.profile or (study.profile if study else DEFAULT_PROFILE)
+    args.split = args.split or (study.split if study else DEFAULT_SPLIT)
+    args.study_definition = study
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -140,6 +165,7 @@ def execute(args: argparse.Namespace) -> int:
     for plugin in args.plugin:
         load_plugin_file(plugin)
     _warn_plugin_failures()
+    _resolve_protocol(args)
     _check_names(args)
     if args.list:
         _print_list()
@@ -151,6 +177,7 @@ def execute(args: argparse.Namespace) -> int:
     from .environment import cpus_available
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions, run
+    from .study import study_results_dir
 
     if args.timeout is not None and args.timeout <= 0:
         raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
@@ -158,10 +185,15 @@ def execute(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
     parallel = args.executor in ("process", "dask")
+    study = args.study_definition
     options = RunOptions(
-        pipelines=select_pipelines(args.only, args.exclude), dataset=args.dataset,
+        pipelines=[] if study else select_pipelines(args.only, args.exclude),
+        variants=tuple((v.pipeline, v.overrides, v.label) for v in study.variants)
+        if study else (),
+        dataset=args.dataset,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
-        results_dir=args.results_dir, force=args.force, executor=args.executor,
+        results_dir=study_results_dir(args.results_dir, study.name) if study
+        else args.results_dir, force=args.force, executor=args.executor,
         workers=args.workers or (cpus_available() if parallel else 1), timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
     )

@@ -131,3 +131,45 @@ def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarr
                        fontsize=7)
     figure.suptitle(title)
     return _save(figure, path)
+
+
+def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> Path:
+    """Our test accuracy per study value (a line per series), the seed's figures as crosses."""
+    values = list(dict.fromkeys(row["value"] for row in plot_rows))
+    positions = {value: index for index, value in enumerate(values)}
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for series in dict.fromkeys(row["series"] for row in plot_rows):
+        points = [(positions[row["value"]], statistics_mean(row["row"]["accuracy"]) * 100)
+                  for row in plot_rows if row["series"] == series and row["row"]]
+        if points:
+            axes.plot(*zip(*points, strict=True), marker="o", label=f"{series} (ours)")
+    seed_points = [(positions[row["value"]], row["seed"]) for row in plot_rows
+                   if row["seed"] is not None]
+    if seed_points:
+        axes.scatter(*zip(*dict(seed_points).items(), strict=True), marker="x", color="black",
+                     s=60, label="seed's figure", zorder=3)
+    axes.set_xticks(range(len(values)), values)
+    axes.set_xlabel(variable)
+    axes.set_ylabel("test accuracy (%)")
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) -> Path:
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for label, history in histories.items():
+        values = [np.nan if epoch.get("val_accuracy") is None else epoch["val_accuracy"] * 100
+                  for epoch in history]
+        axes.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("validation accuracy (%)")
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def statistics_mean(values: list[float]) -> float:
+    return float(np.mean(values))

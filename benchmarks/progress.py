@@ -24,7 +24,7 @@ class LineProgress:
         self.emit(header)
 
     def skipped(self, job: Job, number: int) -> None:
-        self.emit(f"[{number}/{self.total}] {job.pipeline} seed {job.seed}: already stored, "
+        self.emit(f"[{number}/{self.total}] {job.name} seed {job.seed}: already stored, "
                   f"skipped (--force reruns it)")
 
     def started(self, job: Job) -> None:
@@ -80,7 +80,7 @@ class LiveProgress(LineProgress):
         self.live.start()
 
     def started(self, job: Job) -> None:
-        self.running[(job.pipeline, job.seed)] = time.monotonic()
+        self.running[(job.name, job.seed)] = time.monotonic()
 
     def finished(self, record: dict) -> None:
         self.running.pop((record["pipeline"], record["seed"]), None)

@@ -39,11 +39,18 @@ from .timing import (
 
 @dataclass(frozen=True)
 class Job:
-    pipeline: str
+    pipeline: str  # the registered pipeline to build
     dataset: str
     split: str
     profile: str
     seed: int
+    overrides: tuple[tuple[str, object], ...] = ()  # hyper-parameters given to its factory
+    label: str = ""  # a study variant's name, e.g. "mcnn[batch_size=16]"
+
+    @property
+    def name(self) -> str:
+        """The name its record is stored under."""
+        return self.label or self.pipeline
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ def new_record(job: Job, context: RunContext) -> dict:
     parts = context.partitions(job.seed)
     return {
         "run_id": uuid.uuid4().hex,
-        "pipeline": job.pipeline,
+        "pipeline": job.name,
         "family": entry.family,
         "dataset": job.dataset,
         "split": {"name": context.split.name, "fingerprint": context.split.fingerprint,
@@ -152,6 +159,8 @@ def new_record(job: Job, context: RunContext) -> dict:
         "history": None,
         "predictions": None,
         "env": env,
+        "base_pipeline": job.pipeline,
+        "overrides": {key: value for key, value in job.overrides},
         "started_at": utc_now(),
         "finished_at": None,
     }
@@ -179,7 +188,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         warnings.simplefilter("always")
         try:
             seed_everything(job.seed)
-            pipeline = create(job.pipeline, context.profile, seed=job.seed)
+            pipeline = create(job.pipeline, context.profile, seed=job.seed,
+                              **dict(job.overrides))
             train, validation, test = parts["train"], parts["validation"], parts["test"]
             memory_scope = "job" if reset_peak_memory() else "process"
             memory_before = current_memory_mb()
@@ -257,6 +267,8 @@ class RunOptions:
     timeout: float | None = None
     scheduler: str | None = None
     plugins: tuple[str, ...] = ()
+    # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
+    variants: tuple[tuple[str, tuple, str], ...] = ()
 
 
 @dataclass
@@ -270,6 +282,10 @@ class RunSummary:
 
 
 def plan_jobs(options: RunOptions) -> list[Job]:
+    if options.variants:
+        return [Job(pipeline, options.dataset, options.split, options.profile, seed,
+                    overrides, label)
+                for seed in options.seeds for pipeline, overrides, label in options.variants]
     return [Job(name, options.dataset, options.split, options.profile, seed)
             for seed in options.seeds for name in options.pipelines]
 
@@ -301,7 +317,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                               f"{executor.name} executor, store {store.path}")
     to_run = []
     for number, job in enumerate(jobs, start=1):
-        if (job.pipeline, job.dataset, split.fingerprint, job.profile, job.seed) in done:
+        if (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done:
             summary.skipped.append(job)
             progress.skipped(job, number)
         else:

@@ -38,6 +38,8 @@ class TrainingConfig:
     epochs: int
     batch_size: int = 128
     learning_rate: float = 1e-3
+    # one of OPTIMIZERS (seed 000 compares them all; Adam is its choice)
+    optimizer: str = "adam"
     monitor: str = "val_accuracy"
     early_stopping_patience: int = 5
     reduce_lr_patience: int = 3
@@ -61,6 +63,19 @@ class TrainingConfig:
     warm_up_predict: bool | str = "auto"
     # used only when fit gets no validation split: a stratified hold-out of the training set
     validation_fraction: float = 0.1
+
+
+OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
+              "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"}
+
+
+def make_optimizer(name: str, learning_rate: float):
+    """A Keras optimizer by its lower-case name, at the given learning rate."""
+    import keras
+
+    if name.lower() not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; one of {', '.join(OPTIMIZERS)}")
+    return getattr(keras.optimizers, OPTIMIZERS[name.lower()])(learning_rate=learning_rate)
 
 
 def scale_images(X: np.ndarray) -> np.ndarray:
@@ -137,7 +152,7 @@ class KerasPipeline:
         n_classes = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
         model = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+            optimizer=make_optimizer(config.optimizer, config.learning_rate),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
             jit_compile=config.jit_compile,
@@ -225,7 +240,6 @@ class KerasPipeline:
         config = self.config
         return {
             **dataclasses.asdict(config),
-            "optimizer": "adam",
             "loss": "sparse_categorical_crossentropy",
             "seed": self.seed,
             "shuffle": "seeded permutation each epoch, last partial batch dropped",

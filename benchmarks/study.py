@@ -1,0 +1,177 @@
+"""Studies: the seed papers' experiments as declarative files, run and reported like the suite.
+
+A study (``benchmarks/studies/NAME.toml``) names a pipeline (or a ``series`` of them), the
+hyper-parameter it varies, the values, and the seed's own figure for each value where the
+seed gives one. ``python run_all.py --study NAME`` runs every variant through the ordinary
+runner into ``results/studies/NAME/<dataset>/<profile>/runs.jsonl``; the report beside it,
+``STUDY.md`` with a plot, puts our figures next to the seed's.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import FashionbenchError, unknown_name
+from .store import ResultsStore
+
+STUDIES_DIR = Path(__file__).resolve().parent / "studies"
+REPORT_NAME = "STUDY.md"
+
+
+@dataclass(frozen=True)
+class Variant:
+    value: object
+    pipeline: str
+    parameter: str | None
+    seed_test_accuracy: float | None
+
+    @property
+    def label(self) -> str:
+        """The name the variant's records are stored under."""
+        return f"{self.pipeline}[{self.parameter}={self.value}]" if self.parameter \
+            else self.pipeline
+
+    @property
+    def overrides(self) -> tuple[tuple[str, object], ...]:
+        return ((self.parameter, self.value),) if self.parameter else ()
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    title: str
+    seed: str
+    variable: str
+    profile: str
+    split: str
+    series: tuple[str, ...]
+    values: tuple[object, ...]
+    variants: tuple[Variant, ...]
+    seed_values: tuple[float | None, ...]
+    curves: bool = False
+    notes: str = ""
+
+
+def list_studies() -> list[str]:
+    return sorted(path.stem for path in STUDIES_DIR.glob("*.toml"))
+
+
+def load_study(name: str) -> Study:
+    path = STUDIES_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise unknown_name("study", name, list_studies())
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise FashionbenchError(f"{path}: not valid TOML ({error})") from None
+    parameter = spec.get("parameter")
+    series = tuple(spec.get("series") or ([spec["pipeline"]] if "pipeline" in spec else []))
+    variants, values, seed_values = [], [], []
+    for entry in spec.get("variant", []):
+        values.append(entry["value"])
+        seed_values.append(entry.get("seed_test_accuracy"))
+        for pipeline in ([entry["pipeline"]] if "pipeline" in entry else series):
+            variants.append(Variant(entry["value"], pipeline, parameter,
+                                    entry.get("seed_test_accuracy")))
+    if not variants:
+        raise FashionbenchError(f"{path}: a study needs [[variant]] entries and a pipeline")
+    return Study(
+        name=name, title=spec.get("title", name), seed=str(spec.get("seed", "")),
+        variable=spec.get("variable", parameter or "variant"),
+        profile=spec.get("profile", "quick"), split=spec.get("split", "standard"),
+        series=series or tuple(dict.fromkeys(v.pipeline for v in variants)),
+        values=tuple(values), variants=tuple(variants), seed_values=tuple(seed_values),
+        curves=bool(spec.get("curves", False)), notes=spec.get("notes", ""),
+    )
+
+
+def study_results_dir(results_dir: Path, name: str) -> Path:
+    """The results root of a study: its stores sit below it as <dataset>/<profile>/."""
+    return Path(results_dir) / "studies" / name
+
+
+def _format_value(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
+    """The study's table (our figures beside the seed's) and the rows behind its plot."""
+    from .report import _markdown, _number, _percent, summarise
+
+    latest = [record for record in store.latest().values() if record.get("status") == "ok"]
+    by_label = {row["pipeline"]: row for row in summarise(latest)}
+    single = len(study.series) == 1 and all(v.pipeline == study.series[0]
+                                            for v in study.variants)
+    rows, plot_rows = [], []
+    for value, seed_value in zip(study.values, study.seed_values, strict=True):
+        variants = [v for v in study.variants if v.value == value]
+        cells = [_format_value(value)]
+        for variant in variants:
+            row = by_label.get(variant.label)
+            plot_rows.append({"value": _format_value(value), "series": variant.pipeline,
+                              "row": row, "seed": variant.seed_test_accuracy})
+            if single or len(variants) == 1:
+                epochs = len(row["runs"][0].get("history") or []) if row else None
+                cells += [_percent(row["accuracy"]) if row else "no result",
+                          _percent(row["validation_accuracy"]) if row else "–",
+                          str(epochs) if epochs else "–",
+                          _number(row["fit_seconds"]) if row else "–"]
+            else:
+                cells += [_percent(row["accuracy"]) if row else "no result",
+                          _number(row["fit_seconds"]) if row else "–"]
+        cells.append("–" if seed_value is None else f"{seed_value:.2f}")
+        rows.append(cells)
+    if single or all(len([v for v in study.variants if v.value == value]) == 1
+                     for value in study.values):
+        headers = [study.variable, "test acc %", "val acc %", "epochs", "fit s"]
+    else:
+        headers = [study.variable] + [h for p in study.series
+                                      for h in (f"{p} test acc %", f"{p} fit s")]
+    headers.append(f"seed {study.seed} test acc %")
+    table = _markdown(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
+    records = latest[0] if latest else None
+    hardware = sorted({r["env"].get("hardware", "–") for r in latest})
+    lines = [
+        f"# Study `{study.name}`: {study.title}", "",
+        f"Generated from [runs.jsonl](runs.jsonl) by `python run_all.py --report-only`; run it "
+        f"with `python run_all.py --study {study.name}`.", "",
+        f"Profile `{store.directory.name}`, split `{study.split}`"
+        + (f" (fingerprint `{records['split']['fingerprint']}`)" if records else "")
+        + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
+    ]
+    if study.notes:
+        lines += [study.notes, ""]
+    lines += [table, ""]
+    return "\n".join(lines), plot_rows
+
+
+def write_study_reports(results_dir: Path) -> list[Path]:
+    """STUDY.md and its figures for every study store under ``results_dir``/studies."""
+    from . import figures
+
+    written = []
+    for path in sorted(Path(results_dir).glob("studies/*/*/*/runs.jsonl")):
+        store = ResultsStore.at(path)
+        name = path.parents[2].name
+        try:
+            study = load_study(name)
+        except FashionbenchError:
+            continue  # a study whose file was removed: its records stay, unreported
+        text, plot_rows = study_markdown(study, store)
+        plot = figures.study_plot(plot_rows, study.variable, study.title,
+                                  store.directory / f"{name}.png")
+        text += f"\n![{study.title}]({plot.name})\n"
+        if study.curves:
+            histories = {row["value"] + ("" if len(study.series) == 1 else f" {row['series']}"):
+                         row["row"]["runs"][0].get("history") for row in plot_rows
+                         if row["row"] and row["row"]["runs"][0].get("history")}
+            if histories:
+                curves = figures.validation_curves(histories, store.directory /
+                                                   f"{name}-curves.png", study.title)
+                text += f"\n![validation accuracy per epoch]({curves.name})\n"
+        report = store.directory / REPORT_NAME
+        report.write_text(text, encoding="utf-8")
+        written.append(report)
+    return written

@@ -1,0 +1,54 @@
+"""Studies: every definition loads and names real pipelines and hyper-parameters; one runs."""
+
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.errors import UnknownNameError
+from benchmarks.study import list_studies, load_study
+from pipelines import create_pipeline, list_pipelines
+
+
+def test_the_seed_studies_are_there():
+    assert {"seed000-batch-size", "seed000-learning-rate", "seed000-optimizers",
+            "seed001-dropout", "pca-components"} <= set(list_studies())
+
+
+@pytest.mark.parametrize("name", list_studies())
+def test_every_study_is_well_formed(name):
+    study = load_study(name)
+    assert study.variants and len(study.values) == len(study.seed_values)
+    for variant in study.variants:
+        assert variant.pipeline in list_pipelines(), variant.pipeline
+        if variant.parameter:
+            # the factory accepts the varied hyper-parameter (building checks it)
+            pipeline = create_pipeline(variant.pipeline, "smoke", **dict(variant.overrides))
+            description = pipeline.describe()
+            assert str(variant.value) in str(description), (name, variant.label)
+
+
+def test_seed000_tables_carry_the_papers_figures():
+    batch = load_study("seed000-batch-size")
+    assert dict(zip(batch.values, batch.seed_values, strict=True))[128] == 93.37
+    assert load_study("seed000-learning-rate").values == (0.01, 0.02, 0.001, 0.002)
+
+
+def test_unknown_study_suggests(capsys):
+    with pytest.raises(UnknownNameError, match="did you mean seed000-optimizers"):
+        load_study("seed000-optimizer")
+
+
+def test_a_study_runs_and_reports(tmp_path, capsys):
+    results = tmp_path / "results"
+    code = main(["--study", "seed001-dropout", "--dataset", "digits", "--profile", "smoke",
+                 "--results-dir", str(results), "--quiet"])
+    assert code == 0
+    directory = results / "studies" / "seed001-dropout" / "digits" / "smoke"
+    report = (directory / "STUDY.md").read_text()
+    assert "| without dropout" in report and "91.14" in report and "91.68" in report
+    assert (directory / "seed001-dropout.png").exists()
+    assert (directory / "seed001-dropout-curves.png").exists()
+    before = report
+    (directory / "STUDY.md").unlink()
+    assert main(["--report-only", "--results-dir", str(results)]) == 0
+    assert (directory / "STUDY.md").read_text() == before
+    assert not list(results.glob("digits/*/runs.jsonl"))  # the suite's stores stay apart
