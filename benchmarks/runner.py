@@ -323,6 +323,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         else:
             to_run.append(job)
     progress.finished_count = len(summary.skipped)
+    if executor.name != "serial":
+        to_run = longest_first(to_run, store)
 
     def keep(record: dict) -> None:
         store.append(record)
@@ -334,6 +336,17 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     finally:
         progress.end()
     return summary
+
+
+def longest_first(jobs: list[Job], store: ResultsStore) -> list[Job]:
+    """Jobs ordered by how long the same pipeline took before (longest first, unknown ones
+    first of all), so that parallel workers do not end waiting on one long straggler."""
+    seconds: dict[str, float] = {}
+    for record in store.records():
+        timing = record.get("timing") or {}
+        if timing.get("job_seconds"):
+            seconds[record["pipeline"]] = timing["job_seconds"]
+    return sorted(jobs, key=lambda job: -seconds.get(job.name, float("inf")))
 
 
 def describe_outcome(record: dict) -> str:

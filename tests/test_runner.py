@@ -128,3 +128,15 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
     assert "No space left on device" in err and str(store.path) in err
     assert err.count("\n") == 1
     assert store.path.read_bytes() == before
+
+
+def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
+    from benchmarks.runner import Job, longest_first
+
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0)):
+        store.append({"pipeline": name, "timing": {"job_seconds": seconds}})
+    jobs = [Job(name, "digits", "standard", "smoke", 0)
+            for name in ("fast", "middle", "never-ran", "slow")]
+    assert [job.name for job in longest_first(jobs, store)] == [
+        "never-ran", "slow", "middle", "fast"]
