@@ -139,7 +139,7 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
     positions = {value: index for index, value in enumerate(values)}
     figure, axes = plt.subplots(figsize=(8, 4.5))
     for series in dict.fromkeys(row["series"] for row in plot_rows):
-        points = [(positions[row["value"]], statistics_mean(row["row"]["accuracy"]) * 100)
+        points = [(positions[row["value"]], row["row"]["mean_accuracy"] * 100)
                   for row in plot_rows if row["series"] == series and row["row"]]
         if points:
             axes.plot(*zip(*points, strict=True), marker="o", label=f"{series} (ours)")
@@ -169,7 +169,3 @@ def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) 
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path)
-
-
-def statistics_mean(values: list[float]) -> float:
-    return float(np.mean(values))

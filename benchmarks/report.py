@@ -225,8 +225,8 @@ TABLE_NOTES = (
 ImagesLoader = Callable[[dict], "np.ndarray | None"]
 
 
-def _figures(rows: list[dict], records: list[dict], class_names: list[str], figures_dir: Path,
-             prefix: str, title: str, test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
+def _figures(rows: list[dict], class_names: list[str], figures_dir: Path, prefix: str,
+             title: str, test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
     """Draw the split's figures; returns (caption, path) for each file that exists."""
     from . import figures
 
@@ -328,7 +328,7 @@ def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None
                           "bold.", "", matrix, ""]
             if figures_dir is not None:
                 title = f"{dataset}, {profile_name}, split {split['name']}"
-                drawn = _figures(rows, records, class_names, figures_dir,
+                drawn = _figures(rows, class_names, figures_dir,
                                  f"{split['name']}-{fingerprint[:8]}", title, test_images)
                 lines += ["### Figures", ""]
                 for caption, path in drawn:

@@ -131,14 +131,14 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
                                       for h in (f"{p} test acc %", f"{p} fit s")]
     headers.append(f"seed {study.seed} test acc %")
     table = _markdown(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
-    records = latest[0] if latest else None
+    first = latest[0] if latest else None
     hardware = sorted({r["env"].get("hardware", "–") for r in latest})
     lines = [
         f"# Study `{study.name}`: {study.title}", "",
         f"Generated from [runs.jsonl](runs.jsonl) by `python run_all.py --report-only`; run it "
         f"with `python run_all.py --study {study.name}`.", "",
         f"Profile `{store.directory.name}`, split `{study.split}`"
-        + (f" (fingerprint `{records['split']['fingerprint']}`)" if records else "")
+        + (f" (fingerprint `{first['split']['fingerprint']}`)" if first else "")
         + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
     ]
     if study.notes:

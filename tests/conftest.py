@@ -52,3 +52,20 @@ def isolated_registry(monkeypatch):
                                failures=list(registry._STATE.failures), discovered=True)
     monkeypatch.setattr(registry, "_STATE", snapshot)
     return registry
+
+
+FRAMEWORKS = ("tensorflow", "keras", "torch", "jax")
+
+
+def frameworks_imported_by(code: str) -> list[str]:
+    """The deep-learning frameworks a fresh interpreter has imported after running ``code``."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules "
+             f"if m.split('.')[0] in {FRAMEWORKS!r})))")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])

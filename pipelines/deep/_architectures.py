@@ -153,22 +153,24 @@ def lstm(input_shape, n_classes) -> keras.Model:
     return keras.Model(inputs, _softmax(n_classes)(x), name="lstm")
 
 
-def vgg16(input_shape, n_classes) -> keras.Model:
-    """keras.applications.VGG16 from scratch on 32 x 32 x 3, a softmax on its 1x1x512 map."""
+def _application(backbone_class, name: str, input_shape, n_classes) -> keras.Model:
+    """A keras.applications backbone from scratch (weights=None) on 32 x 32 x 3, global
+    average pooled, under a softmax."""
     inputs = keras.Input(shape=input_shape, name="images")
-    backbone = keras.applications.VGG16(weights=None, include_top=False, pooling="avg",
-                                        input_shape=(IMAGENET_SIZE, IMAGENET_SIZE, 3))
+    backbone = backbone_class(weights=None, include_top=False, pooling="avg",
+                              input_shape=(IMAGENET_SIZE, IMAGENET_SIZE, 3))
     x = backbone(_imagenet_input(inputs))
-    return keras.Model(inputs, _softmax(n_classes)(x), name="vgg16")
+    return keras.Model(inputs, _softmax(n_classes)(x), name=name)
+
+
+def vgg16(input_shape, n_classes) -> keras.Model:
+    """keras.applications.VGG16: a softmax on its pooled 1x1x512 map."""
+    return _application(keras.applications.VGG16, "vgg16", input_shape, n_classes)
 
 
 def resnet50(input_shape, n_classes) -> keras.Model:
-    """keras.applications.ResNet50 from scratch on 32 x 32 x 3, global average pool, softmax."""
-    inputs = keras.Input(shape=input_shape, name="images")
-    backbone = keras.applications.ResNet50(weights=None, include_top=False, pooling="avg",
-                                           input_shape=(IMAGENET_SIZE, IMAGENET_SIZE, 3))
-    x = backbone(_imagenet_input(inputs))
-    return keras.Model(inputs, _softmax(n_classes)(x), name="resnet50")
+    """keras.applications.ResNet50: global average pool, softmax."""
+    return _application(keras.applications.ResNet50, "resnet50", input_shape, n_classes)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
