@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .environment import THREADS_ENV, cpus_available
 from .errors import FashionbenchError
+from .events import reporting_to
 from .runner import Job, RunContext, run_job, stopped_record
 
 THREAD_ENV_VARIABLES = (THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -31,6 +32,13 @@ EXECUTORS = ("serial", "process", "dask")
 
 OnStart = Callable[[Job], None]
 OnRecord = Callable[[dict], None]
+OnProgress = Callable[[Job, dict], None]  # a job's mid-run event (a deep model's epoch)
+PROGRESS = "progress"  # tags a progress message from a worker process
+DASK_PROGRESS_TOPIC = "fashionbench-progress"
+
+
+def _ignore_progress(job: Job, event: dict) -> None:
+    pass
 
 
 def threads_per_job(workers: int) -> int:
@@ -68,10 +76,12 @@ class SerialExecutor:
     name = "serial"
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
         for job in jobs:
             on_start(job)
-            on_record(run_job(job, context))
+            with reporting_to(lambda event, job=job: on_progress(job, event)):
+                record = run_job(job, context)
+            on_record(record)
 
 
 READY = "ready"
@@ -79,13 +89,15 @@ START_TIMEOUT_SECONDS = 300
 
 
 def _worker_main(connection, context: RunContext, threads: int) -> None:
-    """A worker process: says it is ready, then receives jobs and sends records until None."""
+    """A worker process: says it is ready, then receives jobs and sends records until None;
+    progress events of the job in hand go back on the same pipe, tagged ``PROGRESS``."""
     connection.send(READY)
-    while True:
-        job = connection.recv()
-        if job is None:
-            return
-        connection.send(run_job_within(job, context, threads))
+    with reporting_to(lambda event: connection.send((PROGRESS, event))):
+        while True:
+            job = connection.recv()
+            if job is None:
+                return
+            connection.send(run_job_within(job, context, threads))
 
 
 @dataclass
@@ -137,7 +149,7 @@ class ProcessExecutor:
         worker.connection.close()
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
         pending = deque(jobs)
         workers = [self._start(context) for _ in range(min(self.workers, len(jobs)))]
         try:
@@ -159,6 +171,9 @@ class ProcessExecutor:
                     if worker.connection in ready:
                         try:
                             record = worker.connection.recv()
+                            if isinstance(record, tuple) and record[0] == PROGRESS:
+                                on_progress(worker.job, record[1])
+                                continue
                         except (EOFError, OSError):
                             worker.process.join(timeout=10)
                             code = worker.process.exitcode
@@ -185,8 +200,17 @@ class ProcessExecutor:
                 self._stop(worker)
 
 
-def _dask_task(job: Job, context: RunContext, threads: int) -> dict:
-    return run_job_within(job, context, threads)
+def _dask_task(job: Job, context: RunContext, threads: int, progress_key: str) -> dict:
+    """Run a job on a Dask worker; its progress events go out on the Dask event topic."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def send(event: dict) -> None:
+        worker.log_event(DASK_PROGRESS_TOPIC, {"job": progress_key, "event": event})
+
+    with reporting_to(send):
+        return run_job_within(job, context, threads)
 
 
 class DaskExecutor:
@@ -228,7 +252,7 @@ class DaskExecutor:
         return Client(cluster), cluster
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
         from distributed import wait
 
         from pipelines.registry import get_entry
@@ -239,17 +263,32 @@ class DaskExecutor:
             slots = max(1, len(info)) if self.scheduler else self.workers
             has_gpu = any(worker.get("resources", {}).get("GPU") for worker in info.values())
             shared = client.scatter(context, broadcast=True)
+            in_flight: dict[str, Job] = {}  # progress key -> running job, for worker events
+
+            def relay(message) -> None:  # called on the client's event-loop thread
+                _, payload = message
+                job = in_flight.get(payload.get("job"))
+                if job is not None:
+                    on_progress(job, payload.get("event", {}))
+
+            client.subscribe_topic(DASK_PROGRESS_TOPIC, relay)
             pending = deque(jobs)
-            running: dict = {}  # future -> (job, deadline)
+            running: dict = {}  # future -> (job, deadline, progress key)
+            submitted = 0
             while pending or running:
                 while pending and len(running) < slots:
                     job = pending.popleft()
                     deep = get_entry(job.pipeline).family == "deep"
-                    future = client.submit(_dask_task, job, shared, self.threads, pure=False,
+                    submitted += 1
+                    key = f"{job.name}/{job.seed}/{submitted}"
+                    in_flight[key] = job
+                    future = client.submit(_dask_task, job, shared, self.threads, key,
+                                           pure=False,
                                            resources={"GPU": 1} if deep and has_gpu else None)
-                    running[future] = (job, time.monotonic() + (self.timeout or float("inf")))
+                    running[future] = (job, time.monotonic() + (self.timeout or float("inf")),
+                                       key)
                     on_start(job)
-                nearest = min(deadline for _, deadline in running.values())
+                nearest = min(deadline for _, deadline, _ in running.values())
                 remaining = nearest - time.monotonic()
                 try:
                     done, _ = wait(list(running), timeout=None if remaining == float("inf")
@@ -257,7 +296,8 @@ class DaskExecutor:
                 except TimeoutError:  # the nearest deadline passed with nothing finished
                     done = set()
                 for future in done:
-                    job, _ = running.pop(future)
+                    job, _, key = running.pop(future)
+                    in_flight.pop(key, None)  # late events of a finished job are dropped
                     try:
                         on_record(future.result())
                     except Exception as error:  # the worker died or the task could not run
@@ -265,9 +305,10 @@ class DaskExecutor:
                                                  f"Dask task failed: {type(error).__name__}: "
                                                  f"{error}"))
                 now = time.monotonic()
-                for future, (job, deadline) in list(running.items()):
+                for future, (job, deadline, key) in list(running.items()):
                     if now >= deadline:
                         running.pop(future)
+                        in_flight.pop(key, None)
                         holders = [address for address, keys in client.processing().items()
                                    if future.key in keys]
                         future.cancel()

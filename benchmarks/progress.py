@@ -1,6 +1,8 @@
 """What a run shows while it works: a live rich display on a terminal, plain lines elsewhere.
 
-Plain lines (one per finished job) suit CI logs and pipes; ``--quiet`` shows nothing.
+Plain lines (one per finished job, one per epoch of a deep model) suit CI logs and pipes;
+``--quiet`` shows nothing. Mid-job events come from ``benchmarks.events`` through the
+executor, whichever process or machine the job runs on.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from .events import describe_event
 from .runner import Job, describe_outcome
 
 
@@ -30,6 +33,9 @@ class LineProgress:
     def started(self, job: Job) -> None:
         pass
 
+    def progressed(self, job: Job, event: dict) -> None:
+        self.emit(f"    {job.name} seed {job.seed}: {describe_event(event)}")
+
     def finished(self, record: dict) -> None:
         self.finished_count += 1
         self.emit(f"[{self.finished_count}/{self.total}] {record['pipeline']} seed "
@@ -48,13 +54,14 @@ class LiveProgress(LineProgress):
     """A rich live panel: done / running / left, elapsed, ETA and the jobs in flight; each
     finished job is also printed above it, so the log stays on screen."""
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console()
+        self.console = console or Console()
         super().__init__(self.console.print)
         self.running: dict[tuple, float] = {}
+        self.latest: dict[tuple, str] = {}  # the newest mid-job event of each running job
         self.started_at = time.monotonic()
         self.live = Live(self._render(), console=self.console, refresh_per_second=2,
                          transient=True, get_renderable=self._render)
@@ -70,8 +77,10 @@ class LiveProgress(LineProgress):
         table.add_row(f"[bold]{done}[/] done", f"[bold]{len(self.running)}[/] running",
                       f"[bold]{max(left, 0)}[/] left", f"elapsed {elapsed:,.0f} s",
                       f"ETA {eta:,.0f} s" if eta is not None else "ETA –")
-        for (pipeline, seed), since in self.running.items():
-            table.add_row(f"  ▶ {pipeline} seed {seed}", f"{time.monotonic() - since:,.0f} s")
+        for key, since in list(self.running.items()):
+            pipeline, seed = key
+            table.add_row(f"  ▶ {pipeline} seed {seed}", f"{time.monotonic() - since:,.0f} s",
+                          self.latest.get(key, ""))
         return table
 
     def begin(self, total: int, header: str) -> None:
@@ -82,8 +91,15 @@ class LiveProgress(LineProgress):
     def started(self, job: Job) -> None:
         self.running[(job.name, job.seed)] = time.monotonic()
 
+    def progressed(self, job: Job, event: dict) -> None:
+        key = (job.name, job.seed)
+        if key in self.running:  # shown in the panel, not printed: the panel is the place
+            self.latest[key] = describe_event(event)
+
     def finished(self, record: dict) -> None:
-        self.running.pop((record["pipeline"], record["seed"]), None)
+        key = (record["pipeline"], record["seed"])
+        self.running.pop(key, None)
+        self.latest.pop(key, None)
         super().finished(record)
 
     def end(self) -> None:

@@ -332,7 +332,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         progress.finished(record)
 
     try:
-        executor.run(to_run, context, progress.started, keep)
+        executor.run(to_run, context, progress.started, keep, progress.progressed)
     finally:
         progress.end()
     return summary

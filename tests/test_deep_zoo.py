@@ -78,7 +78,11 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     pytest.importorskip("keras")
     (X, y), validation, (X_test, _) = (small_split["train"], small_split["validation"],
                                        small_split["test"])
-    pipeline = create_pipeline(name, "smoke", seed=0).fit(X, y, validation=validation)
+    from benchmarks.events import reporting_to
+
+    events = []
+    with reporting_to(events.append):
+        pipeline = create_pipeline(name, "smoke", seed=0).fit(X, y, validation=validation)
 
     probabilities = pipeline.predict_proba(X_test)
     assert probabilities.shape == (len(X_test), int(y.max()) + 1)
@@ -99,6 +103,9 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     assert set(history[0]) >= {"loss", "accuracy", "val_loss", "val_accuracy",
                                "learning_rate", "seconds"}
     assert all(np.isfinite(history[0][key]) for key in ("loss", "val_loss", "seconds"))
+    # the live display's epoch progress: one event per epoch, the same numbers as the record
+    assert events == [{"epoch": 1, "epochs": 1, **{key: history[0][key] for key in (
+        "loss", "accuracy", "val_loss", "val_accuracy", "seconds")}}]
     params = description["params"]
     assert params["epochs"] == 1 and params["batch_size"] == 128
     assert params["callbacks"]["EarlyStopping"]["restore_best_weights"] is True

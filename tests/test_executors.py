@@ -1,9 +1,11 @@
 """Executors: the same records whatever runs them; timeouts, dead workers, thread budgets."""
 
+import re
 import textwrap
 
 import pytest
 
+from benchmarks.progress import LineProgress
 from benchmarks.runner import RunOptions, run
 from benchmarks.store import ResultsStore
 
@@ -14,6 +16,7 @@ PLUGIN = textwrap.dedent('''
     from sklearn.dummy import DummyClassifier
 
     from benchmarks.environment import thread_budget
+    from benchmarks.events import report_progress
     from pipelines import SklearnPipeline, register_pipeline
 
 
@@ -29,6 +32,9 @@ PLUGIN = textwrap.dedent('''
                 time.sleep(60)
             if self.action == "die":
                 os._exit(3)
+            if self.action == "report":
+                for epoch in (1, 2, 3):
+                    report_progress({"epoch": epoch, "epochs": 3, "loss": 1.0 / epoch})
             from threadpoolctl import threadpool_info
             self.threads_ = (thread_budget(), max((pool["num_threads"]
                                                    for pool in threadpool_info()), default=1))
@@ -40,7 +46,7 @@ PLUGIN = textwrap.dedent('''
             return description
 
 
-    for action in ("sleep", "die", "count"):
+    for action in ("sleep", "die", "count", "report"):
         register_pipeline(f"test-{action}", family="classical")(
             lambda profile, action=action: Behaving(f"test-{action}", action))
 ''')
@@ -69,11 +75,24 @@ def assert_same_result(record, reference):
                 assert value == theirs[key], key
 
 
-def run_with(tmp_path, executor, pipelines, plugin=None, **options):
+class RecordedProgress(LineProgress):
+    """The plain-line display, its lines and mid-job events kept for the test."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.events: list[tuple[str, int, dict]] = []
+        super().__init__(self.lines.append)
+
+    def progressed(self, job, event) -> None:
+        self.events.append((job.name, job.seed, event))
+        super().progressed(job, event)
+
+
+def run_with(tmp_path, executor, pipelines, plugin=None, progress=None, **options):
     summary = run(RunOptions(pipelines=pipelines, dataset="digits", profile="smoke",
                              results_dir=tmp_path / executor, executor=executor,
                              plugins=(plugin,) if plugin else (), **options),
-                  report=lambda line: None)
+                  report=lambda line: None, progress=progress)
     stored = ResultsStore(tmp_path / executor, "digits", "smoke").records()
     assert len(stored) == len(summary.ran)
     return {record["pipeline"]: record for record in stored}
@@ -114,13 +133,35 @@ def test_serial_with_a_timeout_isolates_the_job(tmp_path, plugin):
     assert records["test-sleep"]["status"] == "timeout"
 
 
-def test_dask_executor_same_records_and_timeout(tmp_path, plugin, serial_records):
+def assert_epochs_reported(progress: RecordedProgress) -> None:
+    """The plugin's three epochs reach the display, in order, attributed to their job, and
+    each is printed before the job's own finished line."""
+    epochs = [event["epoch"] for name, seed, event in progress.events if name == "test-report"]
+    assert epochs == [1, 2, 3]
+    assert all(seed == 0 for _, seed, _ in progress.events)
+    lines = [line for line in progress.lines if "test-report" in line]
+    assert lines[:3] == [f"    test-report seed 0: epoch {n}/3 · loss {1 / n:.4f}"
+                         for n in (1, 2, 3)]
+    assert re.match(r"\[\d/\d\] test-report seed 0: test accuracy", lines[3])
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_mid_job_progress_reaches_the_display(tmp_path, plugin, executor):
+    progress = RecordedProgress()
+    records = run_with(tmp_path, executor, ["test-report"], plugin, progress, workers=1)
+    assert records["test-report"]["status"] == "ok"
+    assert_epochs_reported(progress)
+
+
+def test_dask_executor_same_records_timeout_and_progress(tmp_path, plugin, serial_records):
     pytest.importorskip("distributed")
-    records = run_with(tmp_path, "dask", ["raw-knn", "pca-knn", "test-sleep"], plugin,
-                       workers=2, timeout=15)
+    progress = RecordedProgress()
+    records = run_with(tmp_path, "dask", ["raw-knn", "pca-knn", "test-report", "test-sleep"],
+                       plugin, progress, workers=2, timeout=15)
     for name in ("raw-knn", "pca-knn"):
         assert_same_result(records[name], serial_records[name])
     assert records["test-sleep"]["status"] == "timeout"
+    assert_epochs_reported(progress)
 
 
 def test_unknown_scheduler_is_a_clear_error(tmp_path):

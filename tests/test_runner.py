@@ -140,3 +140,41 @@ def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
             for name in ("fast", "middle", "never-ran", "slow")]
     assert [job.name for job in longest_first(jobs, store)] == [
         "never-ran", "slow", "middle", "fast"]
+
+
+def test_live_display_shows_running_jobs_with_their_latest_epoch():
+    import io
+
+    from rich.console import Console
+
+    from benchmarks.events import describe_event
+    from benchmarks.progress import LiveProgress
+
+    console = Console(file=io.StringIO(), width=160, force_terminal=False)
+    display = LiveProgress(console)
+    job = Job("mcnn", "fashion-mnist", "standard", "full", 0)
+
+    def panel() -> str:
+        probe = Console(file=io.StringIO(), width=160)
+        probe.print(display._render())
+        return probe.file.getvalue()
+
+    display.begin(3, "3 jobs")
+    try:
+        display.started(job)
+        event = {"epoch": 7, "epochs": 100, "loss": 0.2512, "val_accuracy": 0.9231,
+                 "seconds": 1.25}
+        display.progressed(job, event)
+        text = panel()
+        assert "0 done" in text and "1 running" in text and "2 left" in text
+        assert "mcnn seed 0" in text
+        assert "epoch 7/100 · loss 0.2512 · val_accuracy 92.31% · 1.2 s" in text
+        assert describe_event(event) in text
+        display.finished({"pipeline": "mcnn", "seed": 0, "status": "ok",
+                          "metrics": {"test": {"accuracy": 0.93}},
+                          "timing": {"fit_seconds": 10.0, "predict_ms_per_1k": 5.0}})
+        display.progressed(job, {"epoch": 8, "epochs": 100})  # late: ignored
+        text = panel()
+        assert "1 done" in text and "epoch" not in text and "mcnn seed 0 " not in text
+    finally:
+        display.end()

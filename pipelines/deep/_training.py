@@ -11,6 +11,8 @@ import time
 import keras
 import numpy as np
 
+from benchmarks.events import report_progress
+
 
 class ShuffledBatches(keras.utils.PyDataset):
     """Full batches of a fresh seeded permutation every epoch; the remainder is dropped.
@@ -81,6 +83,9 @@ class EpochLog(keras.callbacks.Callback):
         entry["train_seconds"] = self._train_seconds if self._train_seconds is not None \
             else seconds
         self.epochs.append(entry)
+        report_progress({"epoch": epoch + 1, "epochs": self.params.get("epochs"),
+                         **{key: entry[key] for key in ("loss", "accuracy", "val_loss",
+                                                        "val_accuracy", "seconds")}})
 
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:
