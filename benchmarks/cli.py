@@ -177,6 +177,7 @@ def execute(args: argparse.Namespace) -> int:
     from .environment import cpus_available
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions, run
+    from .search import SearchStudy, run_search
     from .study import study_results_dir
 
     if args.timeout is not None and args.timeout <= 0:
@@ -186,10 +187,11 @@ def execute(args: argparse.Namespace) -> int:
         raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
     parallel = args.executor in ("process", "dask")
     study = args.study_definition
+    searching = isinstance(study, SearchStudy)
     options = RunOptions(
         pipelines=[] if study else select_pipelines(args.only, args.exclude),
         variants=tuple((v.pipeline, v.overrides, v.label) for v in study.variants)
-        if study else (),
+        if study and not searching else (),
         dataset=args.dataset,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
         results_dir=study_results_dir(args.results_dir, study.name) if study
@@ -197,17 +199,23 @@ def execute(args: argparse.Namespace) -> int:
         workers=args.workers or (cpus_available() if parallel else 1), timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
     )
-    if args.quiet:
-        progress = QuietProgress()
-    elif sys.stdout.isatty():
-        progress = LiveProgress()
-    else:
-        progress = LineProgress(lambda line: print(line, flush=True))
-    summary = run(options, progress=progress)
+    def display():
+        if args.quiet:
+            return QuietProgress()
+        if sys.stdout.isatty():
+            return LiveProgress()
+        return LineProgress(lambda line: print(line, flush=True))
+
     say = (lambda line: None) if args.quiet else print
+    if searching:
+        summaries = run_search(study, options, display, say)
+    else:
+        summaries = (run(options, progress=display()),)
     publish(args.results_dir, args.data_dir, say)
-    say(f"done: {len(summary.ran)} ran ({len(summary.failed)} failed), "
-        f"{len(summary.skipped)} already stored")
+    ran = [record for summary in summaries for record in summary.ran]
+    failed = sum(len(summary.failed) for summary in summaries)
+    skipped = sum(len(summary.skipped) for summary in summaries)
+    say(f"done: {len(ran)} ran ({failed} failed), {skipped} already stored")
     return 0
 
 

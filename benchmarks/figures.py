@@ -169,3 +169,44 @@ def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) 
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path)
+
+
+def search_plot(plot: dict, title: str, path: Path) -> Path:
+    """A search study: validation accuracy of every trial (best in a darker colour), and
+    against the learning rate, with the seed's best trials as crosses."""
+    figure, (by_trial, by_rate) = plt.subplots(1, 2, figsize=(11, 4.2))
+    trials = plot["trials"]
+    if trials:
+        numbers = [number for number, _, _ in trials]
+        scores = [score * 100 for _, score, _ in trials]
+        best = max(range(len(scores)), key=lambda index: (scores[index], -numbers[index]))
+        colours = ["tab:blue"] * len(scores)
+        colours[best] = "tab:red"
+        by_trial.bar([str(number) for number in numbers], scores, color=colours)
+        low = min(scores + [s * 100 for s in plot["seed_scores"]])
+        by_trial.set_ylim(max(0.0, low - 5), 100)
+        rated = [(rate, score * 100) for _, score, rate in trials if rate is not None]
+        if rated:
+            by_rate.scatter(*zip(*rated, strict=True), label="our trials")
+    for score in plot["seed_scores"]:
+        by_trial.axhline(score * 100, color="black", linewidth=0.6, linestyle=":")
+    seed_points = [(rate, score * 100) for rate, score in
+                   zip(plot.get("seed_rates", []), plot["seed_scores"], strict=False)]
+    if seed_points:
+        by_rate.scatter(*zip(*seed_points, strict=True), marker="x", color="black", s=60,
+                        label="seed's best trials")
+    by_trial.set_xlabel("trial (dotted: the seed's best five)")
+    by_trial.set_ylabel("validation accuracy (%)")
+    by_rate.set_xscale("log")
+    by_rate.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    by_rate.set_xlabel("Adam learning rate")
+    by_rate.set_ylabel("validation accuracy (%)")
+    if by_rate.get_legend_handles_labels()[0]:
+        by_rate.legend(fontsize=8)
+    else:
+        by_rate.text(0.5, 0.5, "no learning rate in this search", ha="center",
+                     transform=by_rate.transAxes)
+    for axes in (by_trial, by_rate):
+        axes.grid(True, alpha=0.3)
+    figure.suptitle(title, fontsize=10)
+    return _save(figure, path)

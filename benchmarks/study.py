@@ -2,18 +2,21 @@
 
 A study (``benchmarks/studies/NAME.toml``) names a pipeline (or a ``series`` of them), the
 hyper-parameter it varies, the values, and the seed's own figure for each value where the
-seed gives one. ``python run_all.py --study NAME`` runs every variant through the ordinary
-runner into ``results/studies/NAME/<dataset>/<profile>/runs.jsonl``; the report beside it,
-``STUDY.md`` with a plot, puts our figures next to the seed's.
+seed gives one; a search study (``kind = "search"``, benchmarks/search.py) names a search
+space and a budget instead. ``python run_all.py --study NAME`` runs every variant through
+the ordinary runner into ``results/studies/NAME/<dataset>/<profile>/runs.jsonl``; the
+report beside it, ``STUDY.md`` with a plot, puts our figures next to the seed's.
 """
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FashionbenchError, unknown_name
+from .search import SearchStudy, parse_search_study, search_markdown
 from .store import ResultsStore
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
@@ -52,13 +55,15 @@ class Study:
     seed_values: tuple[float | None, ...]
     curves: bool = False
     notes: str = ""
+    kind: str = "table"
 
 
 def list_studies() -> list[str]:
     return sorted(path.stem for path in STUDIES_DIR.glob("*.toml"))
 
 
-def load_study(name: str) -> Study:
+def load_study(name: str) -> Study | SearchStudy:
+    """A study by file name: a table of variants, or (``kind = "search"``) a search."""
     path = STUDIES_DIR / f"{name}.toml"
     if not path.is_file():
         raise unknown_name("study", name, list_studies())
@@ -66,6 +71,8 @@ def load_study(name: str) -> Study:
         spec = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise FashionbenchError(f"{path}: not valid TOML ({error})") from None
+    if spec.get("kind") == "search":
+        return parse_search_study(name, spec, path)
     parameter = spec.get("parameter")
     series = tuple(spec.get("series") or ([spec["pipeline"]] if "pipeline" in spec else []))
     variants, values, seed_values = [], [], []
@@ -159,6 +166,18 @@ def write_study_reports(results_dir: Path) -> list[Path]:
             study = load_study(name)
         except FashionbenchError:
             continue  # a study whose file was removed: its records stay, unreported
+        if isinstance(study, SearchStudy):
+            try:
+                text, plot = search_markdown(study, store)
+            except FashionbenchError as error:  # e.g. its search space changed since
+                print(f"warning: {name} not reported: {error}", file=sys.stderr)
+                continue
+            figure = figures.search_plot(plot, study.title, store.directory / f"{name}.png")
+            text += f"\n![{study.title}]({figure.name})\n"
+            report = store.directory / REPORT_NAME
+            report.write_text(text, encoding="utf-8")
+            written.append(report)
+            continue
         text, plot_rows = study_markdown(study, store)
         plot = figures.study_plot(plot_rows, study.variable, study.title,
                                   store.directory / f"{name}.png")

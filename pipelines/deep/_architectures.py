@@ -113,21 +113,34 @@ def cnn_seed001_dropout(input_shape, n_classes) -> keras.Model:
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed001_dropout")
 
 
-def cnn_seed003(input_shape, n_classes) -> keras.Model:
-    """Seed 003's baseline ("before tuning" column of its Figure 9): 16-16 / 32-32 filters."""
+def cnn_seed003(input_shape, n_classes, **network) -> keras.Model:
+    """Seed 003's CNN: conv-conv-pool-dropout twice, dense, dropout.
+
+    Without ``network`` it is the baseline ("Before Tuning" column of the seed's Figure 9):
+    16-16 / 32-32 filters, 83,322 parameters. ``network`` sets the layers its random search
+    tunes (``zoo.SEED003_BASELINE`` names them): filters, activations, dropout rates, the
+    dense width.
+    """
+    from .zoo import SEED003_BASELINE
+
+    unknown = set(network) - set(SEED003_BASELINE)
+    if unknown:
+        raise TypeError(f"cnn-seed003 has no network setting {sorted(unknown)}; "
+                        f"it has {sorted(SEED003_BASELINE)}")
+    n = {**SEED003_BASELINE, **network}
     inputs = keras.Input(shape=input_shape, name="images")
     x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed003"].min_size)
-    x = layers.Conv2D(16, 3, activation="relu")(x)
-    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.Conv2D(n["conv1_filters"], 3, activation="relu")(x)
+    x = layers.Conv2D(n["conv2_filters"], 3, activation=n["conv2_activation"])(x)
     x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(0.5)(x)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
-    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Dropout(n["dropout1"])(x)
+    x = layers.Conv2D(n["conv3_filters"], 3, activation=n["conv3_activation"])(x)
+    x = layers.Conv2D(n["conv4_filters"], 3, activation=n["conv4_activation"])(x)
     x = layers.MaxPooling2D(2)(x)
-    x = layers.Dropout(0.3)(x)
+    x = layers.Dropout(n["dropout2"])(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dropout(0.2)(x)
+    x = layers.Dense(n["dense_units"], activation="relu")(x)
+    x = layers.Dropout(n["dropout3"])(x)
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed003")
 
 

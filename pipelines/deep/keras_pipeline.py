@@ -95,10 +95,13 @@ class KerasPipeline:
     family = "deep"
 
     def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
-                 notes: str | None = None) -> None:
+                 notes: str | None = None, network: dict[str, Any] | None = None) -> None:
         self.name = name
         self.architecture = architecture
         self.config = config
+        # settings of the network itself (filters, activations ...), for the architectures
+        # that take them; empty: the network as its seed describes it
+        self.network = dict(network or {})
         self.seed = seed
         self.notes = notes
 
@@ -129,7 +132,8 @@ class KerasPipeline:
         from ._architectures import ARCHITECTURES
 
         with _training.dtype_policy(policy):
-            return ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes)
+            return ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes,
+                                                          **self.network)
 
     # ---- the contract ----------------------------------------------------------------
     def fit(self, X, y, *, validation: tuple | None = None) -> KerasPipeline:
@@ -278,7 +282,10 @@ class KerasPipeline:
             "source": architecture.source,
             "n_parameters": n_parameters,
             "trainable_parameters": trainable,
-            "expected_parameters_28x28": architecture.expected_parameters,
+            # the seed's count holds for the seed's network, not for a tuned variant of it
+            "expected_parameters_28x28": None if self.network
+            else architecture.expected_parameters,
+            "network": self.network,
             "input_shape": input_shape,
             "params": self.hyperparameters(),
             **runtime,
