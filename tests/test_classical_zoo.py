@@ -155,6 +155,19 @@ def test_hog_adapts_cells_to_the_image_size():
         hog().fit(rng.random((3, 10)))
 
 
+def test_hog_with_pixels_appends_the_weighted_pixels_after_the_hog_values():
+    from skimage.feature import hog as skimage_hog
+
+    rng = np.random.default_rng(1)
+    images = rng.random((2, 784))
+    features = hog(raw_weight=0.5).fit(images).transform(images)
+    assert features.shape == (2, 1296 + 784)
+    expected = skimage_hog(images[1].reshape(28, 28), orientations=9, pixels_per_cell=(4, 4),
+                           cells_per_block=(2, 2), block_norm="L2-Hys")
+    assert np.allclose(features[1, :1296], expected, atol=1e-6)
+    assert np.allclose(features[:, 1296:], 0.5 * images, atol=1e-6)
+
+
 def test_kmeans_classifier_names_clusters_by_majority():
     # two far-apart groups; the left one holds labels 7, 7, 3, the right one 5, 5, 5, 3
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1],
