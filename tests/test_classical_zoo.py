@@ -201,3 +201,14 @@ def test_gaussian_discriminant_passes_check_estimator(estimator):
 def test_kmeans_classifier_passes_check_estimator():
     check_estimator(KMeansClassifier(n_clusters=3, n_init=1, random_state=0),
                     expected_failed_checks=KMEANS_EXPECTED_FAILURES)
+
+
+def test_hog_feature_variants_are_scored_on_the_split_given(digits):
+    from benchmarks.hog_features import evaluate, parse_variant
+
+    assert parse_variant("sqrt,raw=0.5,g=2") == {"sqrt": "1", "raw": "0.5", "g": "2"}
+    X = scale_pixels(digits.images.reshape(len(digits.labels), -1))
+    y = digits.labels
+    result = evaluate("sqrt,raw=0.5,g=2", (X[:1000], y[:1000]), (X[1000:1400], y[1000:1400]))
+    assert result["features"] == 3 * 3 * 2 * 2 * 9 + 64  # HOG of 8x8 digits, then the pixels
+    assert result["validation_accuracy"] > 80

@@ -1,0 +1,88 @@
+"""Which HOG features for hog-svm: variants scored on the validation split, never the test.
+
+    python -m benchmarks.hog_features                       # the variants behind the choice
+    python -m benchmarks.hog_features --variants "sqrt,raw=0.5,g=2" "raw=0.35" --workers 2
+
+A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correction),
+``raw=W`` (append the pixels x W), ``cell=P`` (P x P-pixel cells), ``block=B``,
+``orientations=N``, ``C=...`` (the SVM's), ``g=F`` (gamma = F x scikit-learn's 'scale').
+Each is fitted on a seeded sample of the standard split's training part and scored on a
+sample of its validation part; one JSON line per variant. The chosen settings are written
+into ``pipelines/classical.py`` (REDUCER_CHOSEN) with the figures that justified them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+CHOICE_VARIANTS = ("", "raw=0.35", "raw=0.5", "raw=0.7", "sqrt,raw=0.5", "sqrt,raw=0.5,C=5",
+                   "sqrt,raw=0.5,C=20", "sqrt,raw=0.5,g=0.5", "sqrt,raw=0.5,g=2",
+                   "sqrt,raw=0.5,g=3", "cell=3,raw=0.5", "block=3,raw=0.5")
+
+
+def parse_variant(text: str) -> dict:
+    settings = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        settings[key] = value or "1"
+    return settings
+
+
+def evaluate(text: str, train: tuple, validation: tuple) -> dict:
+    from sklearn.svm import SVC
+
+    from pipelines.reducers import HogFeatures
+
+    settings = parse_variant(text)
+    started = time.perf_counter()
+    features = HogFeatures(orientations=int(settings.get("orientations", 9)),
+                           pixels_per_cell=int(settings["cell"]) if "cell" in settings else None,
+                           cells_per_block=int(settings.get("block", 2)),
+                           transform_sqrt="sqrt" in settings,
+                           raw_weight=float(settings.get("raw", 0.0)))
+    X_train = features.fit(train[0]).transform(train[0])
+    X_validation = features.transform(validation[0])
+    gamma = float(settings.get("g", 1.0)) / (X_train.shape[1] * X_train.var())
+    model = SVC(C=float(settings.get("C", 10.0)), kernel="rbf", gamma=gamma)
+    model.fit(X_train, train[1])
+    accuracy = float(np.mean(model.predict(X_validation) == validation[1]))
+    return {"variant": text or "hog", "features": int(X_train.shape[1]),
+            "gamma": round(gamma, 5), "validation_accuracy": round(100 * accuracy, 2),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from joblib import Parallel, delayed
+
+    from pipelines.reducers import scale_pixels
+
+    from .datasets import load_dataset
+    from .splits import make_split
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", nargs="+", default=list(CHOICE_VARIANTS))
+    parser.add_argument("--train", type=int, default=10_000)
+    parser.add_argument("--validation", type=int, default=5_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--data-dir", default=None)
+    args = parser.parse_args(argv)
+    dataset = load_dataset("fashion-mnist", args.data_dir)
+    split = make_split("standard", dataset)
+    rng = np.random.default_rng(0)
+    train = rng.choice(split.train, args.train, replace=False)
+    validation = rng.choice(split.validation, args.validation, replace=False)
+    parts = [(scale_pixels(dataset.images[indices].reshape(len(indices), -1)),
+              dataset.labels[indices])
+             for indices in (train, validation)]
+    for result in Parallel(n_jobs=args.workers, return_as="generator")(
+            delayed(evaluate)(variant, *parts) for variant in args.variants):
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
