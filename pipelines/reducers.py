@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from skimage.feature import hog as skimage_hog
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -90,6 +89,9 @@ class HogFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
+        # imported here: the GPU machine has no scikit-image, and only HOG needs it
+        from skimage.feature import hog as skimage_hog
+
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         images = X.reshape(len(X), self.image_side_, self.image_side_)

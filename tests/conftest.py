@@ -57,14 +57,15 @@ def isolated_registry(monkeypatch):
 FRAMEWORKS = ("tensorflow", "keras", "torch", "jax")
 
 
-def frameworks_imported_by(code: str) -> list[str]:
-    """The deep-learning frameworks a fresh interpreter has imported after running ``code``."""
+def frameworks_imported_by(code: str, frameworks: tuple[str, ...] = FRAMEWORKS) -> list[str]:
+    """The deep-learning frameworks (or other top-level packages) a fresh interpreter has
+    imported after running ``code``."""
     import json
     import subprocess
     import sys
 
     probe = (f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in sys.modules "
-             f"if m.split('.')[0] in {FRAMEWORKS!r})))")
+             f"if m.split('.')[0] in {tuple(frameworks)!r})))")
     completed = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT,
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
