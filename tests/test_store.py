@@ -80,3 +80,40 @@ def test_records_are_one_json_object_per_line(tmp_path):
     store.append(record())
     line = store.path.read_text()
     assert line.endswith("\n") and json.loads(line) == record()
+
+
+def test_merging_results_from_another_machine_is_idempotent(tmp_path, capsys):
+    """GPU-machine results come back as a results directory; merging adds each record once,
+    unchanged, to the store at the same place, and reports lines that are not records."""
+    from benchmarks.merge import main as merge_main
+    from benchmarks.runner import RunOptions, run
+
+    elsewhere = tmp_path / "elsewhere"
+    run(RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                   results_dir=elsewhere), report=lambda line: None)
+    study = elsewhere / "studies" / "some-study" / "digits" / "smoke"
+    study.mkdir(parents=True)
+    source = ResultsStore(elsewhere, "digits", "smoke")
+    records = source.records()
+    (study / "runs.jsonl").write_text(json.dumps(records[0]) + "\n")
+    with open(source.path, "a") as handle:
+        handle.write('{"pipeline": "half a record"}\n{"torn')
+
+    ours = tmp_path / "results"
+    ResultsStore(ours, "digits", "smoke").append({**records[0], "run_id": "already-ours"})
+    assert merge_main([str(elsewhere), "--results-dir", str(ours)]) == 0
+    out, err = capsys.readouterr()
+    assert "merged 3 records (0 already there, 2 left out)" in out
+    assert "missing run_id" in err and "not JSON" in err and "runs.jsonl:4" in err
+    merged = ResultsStore(ours, "digits", "smoke").records()
+    assert [r["run_id"] for r in merged] == ["already-ours"] + [r["run_id"] for r in records]
+    assert merged[1:] == records  # unaltered
+    assert ResultsStore(ours / "studies" / "some-study", "digits", "smoke").records() \
+        == records[:1]
+
+    assert merge_main([str(elsewhere), "--results-dir", str(ours)]) == 0
+    assert "merged 0 records (3 already there" in capsys.readouterr().out
+    assert len(ResultsStore(ours, "digits", "smoke").records()) == 3
+
+    assert merge_main([str(tmp_path / "nowhere"), "--results-dir", str(ours)]) != 0
+    assert "no results to merge at" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""Bring results run elsewhere (the GPU machine, a cluster node, a colleague) into a store.
+
+    python -m benchmarks.merge OTHER_RESULTS_DIR [--results-dir results] [--report]
+
+Every ``runs.jsonl`` under the source (``<dataset>/<profile>/`` and
+``studies/<study>/<dataset>/<profile>/``) is appended, record by record, to the store at the
+same relative place under ``--results-dir``, through the store's own locked, fsynced append.
+A record already there (same ``run_id``) is skipped, so merging twice changes nothing; a line
+that is not a complete record is reported with its file and line number and left out. The
+records are not altered: each keeps the environment and hardware it ran on, which the
+leaderboard shows. ``--report`` regenerates the leaderboards afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import FashionbenchError
+from .store import STORE_NAME, ResultsStore
+
+REQUIRED = ("run_id", "pipeline", "family", "dataset", "split", "profile", "seed", "status")
+
+
+@dataclass
+class MergeSummary:
+    added: int = 0
+    already_there: int = 0
+    rejected: list[str] = field(default_factory=list)
+    stores: list[Path] = field(default_factory=list)
+
+
+def source_stores(source: Path) -> list[Path]:
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise FashionbenchError(f"no results to merge at {source}: give a results directory "
+                                f"or a {STORE_NAME} file")
+    found = sorted(source.glob(f"*/*/{STORE_NAME}")) \
+        + sorted(source.glob(f"studies/*/*/*/{STORE_NAME}"))
+    if not found:
+        raise FashionbenchError(f"no {STORE_NAME} under {source} (expected "
+                                f"<dataset>/<profile>/{STORE_NAME})")
+    return found
+
+
+def _problem(record) -> str | None:
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    missing = [key for key in REQUIRED if key not in record]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if not isinstance(record["split"], dict) or "fingerprint" not in record["split"]:
+        return "its split has no fingerprint"
+    return None
+
+
+def merge(source: Path, results_dir: Path) -> MergeSummary:
+    summary = MergeSummary()
+    source = Path(source)
+    for path in source_stores(source):
+        relative = path.parent.relative_to(source) if source.is_dir() else None
+        lines = path.read_bytes().split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                summary.rejected.append(f"{path}:{number}: not JSON (a torn write?)")
+                continue
+            problem = _problem(record)
+            if problem:
+                summary.rejected.append(f"{path}:{number}: {problem}")
+                continue
+            if relative is None or relative.parts[:1] != ("studies",):
+                target = ResultsStore(results_dir, record["dataset"], record["profile"])
+            else:  # studies/<study>/<dataset>/<profile>
+                target = ResultsStore(results_dir / relative.parent.parent, record["dataset"],
+                                      record["profile"])
+            known = {stored.get("run_id") for stored in target.records()}
+            if record["run_id"] in known:
+                summary.already_there += 1
+                continue
+            target.append(record)
+            summary.added += 1
+            if target.path not in summary.stores:
+                summary.stores.append(target.path)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.merge",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", type=Path, help="a results directory or a runs.jsonl")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--report", action="store_true",
+                        help="regenerate the leaderboards afterwards")
+    args = parser.parse_args(argv)
+    try:
+        summary = merge(args.source, args.results_dir)
+        for problem in summary.rejected:
+            print(f"warning: left out {problem}", file=sys.stderr)
+        print(f"merged {summary.added} records ({summary.already_there} already there, "
+              f"{len(summary.rejected)} left out) into "
+              + (", ".join(map(str, summary.stores)) or str(args.results_dir)))
+        if args.report:
+            from .cli import publish
+
+            publish(args.results_dir)
+    except FashionbenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
