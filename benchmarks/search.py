@@ -258,7 +258,9 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
                     + [_value(r.params.get(dimension.name)) for r in shown]
                     + seed_cells + [""] * (len(headers) - 4 - len(shown) - len(seed_cells)))
     seed_score_cells = [f"{s:.2f}" for s in study.seed_scores]
-    rows.append(["", "validation accuracy %", "", "–"]
+    baseline_row = rows_by_label.get(study.baseline_label)
+    rows.append(["", "validation accuracy %", "",
+                 _percent(baseline_row["validation_accuracy"]) if baseline_row else "–"]
                 + [f"{100 * r.score:.2f}" for r in shown] + seed_score_cells
                 + [""] * (len(headers) - 4 - len(shown) - len(seed_score_cells)))
     trials_table = _markdown(rows, headers,
