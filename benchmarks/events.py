@@ -38,17 +38,17 @@ def reporting_to(sink: Sink | None) -> Iterator[None]:
 
 
 def describe_event(event: dict) -> str:
-    """A short human line for an event: ``epoch 3/100 · loss 0.412 · val_accuracy 90.12%``."""
+    """A short human line for an event: ``epoch 3/100 · val_accuracy 90.12% · loss 0.4120``."""
     parts = []
     if "epoch" in event:
         total = event.get("epochs")
         parts.append(f"epoch {event['epoch']}/{total}" if total else f"epoch {event['epoch']}")
-    if event.get("loss") is not None:
-        parts.append(f"loss {event['loss']:.4f}")
-    for key in ("val_accuracy", "accuracy"):
+    for key in ("val_accuracy", "accuracy"):  # the figure that matters first
         if event.get(key) is not None:
             parts.append(f"{key} {100 * event[key]:.2f}%")
             break
+    if event.get("loss") is not None:
+        parts.append(f"loss {event['loss']:.4f}")
     if event.get("seconds") is not None:
         parts.append(f"{event['seconds']:.1f} s")
     if event.get("message"):

@@ -67,21 +67,27 @@ class LiveProgress(LineProgress):
                          transient=True, get_renderable=self._render)
 
     def _render(self):
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
         elapsed = time.monotonic() - getattr(self, "started_at", time.monotonic())
         done = self.finished_count
         left = self.total - done - len(self.running)
         eta = elapsed / done * (self.total - done) if done else None
-        table = Table.grid(padding=(0, 2))
-        table.add_row(f"[bold]{done}[/] done", f"[bold]{len(self.running)}[/] running",
-                      f"[bold]{max(left, 0)}[/] left", f"elapsed {elapsed:,.0f} s",
-                      f"ETA {eta:,.0f} s" if eta is not None else "ETA –")
+        summary = Table.grid(padding=(0, 2))
+        summary.add_row(f"[bold]{done}[/] done", f"[bold]{len(self.running)}[/] running",
+                        f"[bold]{max(left, 0)}[/] left", f"elapsed {elapsed:,.0f} s",
+                        f"ETA {eta:,.0f} s" if eta is not None else "ETA –")
+        lines = [summary]
         for key, since in list(self.running.items()):
             pipeline, seed = key
-            table.add_row(f"  ▶ {pipeline} seed {seed}", f"{time.monotonic() - since:,.0f} s",
-                          self.latest.get(key, ""))
-        return table
+            latest = self.latest.get(key)
+            # one line per running job, cut with an ellipsis rather than wrapped
+            lines.append(Text(f"  ▶ {pipeline} seed {seed}  {time.monotonic() - since:,.0f} s"
+                              + (f"  {latest}" if latest else ""),
+                              no_wrap=True, overflow="ellipsis"))
+        return Group(*lines)
 
     def begin(self, total: int, header: str) -> None:
         super().begin(total, header)

@@ -168,7 +168,7 @@ def test_live_display_shows_running_jobs_with_their_latest_epoch():
         text = panel()
         assert "0 done" in text and "1 running" in text and "2 left" in text
         assert "mcnn seed 0" in text
-        assert "epoch 7/100 · loss 0.2512 · val_accuracy 92.31% · 1.2 s" in text
+        assert "epoch 7/100 · val_accuracy 92.31% · loss 0.2512 · 1.2 s" in text
         assert describe_event(event) in text
         display.finished({"pipeline": "mcnn", "seed": 0, "status": "ok",
                           "metrics": {"test": {"accuracy": 0.93}},
