@@ -309,7 +309,9 @@ def make_factory(reducer: str, classifier: str) -> Callable[..., SklearnPipeline
             selection += "; " + chosen[1]
         if hyperparameters:
             selection += f"; overridden by the caller: {sorted(hyperparameters)}"
-        return SklearnPipeline(name, estimator, reducer=reducer, selection=selection)
+        # libsvm predicts on one core and releases the GIL: predict in threads
+        return SklearnPipeline(name, estimator, reducer=reducer, selection=selection,
+                               parallel_predict=classifier == "svm")
 
     factory.__name__ = name.replace("-", "_")
     factory.__qualname__ = factory.__name__
