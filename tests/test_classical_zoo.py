@@ -223,7 +223,8 @@ def test_svm_predicts_in_threads_with_the_same_result(digits, monkeypatch):
     pipeline = create_pipeline("raw-svm", "smoke").fit(X[:600], digits.labels[:600])
     assert pipeline.describe()["parallel_predict"] is True
     monkeypatch.setenv(THREADS_ENV, "3")
-    assert pipeline._predict_threads(len(X) - 600) == 3
+    assert pipeline._predict_threads(len(X) - 600) == 2  # at least 500 images a thread
+    assert pipeline._predict_threads(5000) == 3 and pipeline._predict_threads(999) == 1
     threaded = pipeline.predict(X[600:])
     monkeypatch.setenv(THREADS_ENV, "1")
     assert pipeline._predict_threads(len(X) - 600) == 1
