@@ -246,7 +246,12 @@ class DaskExecutor:
                     f"cannot reach the Dask scheduler at {self.scheduler}: {error}; start one "
                     f"with 'dask scheduler' or leave out --scheduler for a local cluster"
                 ) from None
-        with thread_environment(self.threads):
+        import dask
+
+        # no dashboard, so nobody reads the workers' statistical profiles: sampling every
+        # worker's stack 100 times a second only takes the GIL from pure-Python jobs (HOG)
+        with thread_environment(self.threads), \
+                dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=40)
         return Client(cluster), cluster
