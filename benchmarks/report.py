@@ -334,10 +334,27 @@ def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None
                 for caption, path in drawn:
                     relative = path.relative_to(store.directory).as_posix()
                     lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
+            selection = _selection_table(rows)
+            if selection:
+                lines += ["### How each pipeline's settings were chosen", "",
+                          "As its newest record says (`model.hyperparameter_selection`, else "
+                          "the model's notes); nothing was chosen on the test split.", "",
+                          selection, ""]
         failures = [record for record in records if record["status"] != "ok"]
         if failures:
             lines += ["### Failed or timed-out runs", "", _failures_table(failures), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _selection_table(rows: list[dict]) -> str | None:
+    table = []
+    for row in rows:
+        model = row["runs"][-1].get("model") or {}
+        how = model.get("hyperparameter_selection") or model.get("notes")
+        if how:
+            table.append([row["pipeline"], " ".join(str(how).split()).replace("|", "/")])
+    return _markdown(table, ["pipeline", "settings and how they were chosen"],
+                     ["left", "left"]) if table else None
 
 
 def index_markdown(results_dir: Path, stores: list[ResultsStore]) -> str:

@@ -65,6 +65,11 @@ def test_leaderboard_content(results):
     for heading in ("### Overall", "### Classical pipelines", "### Per-class test accuracy (%)"):
         assert heading in text
     assert "fingerprint" in text and " ± " in text  # two seeds: mean ± std
+    # how each row's settings were chosen, as its record says
+    section = text.split("### How each pipeline's settings were chosen")[1]
+    for row in rows:
+        how = " ".join(row["runs"][-1]["model"]["hyperparameter_selection"].split())
+        assert f"| {row['pipeline']} " in section and how.replace("|", "/") in section
     index = (results / "README.md").read_text()
     assert "[digits/smoke/LEADERBOARD.md](digits/smoke/LEADERBOARD.md)" in index
 
