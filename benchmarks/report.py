@@ -376,12 +376,24 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore]) -> str:
                "leaderboard"]
     body = _markdown(table, headers, ["left", "left", "right", "left", "right", "left"]) \
         if table else "No results yet."
-    return "\n".join([
+    lines = [
         "# Results", "",
         "Every table here is generated from the stored records (`runs.jsonl`, one JSON record "
         "per job) by `python run_all.py --report-only`; never edit them by hand.", "",
         body, "",
-    ])
+    ]
+    studies = []
+    for path in sorted(Path(results_dir).glob("studies/*/*/*/runs.jsonl")):
+        relative = path.parent.relative_to(results_dir).as_posix()
+        runs = [record for record in ResultsStore.at(path).latest().values()
+                if record.get("status") == "ok"]
+        studies.append([path.parents[2].name, path.parent.parent.name, path.parent.name,
+                        len(runs), f"[{relative}/STUDY.md]({relative}/STUDY.md)"])
+    if studies:
+        lines += ["## Studies", "",
+                  _markdown(studies, ["study", "dataset", "profile", "runs", "report"],
+                            ["left", "left", "left", "right", "left"]), ""]
+    return "\n".join(lines)
 
 
 def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
@@ -433,7 +445,7 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
                                     test_images=test_images)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    if stores:
+    if stores or any(results_dir.glob("studies/*/*/*/runs.jsonl")):
         index = results_dir / INDEX_NAME
         index.write_text(index_markdown(results_dir, stores), encoding="utf-8")
         written.append(index)

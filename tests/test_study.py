@@ -54,3 +54,5 @@ def test_a_study_runs_and_reports(tmp_path, capsys):
     assert main(["--report-only", "--results-dir", str(results)]) == 0
     assert (directory / "STUDY.md").read_text() == before
     assert not list(results.glob("digits/*/runs.jsonl"))  # the suite's stores stay apart
+    index = (results / "README.md").read_text()  # the results index links the study
+    assert "[studies/seed001-dropout/digits/smoke/STUDY.md]" in index
