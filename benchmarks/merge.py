@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FashionbenchError
-from .store import STORE_NAME, ResultsStore
+from .store import STORE_NAME, ResultsStore, find_stores, find_study_stores
 
 REQUIRED = ("run_id", "pipeline", "family", "dataset", "split", "profile", "seed", "status")
 
@@ -39,8 +39,7 @@ def source_stores(source: Path) -> list[Path]:
     if not source.is_dir():
         raise FashionbenchError(f"no results to merge at {source}: give a results directory "
                                 f"or a {STORE_NAME} file")
-    found = sorted(source.glob(f"*/*/{STORE_NAME}")) \
-        + sorted(source.glob(f"studies/*/*/*/{STORE_NAME}"))
+    found = [store.path for store in find_stores(source) + find_study_stores(source)]
     if not found:
         raise FashionbenchError(f"no {STORE_NAME} under {source} (expected "
                                 f"<dataset>/<profile>/{STORE_NAME})")
@@ -61,6 +60,7 @@ def _problem(record) -> str | None:
 def merge(source: Path, results_dir: Path) -> MergeSummary:
     summary = MergeSummary()
     source = Path(source)
+    known: dict[Path, set] = {}  # target store -> the run_ids it holds, read once
     for path in source_stores(source):
         relative = path.parent.relative_to(source) if source.is_dir() else None
         lines = path.read_bytes().split(b"\n")
@@ -81,11 +81,13 @@ def merge(source: Path, results_dir: Path) -> MergeSummary:
             else:  # studies/<study>/<dataset>/<profile>
                 target = ResultsStore(results_dir / relative.parent.parent, record["dataset"],
                                       record["profile"])
-            known = {stored.get("run_id") for stored in target.records()}
-            if record["run_id"] in known:
+            if target.path not in known:
+                known[target.path] = {stored.get("run_id") for stored in target.records()}
+            if record["run_id"] in known[target.path]:
                 summary.already_there += 1
                 continue
             target.append(record)
+            known[target.path].add(record["run_id"])
             summary.added += 1
             if target.path not in summary.stores:
                 summary.stores.append(target.path)

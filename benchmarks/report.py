@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from .profiles import PROFILES
 from .statistics import BOOTSTRAP_RESAMPLES, bootstrap_accuracy_ci, mcnemar_exact
-from .store import ResultsStore, decode_labels, find_stores
+from .store import ResultsStore, decode_labels, find_stores, find_study_stores
 
 LEADERBOARD_NAME = "LEADERBOARD.md"
 INDEX_NAME = "README.md"
@@ -357,7 +357,8 @@ def _selection_table(rows: list[dict]) -> str | None:
                      ["left", "left"]) if table else None
 
 
-def index_markdown(results_dir: Path, stores: list[ResultsStore]) -> str:
+def index_markdown(results_dir: Path, stores: list[ResultsStore],
+                   study_stores: list[ResultsStore] = ()) -> str:
     table = []
     for store in stores:
         rows = summarise([record for record in store.latest().values()
@@ -383,10 +384,10 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore]) -> str:
         body, "",
     ]
     studies = []
-    for path in sorted(Path(results_dir).glob("studies/*/*/*/runs.jsonl")):
+    for store in study_stores:
+        path = store.path
         relative = path.parent.relative_to(results_dir).as_posix()
-        runs = [record for record in ResultsStore.at(path).latest().values()
-                if record.get("status") == "ok"]
+        runs = [record for record in store.latest().values() if record.get("status") == "ok"]
         studies.append([path.parents[2].name, path.parent.parent.name, path.parent.name,
                         len(runs), f"[{relative}/STUDY.md]({relative}/STUDY.md)"])
     if studies:
@@ -445,9 +446,10 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
                                     test_images=test_images)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    if stores or any(results_dir.glob("studies/*/*/*/runs.jsonl")):
+    study_stores = find_study_stores(results_dir)
+    if stores or study_stores:
         index = results_dir / INDEX_NAME
-        index.write_text(index_markdown(results_dir, stores), encoding="utf-8")
+        index.write_text(index_markdown(results_dir, stores, study_stores), encoding="utf-8")
         written.append(index)
     return written
 

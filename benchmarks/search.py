@@ -161,17 +161,21 @@ class TrialResult:
         return statistics.fmean(self.scores) if self.scores else None
 
 
-def trial_results(study: SearchStudy, proposals: list[dict], store: ResultsStore
-                  ) -> list[TrialResult]:
-    """Each proposed trial with the validation accuracies stored for it."""
-    latest = store.latest()
+def trial_results(study: SearchStudy, proposals: list[dict], store: ResultsStore,
+                  latest: dict[tuple, dict] | None = None) -> list[TrialResult]:
+    """Each proposed trial with the validation accuracies stored for it (``latest``: the
+    store's ``latest()`` when the caller has read it already)."""
+    latest = store.latest() if latest is None else latest
+    ok_by_label: dict[str, list[dict]] = {}
+    for record in sorted(latest.values(), key=lambda record: record["seed"]):
+        if record.get("status") == "ok":
+            ok_by_label.setdefault(record["pipeline"], []).append(record)
     results = []
     for number, params in enumerate(proposals, start=1):
         label = study.trial_label(number)
         scores = []
-        for (pipeline, *_, seed), record in sorted(latest.items(), key=lambda kv: kv[0][-1]):
-            if pipeline != label or record.get("status") != "ok":
-                continue
+        for record in ok_by_label.get(label, []):
+            seed = record["seed"]
             stored = {k: v for k, v in record.get("overrides", {}).items() if k in params}
             if stored != params:
                 raise FashionbenchError(
@@ -238,11 +242,12 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
     profile = store.directory.name
     budget = study.budgets.get(profile)
     proposals = propose_trials(study, budget.trials) if budget else []
-    results = trial_results(study, proposals, store)
+    stored = store.latest()
+    results = trial_results(study, proposals, store, stored)
     ranked = sorted([r for r in results if r.score is not None],
                     key=lambda r: (-r.score, r.number))
     shown = ranked[:5]
-    latest = [r for r in store.latest().values() if r.get("status") == "ok"]
+    latest = [r for r in stored.values() if r.get("status") == "ok"]
     rows_by_label = {row["pipeline"]: row for row in summarise(latest)}
 
     # Figure 9's layout: one row per tuned setting; before tuning, our best trials, the seed's
@@ -250,19 +255,20 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
         + [f"ours #{rank} (trial {r.number})" for rank, r in enumerate(shown, start=1)] \
         + [f"seed {study.seed} #{n}" for n in range(1, max(
             (len(d.seed_trials) for d in study.space), default=0) + 1)]
-    rows = []
-    for dimension in study.space:
-        seed_cells = [_value(v) for v in dimension.seed_trials]
-        rows.append([dimension.layer, dimension.label, dimension.describe(),
-                     _value(dimension.seed_before_tuning)]
-                    + [_value(r.params.get(dimension.name)) for r in shown]
-                    + seed_cells + [""] * (len(headers) - 4 - len(shown) - len(seed_cells)))
-    seed_score_cells = [f"{s:.2f}" for s in study.seed_scores]
+
+    def table_row(first: list[str], ours: list[str], seeds: list[str]) -> list[str]:
+        return first + ours + seeds + [""] * (len(headers) - len(first) - len(ours) - len(seeds))
+
+    rows = [table_row([dimension.layer, dimension.label, dimension.describe(),
+                       _value(dimension.seed_before_tuning)],
+                      [_value(r.params.get(dimension.name)) for r in shown],
+                      [_value(v) for v in dimension.seed_trials])
+            for dimension in study.space]
     baseline_row = rows_by_label.get(study.baseline_label)
-    rows.append(["", "validation accuracy %", "",
-                 _percent(baseline_row["validation_accuracy"]) if baseline_row else "–"]
-                + [f"{100 * r.score:.2f}" for r in shown] + seed_score_cells
-                + [""] * (len(headers) - 4 - len(shown) - len(seed_score_cells)))
+    rows.append(table_row(
+        ["", "validation accuracy %", "",
+         _percent(baseline_row["validation_accuracy"]) if baseline_row else "–"],
+        [f"{100 * r.score:.2f}" for r in shown], [f"{s:.2f}" for s in study.seed_scores]))
     trials_table = _markdown(rows, headers,
                              ["left", "left", "left"] + ["right"] * (len(headers) - 3))
 

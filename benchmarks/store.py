@@ -153,3 +153,9 @@ class ResultsStore:
 def find_stores(results_dir: Path | str) -> list[ResultsStore]:
     """Every store under ``results_dir`` (results/<dataset>/<profile>/runs.jsonl), sorted."""
     return [ResultsStore.at(path) for path in sorted(Path(results_dir).glob(f"*/*/{STORE_NAME}"))]
+
+
+def find_study_stores(results_dir: Path | str) -> list[ResultsStore]:
+    """Every study's store (results/studies/<study>/<dataset>/<profile>/runs.jsonl), sorted."""
+    return [ResultsStore.at(path)
+            for path in sorted(Path(results_dir).glob(f"studies/*/*/*/{STORE_NAME}"))]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import FashionbenchError, unknown_name
 from .search import SearchStudy, parse_search_study, search_markdown
-from .store import ResultsStore
+from .store import ResultsStore, find_study_stores
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
 REPORT_NAME = "STUDY.md"
@@ -159,9 +159,8 @@ def write_study_reports(results_dir: Path) -> list[Path]:
     from . import figures
 
     written = []
-    for path in sorted(Path(results_dir).glob("studies/*/*/*/runs.jsonl")):
-        store = ResultsStore.at(path)
-        name = path.parents[2].name
+    for store in find_study_stores(results_dir):
+        name = store.path.parents[2].name
         try:
             study = load_study(name)
         except FashionbenchError:

@@ -64,8 +64,8 @@ class SklearnPipeline:
     """
 
     family = "classical"
-    # below this many images, predict in one piece: threads would cost more than they save
-    PARALLEL_PREDICT_MIN_IMAGES = 1000
+    # a thread predicts at least this many images: fewer would cost more than they save
+    PARALLEL_PREDICT_IMAGES_PER_THREAD = 500
 
     def __init__(self, name: str, estimator, *, reducer: str = "raw",
                  selection: str = "fixed defaults", notes: str | None = None,
@@ -98,11 +98,11 @@ class SklearnPipeline:
         return np.concatenate([np.asarray(part) for part in parts])
 
     def _predict_threads(self, n_rows: int) -> int:
-        if not self.parallel_predict or n_rows < self.PARALLEL_PREDICT_MIN_IMAGES:
+        if not self.parallel_predict:
             return 1
         from benchmarks.environment import thread_budget
 
-        return max(1, min(thread_budget(), n_rows // (self.PARALLEL_PREDICT_MIN_IMAGES // 2)))
+        return max(1, min(thread_budget(), n_rows // self.PARALLEL_PREDICT_IMAGES_PER_THREAD))
 
     def predict_proba(self, X) -> np.ndarray | None:
         if not hasattr(self.estimator_, "predict_proba"):
