@@ -33,9 +33,8 @@ def parse_variant(text: str) -> dict:
 
 
 def evaluate(text: str, train: tuple, validation: tuple) -> dict:
-    from sklearn.svm import SVC
-
     from pipelines.reducers import HogFeatures
+    from pipelines.svm import BlasSVC
 
     settings = parse_variant(text)
     started = time.perf_counter()
@@ -47,7 +46,7 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
     X_train = features.fit(train[0]).transform(train[0])
     X_validation = features.transform(validation[0])
     gamma = float(settings.get("g", 1.0)) / (X_train.shape[1] * X_train.var())
-    model = SVC(C=float(settings.get("C", 10.0)), kernel="rbf", gamma=gamma)
+    model = BlasSVC(C=float(settings.get("C", 10.0)), kernel="rbf", gamma=gamma)
     model.fit(X_train, train[1])
     accuracy = float(np.mean(model.predict(X_validation) == validation[1]))
     return {"variant": text or "hog", "features": int(X_train.shape[1]),

@@ -64,45 +64,21 @@ class SklearnPipeline:
     """
 
     family = "classical"
-    # a thread predicts at least this many images: fewer would cost more than they save
-    PARALLEL_PREDICT_IMAGES_PER_THREAD = 500
 
     def __init__(self, name: str, estimator, *, reducer: str = "raw",
-                 selection: str = "fixed defaults", notes: str | None = None,
-                 parallel_predict: bool = False) -> None:
+                 selection: str = "fixed defaults", notes: str | None = None) -> None:
         self.name = name
         self.estimator = estimator
         self.reducer = reducer
         self.selection = selection
         self.notes = notes
-        # For estimators whose predict runs on one core without holding the GIL (libsvm):
-        # predict splits the images into one chunk per core of the job's thread budget and
-        # predicts them in threads. Each row's prediction depends on that row alone, so the
-        # result is the same; estimators that are multi-threaded already must not set it.
-        self.parallel_predict = parallel_predict
 
     def fit(self, X, y, *, validation=None) -> SklearnPipeline:
         self.estimator_ = clone(self.estimator).fit(flatten_images(X), np.asarray(y))
         return self
 
     def predict(self, X) -> np.ndarray:
-        rows = flatten_images(X)
-        threads = self._predict_threads(len(rows))
-        if threads == 1:
-            return np.asarray(self.estimator_.predict(rows))
-        from concurrent.futures import ThreadPoolExecutor
-
-        chunks = np.array_split(np.arange(len(rows)), threads)
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = list(pool.map(lambda chunk: self.estimator_.predict(rows[chunk]), chunks))
-        return np.concatenate([np.asarray(part) for part in parts])
-
-    def _predict_threads(self, n_rows: int) -> int:
-        if not self.parallel_predict:
-            return 1
-        from benchmarks.environment import thread_budget
-
-        return max(1, min(thread_budget(), n_rows // self.PARALLEL_PREDICT_IMAGES_PER_THREAD))
+        return np.asarray(self.estimator_.predict(flatten_images(X)))
 
     def predict_proba(self, X) -> np.ndarray | None:
         if not hasattr(self.estimator_, "predict_proba"):
@@ -124,6 +100,5 @@ class SklearnPipeline:
             "params": json_safe_params(estimator.get_params(deep=True)),
             "n_parameters": None,
             "hyperparameter_selection": self.selection,
-            "parallel_predict": self.parallel_predict,
             "notes": self.notes,
         }

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
-from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from benchmarks.environment import thread_budget
@@ -36,6 +35,7 @@ from .clustering import KMeansClassifier
 from .neighbors import knn
 from .reducers import PCA_COMPONENTS, fld, hog, pca, pixel_scaler
 from .registry import register_pipeline
+from .svm import BlasSVC
 
 
 def n_jobs() -> int:
@@ -89,9 +89,10 @@ class ClassifierSpec:
         return chosen
 
 
-def _svm(seed: int, **settings) -> SVC:
-    # probability=False: Platt scaling costs a 5-fold internal fit; no log-loss for SVMs
-    return SVC(kernel="rbf", random_state=seed, **settings)
+def _svm(seed: int, **settings) -> BlasSVC:
+    # probability=False: Platt scaling costs a 5-fold internal fit; no log-loss for SVMs.
+    # libsvm fits; the predictions are libsvm's decision function evaluated with BLAS (svm.py)
+    return BlasSVC(kernel="rbf", random_state=seed, **settings)
 
 
 def _random_forest(seed: int, **settings) -> RandomForestClassifier:
@@ -309,9 +310,7 @@ def make_factory(reducer: str, classifier: str) -> Callable[..., SklearnPipeline
             selection += "; " + chosen[1]
         if hyperparameters:
             selection += f"; overridden by the caller: {sorted(hyperparameters)}"
-        # libsvm predicts on one core and releases the GIL: predict in threads
-        return SklearnPipeline(name, estimator, reducer=reducer, selection=selection,
-                               parallel_predict=classifier == "svm")
+        return SklearnPipeline(name, estimator, reducer=reducer, selection=selection)
 
     factory.__name__ = name.replace("-", "_")
     factory.__qualname__ = factory.__name__

@@ -212,21 +212,3 @@ def test_hog_feature_variants_are_scored_on_the_split_given(digits):
     result = evaluate("sqrt,raw=0.5,g=2", (X[:1000], y[:1000]), (X[1000:1400], y[1000:1400]))
     assert result["features"] == 3 * 3 * 2 * 2 * 9 + 64  # HOG of 8x8 digits, then the pixels
     assert result["validation_accuracy"] > 80
-
-
-def test_svm_predicts_in_threads_with_the_same_result(digits, monkeypatch):
-    """SVMs predict in one thread per core of the job's budget; the predictions are the ones
-    a single call gives, in the same order."""
-    from benchmarks.environment import THREADS_ENV
-
-    X = digits.images.reshape(len(digits.labels), 8, 8)
-    pipeline = create_pipeline("raw-svm", "smoke").fit(X[:600], digits.labels[:600])
-    assert pipeline.describe()["parallel_predict"] is True
-    monkeypatch.setenv(THREADS_ENV, "3")
-    assert pipeline._predict_threads(len(X) - 600) == 2  # at least 500 images a thread
-    assert pipeline._predict_threads(5000) == 3 and pipeline._predict_threads(999) == 1
-    threaded = pipeline.predict(X[600:])
-    monkeypatch.setenv(THREADS_ENV, "1")
-    assert pipeline._predict_threads(len(X) - 600) == 1
-    assert np.array_equal(threaded, pipeline.estimator_.predict(X[600:].reshape(-1, 64)))
-    assert not create_pipeline("raw-knn", "smoke").parallel_predict  # BLAS threads already
