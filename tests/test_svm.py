@@ -1,4 +1,4 @@
-"""BlasSVC: libsvm's fit, its decision function evaluated with BLAS -- checked against SVC itself."""
+"""BlasSVC: libsvm fits, BLAS evaluates its decision function -- checked against SVC itself."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.svm import SVC
 
 from pipelines import svm as svm_module
-from pipelines.registry import create_pipeline
 from pipelines.reducers import scale_pixels
+from pipelines.registry import create_pipeline
 from pipelines.svm import BlasSVC, class_pairs
 
 
