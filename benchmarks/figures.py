@@ -17,13 +17,26 @@ import numpy as np  # noqa: E402
 
 FAMILY_COLOURS = {"classical": "#1f77b4", "deep": "#d62728"}
 PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch releases
+SOURCE_KEY = "Source"  # PNG text: the run a figure drawn from more than the records shows
 
 
-def _save(figure, path: Path) -> Path:
+def _save(figure, path: Path, source: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
+    metadata = dict(PNG_METADATA, **({SOURCE_KEY: source} if source else {}))
+    figure.savefig(path, dpi=100, metadata=metadata, bbox_inches="tight")
     plt.close(figure)
     return path
+
+
+def drawn_from(path: Path) -> str | None:
+    """The run a saved figure says it shows (``source`` when it was saved), if any."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.info.get(SOURCE_KEY)
+    except (OSError, SyntaxError):  # missing, or not a readable PNG
+        return None
 
 
 def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
@@ -117,8 +130,10 @@ def training_curves(history: list[dict], path: Path, title: str) -> Path:
 
 def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarray,
                        class_names: list[str], path: Path, title: str,
-                       count: int = 32) -> Path:
-    """The first ``count`` misclassified test images in test order, true -> predicted."""
+                       count: int = 32, source: str | None = None) -> Path:
+    """The first ``count`` misclassified test images in test order, true -> predicted;
+    ``source`` (the run's id) is saved in the PNG, so a report that cannot redraw the grid
+    (no test images at hand) knows whether the file on disk still shows its best run."""
     wrong = np.flatnonzero(true != predicted)[:count]
     columns = 8
     rows = max(1, int(np.ceil(len(wrong) / columns)))
@@ -130,7 +145,7 @@ def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarr
         axes.set_title(f"{class_names[true[index]]}\n→ {class_names[predicted[index]]}",
                        fontsize=7)
     figure.suptitle(title)
-    return _save(figure, path)
+    return _save(figure, path, source=source)
 
 
 def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> Path:

@@ -263,7 +263,11 @@ def _figures(rows: list[dict], class_names: list[str], figures_dir: Path, prefix
         figures.misclassified_grid(images, decode_labels(predictions["test_true"]),
                                    decode_labels(predictions["test"]), class_names, grid,
                                    f"Misclassified test images, {rows[0]['pipeline']} "
-                                   f"(true → predicted)")
+                                   f"(true → predicted)", source=best_run["run_id"])
+    elif grid.exists() and figures.drawn_from(grid) != best_run["run_id"]:
+        # drawn from an earlier run (or by an older version that did not say): without the
+        # test images it cannot be redrawn, and a stale grid must not stand for this run
+        grid.unlink()
     if grid.exists():
         drawn.append((f"Misclassified test images of the best pipeline, {rows[0]['pipeline']}",
                       grid))

@@ -1,6 +1,7 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks.report import leaderboard_markdown, summarise, write_reports
@@ -42,6 +43,29 @@ def test_figures_are_drawn_and_linked(results):
         assert any(kind in name for name in names), kind
     for name in names:
         assert f"(figures/{name})" in text
+
+
+def test_misclassified_grid_without_the_test_images_is_kept_only_for_its_own_run(results,
+                                                                                tmp_path):
+    from benchmarks import figures
+
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy)
+    store = ResultsStore(copy, "digits", "smoke")
+    best = summarise(list(store.latest().values()))[0]
+    [grid] = (store.directory / "figures").glob(f"*-misclassified-{best['pipeline']}.png")
+    assert figures.drawn_from(grid) == best["runs"][0]["run_id"]
+    no_images = lambda run: None  # noqa: E731  (the dataset is not at hand)
+    text = leaderboard_markdown(store, figures_dir=grid.parent, test_images=no_images)
+    assert f"(figures/{grid.name})" in text  # still this run's grid: kept and linked
+    # the file on disk shows an earlier run: it cannot be redrawn, so it is dropped
+    figures.misclassified_grid(np.zeros((3, 8, 8)), np.array([0, 1, 2]), np.array([1, 1, 1]),
+                               ["a", "b", "c"], grid, "older", source="an-earlier-run")
+    text = leaderboard_markdown(store, figures_dir=grid.parent, test_images=no_images)
+    assert not grid.exists() and "misclassified" not in text
+    # with the images at hand it is drawn again, for the right run
+    write_reports(copy)
+    assert figures.drawn_from(grid) == best["runs"][0]["run_id"]
 
 
 def test_statistics_columns(results):
