@@ -116,6 +116,16 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
     return predictions.astype(np.int64)
 
 
+def _labels_and_probabilities(pipeline, images: np.ndarray) -> tuple:
+    """A pipeline's labels and probabilities (None without them) for images the run does not
+    time: from one pass when the pipeline offers ``predict_with_proba``."""
+    both = getattr(pipeline, "predict_with_proba", None)
+    if both is not None:
+        return both(images)
+    predict_proba = getattr(pipeline, "predict_proba", None)
+    return pipeline.predict(images), predict_proba(images) if predict_proba else None
+
+
 def distinct_warnings(caught: list, limit: int = 10) -> list[str]:
     """The distinct warnings a job raised (a non-converged optimiser, say), for its record."""
     messages = []
@@ -200,11 +210,12 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
                 test_predictions = pipeline.predict(test.images)
             test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
                                                   "predict")
+            validation_predictions, validation_probabilities = _labels_and_probabilities(
+                pipeline, validation.images)
             validation_predictions = _check_predictions(
-                pipeline.predict(validation.images), len(validation.labels), n_classes, "predict")
+                validation_predictions, len(validation.labels), n_classes, "predict")
             predict_proba = getattr(pipeline, "predict_proba", None)
             test_probabilities = predict_proba(test.images) if predict_proba else None
-            validation_probabilities = predict_proba(validation.images) if predict_proba else None
             for probabilities in (test_probabilities, validation_probabilities):
                 if probabilities is not None and not np.isfinite(probabilities).all():
                     warnings.warn("predict_proba returned NaN or infinite values; log-loss is "

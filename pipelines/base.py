@@ -31,6 +31,10 @@ class Pipeline(Protocol):
     def describe(self) -> dict:
         ...
 
+    # Optional: ``predict_with_proba(X) -> (labels, probabilities or None)``, both from one
+    # pass over X, the labels equal to ``predict(X)``. The runner scores the validation
+    # images with it when a pipeline has it, and calls predict and predict_proba otherwise.
+
 
 def flatten_images(X: np.ndarray) -> np.ndarray:
     """N x H x W (x C) images as N x features rows, without copying."""
@@ -81,12 +85,22 @@ class SklearnPipeline:
         return np.asarray(self.estimator_.predict(flatten_images(X)))
 
     def predict_proba(self, X) -> np.ndarray | None:
-        if not hasattr(self.estimator_, "predict_proba"):
-            return None
-        try:
-            return np.asarray(self.estimator_.predict_proba(flatten_images(X)))
-        except AttributeError:  # e.g. SVC(probability=False) exposes the method but refuses
-            return None
+        return _probabilities(self.estimator_, flatten_images(X))
+
+    def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+        """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once;
+        the final step gets exactly what ``Pipeline.predict`` would give it. A subclass that
+        overrides predict or predict_proba gets its own two calls instead."""
+        cls = type(self)
+        if cls.predict is not SklearnPipeline.predict or \
+                cls.predict_proba is not SklearnPipeline.predict_proba:
+            return self.predict(X), self.predict_proba(X)
+        rows = flatten_images(X)
+        final = self.estimator_
+        if hasattr(final, "steps") and len(final.steps) > 1:
+            rows = final[:-1].transform(rows)
+            final = final[-1]
+        return np.asarray(final.predict(rows)), _probabilities(final, rows)
 
     def describe(self) -> dict:
         estimator = self.estimator
@@ -102,3 +116,12 @@ class SklearnPipeline:
             "hyperparameter_selection": self.selection,
             "notes": self.notes,
         }
+
+
+def _probabilities(estimator, rows: np.ndarray) -> np.ndarray | None:
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    try:
+        return np.asarray(estimator.predict_proba(rows))
+    except AttributeError:  # e.g. SVC(probability=False) exposes the method but refuses
+        return None

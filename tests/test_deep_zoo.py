@@ -102,6 +102,8 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     assert predictions.shape == (len(X_test),)
     assert np.array_equal(predictions, probabilities.argmax(axis=1))
     assert pipeline.predict(X_test[:1]).shape == (1,)  # the runner's single-image latency
+    both = pipeline.predict_with_proba(X_test)  # how the runner scores validation images
+    assert np.array_equal(both[0], predictions) and np.allclose(both[1], probabilities)
 
     description = pipeline.describe()
     json.loads(json.dumps(description))

@@ -178,3 +178,55 @@ def test_live_display_shows_running_jobs_with_their_latest_epoch():
         assert "1 done" in text and "epoch" not in text and "mcnn seed 0 " not in text
     finally:
         display.end()
+
+
+class CountingPasses(SklearnPipeline):
+    """Counts the passes over the validation images (288 in the smoke digits split)."""
+
+    calls: list = []
+
+    def predict_with_proba(self, X):
+        CountingPasses.calls.append(("predict_with_proba", len(X)))
+        return super().predict_with_proba(X)
+
+
+def test_validation_images_are_scored_in_one_pass_with_the_same_metrics(context):
+    from pipelines.registry import create_pipeline
+
+    job = Job("pca-knn", "digits", "standard", "smoke", 0)
+    reference = run_job(job, context)
+
+    def counting(name, profile, seed=0, **overrides):
+        built = create_pipeline(name, profile, seed=seed, **overrides)
+        return CountingPasses(built.name, built.estimator, reducer=built.reducer)
+
+    CountingPasses.calls.clear()
+    record = run_job(job, context, create=counting)
+    assert CountingPasses.calls == [("predict_with_proba", 288)]
+    assert record["metrics"] == reference["metrics"]
+
+
+@pytest.mark.parametrize("name", ["hog-knn", "pca-svm", "fld-bayes3", "raw-rf", "pca-kmeans"])
+def test_predict_with_proba_is_predict_and_predict_proba(context, name):
+    from pipelines.registry import create_pipeline
+
+    parts = context.partitions(0)
+    pipeline = create_pipeline(name, "smoke").fit(parts["train"].images, parts["train"].labels)
+    images = parts["validation"].images
+    labels, probabilities = pipeline.predict_with_proba(images)
+    assert np.array_equal(labels, pipeline.predict(images))
+    expected = pipeline.predict_proba(images)
+    if expected is None:  # the SVMs: no Platt scaling
+        assert probabilities is None
+    else:
+        np.testing.assert_allclose(probabilities, expected)
+
+
+def test_a_subclass_overriding_predict_proba_keeps_it_for_validation(context):
+    from sklearn.dummy import DummyClassifier
+
+    parts = context.partitions(0)
+    pipeline = NanProbabilities("nan", DummyClassifier()).fit(parts["train"].images,
+                                                              parts["train"].labels)
+    _, probabilities = pipeline.predict_with_proba(parts["validation"].images)
+    assert np.isnan(probabilities).all()

@@ -222,6 +222,10 @@ class KerasPipeline:
     def predict(self, X) -> np.ndarray:
         return self.predict_proba(X).argmax(axis=1)
 
+    def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
+        probabilities = self.predict_proba(X)
+        return probabilities.argmax(axis=1), probabilities
+
     # ---- description -----------------------------------------------------------------
     def _parameter_counts(self) -> tuple[int, int, list[int]]:
         model = getattr(self, "model_", None)
