@@ -88,9 +88,13 @@ READY = "ready"
 START_TIMEOUT_SECONDS = 300
 
 
-def _worker_main(connection, context: RunContext, threads: int) -> None:
-    """A worker process: says it is ready, then receives jobs and sends records until None;
-    progress events of the job in hand go back on the same pipe, tagged ``PROGRESS``."""
+def _worker_main(connection, threads: int) -> None:
+    """A worker process: receives the run context, says it is ready, then receives jobs and
+    sends records until None; progress events of the job in hand go back on the same pipe,
+    tagged ``PROGRESS``. (The context comes on the pipe, not as a process argument: a spawned
+    process's arguments are written while the parent waits, so workers would start one by
+    one.)"""
+    context = connection.recv()
     connection.send(READY)
     with reporting_to(lambda event: connection.send((PROGRESS, event))):
         while True:
@@ -120,15 +124,37 @@ class ProcessExecutor:
         self._spawn = multiprocessing.get_context("spawn")
 
     def _start(self, context: RunContext) -> _Worker:
+        return self._start_all(context, 1)[0]
+
+    def _start_all(self, context: RunContext, count: int) -> list[_Worker]:
+        """Launch every worker before waiting for any: their start-ups overlap."""
+        launched = [self._launch() for _ in range(count)]
+        workers: list[_Worker] = []
+        try:
+            for process, parent in launched:
+                workers.append(self._ready(process, parent, context))
+        except BaseException:
+            for process, parent in launched[len(workers):]:
+                self._stop(_Worker(process, parent))
+            for worker in workers:
+                self._stop(worker)
+            raise
+        return workers
+
+    def _launch(self) -> tuple:
         parent, child = self._spawn.Pipe()
-        process = self._spawn.Process(target=_worker_main, args=(child, context, self.threads),
+        process = self._spawn.Process(target=_worker_main, args=(child, self.threads),
                                       daemon=True, name="fashionbench-worker")
         with thread_environment(self.threads):
             process.start()
         child.close()
+        return process, parent
+
+    def _ready(self, process, parent, context: RunContext) -> _Worker:
         # a worker that cannot even start (e.g. a main module without the __main__ guard)
         # must stop the run, not be replaced forever
         try:
+            parent.send(context)
             if not parent.poll(START_TIMEOUT_SECONDS) or parent.recv() != READY:
                 raise EOFError
         except (EOFError, OSError):
@@ -151,7 +177,7 @@ class ProcessExecutor:
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
             on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
         pending = deque(jobs)
-        workers = [self._start(context) for _ in range(min(self.workers, len(jobs)))]
+        workers = self._start_all(context, min(self.workers, len(jobs)))
         try:
             while pending or any(worker.job for worker in workers):
                 for worker in workers:

@@ -171,3 +171,25 @@ def test_unknown_scheduler_is_a_clear_error(tmp_path):
 
     with pytest.raises(FashionbenchError, match="cannot reach the Dask scheduler"):
         DaskExecutor(1, scheduler="tcp://127.0.0.1:9", connect_timeout=3)._client()
+
+
+class _DiesWhenUnpickled:
+    """Sent as a worker's context, it ends the worker process before it can say it is ready."""
+
+    def __reduce__(self):
+        import os
+
+        return (os._exit, (3,))
+
+
+def test_a_worker_that_cannot_start_stops_the_run_and_leaves_no_process():
+    import multiprocessing
+
+    from benchmarks.errors import FashionbenchError
+    from benchmarks.executors import ProcessExecutor
+
+    executor = ProcessExecutor(workers=2)
+    with pytest.raises(FashionbenchError, match=r"failed to start \(exit code 3\)"):
+        executor._start_all(_DiesWhenUnpickled(), 2)
+    assert not [child for child in multiprocessing.active_children()
+                if child.name == "fashionbench-worker"]
