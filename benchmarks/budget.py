@@ -26,15 +26,26 @@ from tabulate import tabulate
 from .errors import FashionbenchError
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.budget", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_selection_arguments(parser: argparse.ArgumentParser, family: str | None = None) -> None:
+    """Which pipelines a tool benchmark runs, on which data and profile."""
     parser.add_argument("--only", action="append", default=[], metavar="PATTERN")
     parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
-    parser.add_argument("--family", choices=("classical", "deep"))
+    parser.add_argument("--family", choices=("classical", "deep"), default=family)
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--profile", default="quick")
+
+
+def selected_pipelines(args: argparse.Namespace) -> list[str]:
+    from pipelines import list_pipelines
+
+    return list_pipelines(args.only or "*", exclude=args.exclude, family=args.family)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.budget", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_selection_arguments(parser)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
     parser.add_argument("--executor", default="serial", choices=("serial", "process", "dask"))
     parser.add_argument("--workers", type=int, default=1)
@@ -42,12 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="store the records here too (default: a scratch directory)")
     args = parser.parse_args(argv)
 
-    from pipelines import list_pipelines
-
     from .runner import RunOptions, run
 
-    names = [name for name in list_pipelines(args.only or "*", exclude=args.exclude,
-                                             family=args.family)]
+    names = selected_pipelines(args)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             results_dir = args.results_dir or Path(scratch)
@@ -65,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
              f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
             for record in summary.ran]
     print(tabulate(rows, headers=["pipeline", "status", "fit s", "job s"], tablefmt="github"))
-    job_seconds = sum(record["timing"]["job_seconds"] for record in summary.ran
-                      if record["timing"])
+    job_seconds = summary.job_seconds
     if args.workers > 1:
         # the floor no schedule beats: the jobs' own time, spread evenly over the workers
         floor = job_seconds / args.workers

@@ -291,6 +291,11 @@ class RunSummary:
     def failed(self) -> list[dict]:
         return [record for record in self.ran if record["status"] != "ok"]
 
+    @property
+    def job_seconds(self) -> float:
+        """The wall time of the jobs that ran, added up (what one worker would need)."""
+        return sum(record["timing"]["job_seconds"] for record in self.ran if record["timing"])
+
 
 def plan_jobs(options: RunOptions) -> list[Job]:
     if options.variants:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from .budget import add_selection_arguments, selected_pipelines
 from .errors import FashionbenchError
 
 PARALLEL = ("process", "dask")
@@ -30,12 +31,7 @@ PARALLEL = ("process", "dask")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.speedup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", default=[], metavar="PATTERN")
-    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
-    parser.add_argument("--family", choices=("classical", "deep"), default="classical")
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--profile", default="quick")
+    add_selection_arguments(parser, family="classical")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--executors", nargs="+", choices=PARALLEL, default=list(PARALLEL))
@@ -43,11 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel wall time over serial wall time to reach (default 0.6)")
     args = parser.parse_args(argv)
 
-    from pipelines import list_pipelines
-
     from .runner import RunOptions, run
 
-    names = list_pipelines(args.only or "*", exclude=args.exclude, family=args.family)
+    names = selected_pipelines(args)
     rows, ratios = [], {executor: [] for executor in args.executors}
     try:
         with tempfile.TemporaryDirectory() as scratch:
@@ -62,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                     started = time.perf_counter()
                     summary = run(options, report=lambda line: None)
                     wall = time.perf_counter() - started
-                    jobs = sum(record["timing"]["job_seconds"] for record in summary.ran
-                               if record["timing"])
+                    jobs = summary.job_seconds
                     failed = len(summary.failed)
                     if executor == "serial":
                         serial_wall, ratio = wall, None

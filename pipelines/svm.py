@@ -47,7 +47,7 @@ class BlasSVC(SVC):
         if X.shape[1] != self.shape_fit_[1]:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} was "
                              f"fitted with {self.shape_fit_[1]}")
-        weights = self._pair_weights()
+        weights = self.pair_weights_
         # libsvm's own convention for the two-class case, which scikit-learn flips in public
         intercept = -self.intercept_ if len(self.classes_) == 2 else self.intercept_
         support = self.support_vectors_
@@ -57,6 +57,12 @@ class BlasSVC(SVC):
             kernel = rbf_kernel(X[start:start + rows], support, gamma=self._gamma)
             decision[start:start + rows] = kernel @ weights + intercept
         return decision
+
+    def fit(self, X, y, sample_weight=None) -> BlasSVC:
+        super().fit(X, y, sample_weight=sample_weight)
+        # laid out once here, not on every predict (the runner's single-image latency calls)
+        self.pair_weights_ = self._pair_weights()
+        return self
 
     def _pair_weights(self) -> np.ndarray:
         """The dual coefficients as one column per class pair (i, j): the support vectors of
