@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="stop a job after this long and record it as 'timeout'")
     how.add_argument("--quiet", action="store_true", help="print nothing while running")
+    how.add_argument("--checkpoint-dir", type=Path, metavar="DIR",
+                     help="where deep jobs keep a checkpoint after every epoch, so that a "
+                          "killed or timed-out run resumes at its last epoch (default "
+                          "$FASHIONBENCH_CHECKPOINT_DIR, else the user cache); removed once "
+                          "the job's record is stored")
     out = parser.add_argument_group("results")
     out.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
                      help="where the stores and leaderboards live (default results/)")
@@ -198,6 +203,7 @@ def execute(args: argparse.Namespace) -> int:
         else args.results_dir, force=args.force, executor=args.executor,
         workers=args.workers or (cpus_available() if parallel else 1), timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
+        checkpoint_dir=args.checkpoint_dir,
     )
     def display():
         if args.quiet:

@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from .profiles import PROFILES
 from .statistics import BOOTSTRAP_RESAMPLES, bootstrap_accuracy_ci, mcnemar_exact
-from .store import ResultsStore, decode_labels, find_stores, find_study_stores
+from .store import ResultsStore, decode_labels, find_stores, find_study_stores, finished_at
 
 LEADERBOARD_NAME = "LEADERBOARD.md"
 INDEX_NAME = "README.md"
@@ -207,7 +207,7 @@ def reducer_matrix(rows: list[dict]) -> str | None:
 
 def _failures_table(records: list[dict]) -> str:
     table = [[record["pipeline"], record["seed"], record["status"],
-              (record.get("error") or "").replace("|", "\\|").replace("\n", " ")[:200]]
+              _cell(record.get("error") or "")]
              for record in sorted(records, key=lambda record: (record["pipeline"], record["seed"]))]
     return _markdown(table, ["pipeline", "seed", "status", "error"])
 
@@ -347,7 +347,38 @@ def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None
         failures = [record for record in records if record["status"] != "ok"]
         if failures:
             lines += ["### Failed or timed-out runs", "", _failures_table(failures), ""]
+    missing = _missing_table(latest)
+    if missing:
+        lines += ["## Registered pipelines without a result in this profile", "",
+                  "Every registered pipeline is ranked above once a run of it has succeeded; "
+                  "these have not, for the reason given.", "", missing, ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _missing_table(latest: list[dict]) -> str | None:
+    """The registered pipelines with no ok record in any split of this store, each with why:
+    its newest failed or timed-out record, else that it has not been run here yet."""
+    from pipelines import list_pipelines
+
+    succeeded = {record["pipeline"] for record in latest if record["status"] == "ok"}
+    newest_failure: dict[str, dict] = {}
+    for record in sorted(latest, key=finished_at):
+        if record["status"] != "ok":
+            newest_failure[record["pipeline"]] = record
+    table = []
+    for name in sorted(set(list_pipelines()) - succeeded):
+        failure = newest_failure.get(name)
+        reason = "not run yet in this profile" if failure is None else (
+            f"{'timed out' if failure['status'] == 'timeout' else failure['status']} "
+            f"(seed {failure['seed']}, {failure.get('finished_at') or 'time unknown'}): "
+            + _cell(failure.get("error") or ""))
+        table.append([name, reason])
+    return _markdown(table, ["pipeline", "why it is not ranked"]) if table else None
+
+
+def _cell(text: str, limit: int = 200) -> str:
+    """Free text fit for one cell of a pipe table."""
+    return text.replace("|", "\\|").replace("\n", " ")[:limit]
 
 
 def _selection_table(rows: list[dict]) -> str | None:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import inspect
+import json
+import os
 import random
+import re
+import shutil
 import sys
 import time
 import traceback
@@ -67,6 +73,8 @@ class RunContext:
     split: Split
     profile: Profile
     plugins: tuple[str, ...] = ()  # loose plugin files, loaded again in each worker process
+    # where resumable pipelines keep their epoch checkpoints (None: they keep none)
+    checkpoint_root: Path | None = None
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
 
     def load_plugins(self) -> None:
@@ -94,6 +102,69 @@ class RunContext:
                 parts[role] = Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
             self._partitions[seed] = parts
         return self._partitions[seed]
+
+
+CHECKPOINT_DIR_ENV = "FASHIONBENCH_CHECKPOINT_DIR"
+
+
+def default_checkpoint_root() -> Path:
+    """$FASHIONBENCH_CHECKPOINT_DIR, else the user cache: never under results/."""
+    configured = os.environ.get(CHECKPOINT_DIR_ENV)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("fashionbench")) / "checkpoints"
+
+
+def checkpoint_root_for(results_dir: Path, root: Path | None = None) -> Path:
+    """The checkpoints of one results directory: runs into two results directories (a
+    scratch benchmark beside the real run) never share a job's checkpoint."""
+    scope = hashlib.sha256(str(Path(results_dir).resolve()).encode()).hexdigest()[:10]
+    return (root or default_checkpoint_root()) / f"results-{scope}"
+
+
+def checkpoint_directory(job: Job, context: RunContext) -> Path:
+    """One job's checkpoint directory: readable name, a digest of everything that makes the
+    job (a study variant's settings included), so no other job can pick it up."""
+    identity = json.dumps([job.pipeline, job.name, [list(item) for item in job.overrides],
+                           job.dataset, context.split.fingerprint, job.profile, job.seed],
+                          default=str)
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", job.name).strip("_")[:60]
+    return context.checkpoint_root / (f"{job.dataset}-{job.profile}-{readable}-seed{job.seed}-"
+                                      f"{digest}")
+
+
+def takes_checkpoints(pipeline) -> bool:
+    """A pipeline that trains by epochs says so by accepting ``fit(..., checkpoint_dir=)``."""
+    try:
+        return "checkpoint_dir" in inspect.signature(pipeline.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def remove_checkpoint(record: dict, root: Path | None) -> None:
+    """Once an ok record is stored, its job's checkpoint has served; a failed or timed-out
+    job keeps it, so that the next run continues from its last epoch."""
+    directory = (record.get("checkpoint") or {}).get("directory")
+    if record.get("status") != "ok" or not directory or root is None:
+        return
+    directory = Path(directory)
+    if directory.resolve().is_relative_to(Path(root).resolve()):  # only what we made
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _add_time_before_resume(timing: dict, resumed: dict) -> None:
+    """A resumed fit's record counts the epochs trained before the interruption: the fit time
+    is what the whole training took (less the epoch cut short), not this process's share."""
+    timing["fit_seconds_this_process"] = timing["fit_seconds"]
+    timing["fit_seconds"] += resumed["fit_seconds_before"]
+    timing["fit_cpu_seconds"] += resumed["fit_cpu_seconds_before"]
+    timing["cpu_seconds"] += resumed["fit_cpu_seconds_before"]
+    timing["train_images_per_second"] = (timing["train_images_per_second"]
+                                         * timing["fit_seconds_this_process"]
+                                         / timing["fit_seconds"])
 
 
 def utc_now() -> str:
@@ -168,6 +239,7 @@ def new_record(job: Job, context: RunContext) -> dict:
         "model": None,
         "history": None,
         "predictions": None,
+        "checkpoint": None,  # a resumable job's checkpoint directory and where it resumed
         "env": env,
         "base_pipeline": job.pipeline,
         "overrides": {key: value for key, value in job.overrides},
@@ -200,12 +272,17 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             seed_everything(job.seed)
             pipeline = create(job.pipeline, context.profile, seed=job.seed,
                               **dict(job.overrides))
+            fit_options = {}
+            if context.checkpoint_root is not None and takes_checkpoints(pipeline):
+                fit_options["checkpoint_dir"] = checkpoint_directory(job, context)
+                record["checkpoint"] = {"directory": str(fit_options["checkpoint_dir"]),
+                                        "resumed_from_epoch": None}
             train, validation, test = parts["train"], parts["validation"], parts["test"]
             memory_scope = "job" if reset_peak_memory() else "process"
             memory_before = current_memory_mb()
             with Stopwatch() as fit_watch:
                 pipeline.fit(train.images, train.labels,
-                             validation=(validation.images, validation.labels))
+                             validation=(validation.images, validation.labels), **fit_options)
             with Stopwatch() as predict_watch:
                 test_predictions = pipeline.predict(test.images)
             test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
@@ -241,6 +318,10 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
                 "peak_memory_scope": memory_scope,
                 "train_images_per_second": len(train.labels) / max(fit_watch.wall_seconds, 1e-9),
             }
+            resumed = description.get("resumed")
+            if resumed:
+                _add_time_before_resume(record["timing"], resumed)
+                record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
             record["model"] = description
             record["history"] = description.get("history")
             record["predictions"] = {"encoding": "uint8-base64",
@@ -278,6 +359,9 @@ class RunOptions:
     timeout: float | None = None
     scheduler: str | None = None
     plugins: tuple[str, ...] = ()
+    # the root of the epoch checkpoints (default: $FASHIONBENCH_CHECKPOINT_DIR, else the user
+    # cache); each results directory gets its own folder under it
+    checkpoint_dir: Path | None = None
     # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
     variants: tuple[tuple[str, tuple, str], ...] = ()
 
@@ -323,7 +407,9 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     store.ensure_writable()
     dataset = load_dataset(options.dataset, options.data_dir)
     split = make_split(options.split, dataset)
-    context = RunContext(dataset, split, profile, plugins=tuple(options.plugins))
+    context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
+                         checkpoint_root=checkpoint_root_for(options.results_dir,
+                                                             options.checkpoint_dir))
     context.load_plugins()
     done = set() if options.force else store.completed_keys()
     jobs = plan_jobs(options)
@@ -344,6 +430,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
 
     def keep(record: dict) -> None:
         store.append(record)
+        remove_checkpoint(record, context.checkpoint_root)
         summary.ran.append(record)
         progress.finished(record)
 

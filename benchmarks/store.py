@@ -8,6 +8,7 @@ exclusive file lock and fsynced. A torn last line left by a killed writer is mov
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import fcntl
 import json
 import math
@@ -28,6 +29,17 @@ def job_key(record: dict) -> tuple:
     """What makes two records the same job: pipeline, dataset, split fingerprint, profile, seed."""
     return (record["pipeline"], record["dataset"], record["split"]["fingerprint"],
             record["profile"], record["seed"])
+
+
+def finished_at(record: dict) -> dt.datetime:
+    """When a record's job finished, comparable across time zones; a record without the time
+    (never written by the runner) counts as the oldest."""
+    stamp = record.get("finished_at")
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def encode_labels(labels: np.ndarray) -> str:
@@ -137,9 +149,15 @@ class ResultsStore:
         return records
 
     def latest(self) -> dict[tuple, dict]:
-        """The record that stands for each job: its newest ok one, else its newest."""
+        """The record that stands for each job: its newest ok one, else its newest.
+
+        Newest by ``finished_at``, not by line: ``benchmarks.merge`` appends records run
+        elsewhere at the end, and an older run merged today must not replace a newer local
+        one. Records finished in the same second keep the store's order (the later line)."""
         latest: dict[tuple, dict] = {}
-        for record in self.records():
+        ordered = sorted(enumerate(self.records()),
+                         key=lambda item: (finished_at(item[1]), item[0]))
+        for _, record in ordered:
             key = job_key(record)
             if record.get("status") == "ok" or latest.get(key, {}).get("status") != "ok":
                 latest[key] = record

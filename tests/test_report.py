@@ -1,3 +1,4 @@
+import re
 import shutil
 from pathlib import Path
 
@@ -106,6 +107,35 @@ def test_failed_runs_are_listed(results, tmp_path):
     text = leaderboard_markdown(store)
     assert "### Failed or timed-out runs" in text and "bad \\| input" in text
     assert "### Overall" not in text
+
+
+def test_registered_pipelines_without_a_result_are_listed_with_the_reason(results, tmp_path):
+    from pipelines import list_pipelines
+
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    records = ResultsStore(results, "digits", "smoke").records()
+    ok = next(record for record in records if record["pipeline"] == "raw-knn")
+    store.append(ok)
+    store.append({**ok, "pipeline": "vgg16", "status": "timeout", "error": "ran past 900 s",
+                  "finished_at": "2026-11-23T10:00:00+00:00"})
+    store.append({**ok, "pipeline": "lstm", "status": "failed", "error": "MemoryError: | x",
+                  "finished_at": "2026-11-23T09:00:00+00:00"})
+    store.append({**ok, "pipeline": "lstm", "status": "failed", "error": "older failure",
+                  "finished_at": "2026-11-22T09:00:00+00:00", "seed": 1})
+    text = leaderboard_markdown(store)
+    section = text.split("## Registered pipelines without a result in this profile")[1]
+    cells = [re.split(r"(?<!\\)\|", line)[1:3] for line in section.splitlines()
+             if line.startswith("| ")]  # split on the table's pipes, not the escaped ones
+    rows = {name.strip(): reason.strip() for name, reason in cells}
+    rows.pop("pipeline")  # the header
+    assert set(rows) == set(list_pipelines()) - {"raw-knn"}
+    assert rows["vgg16"] == "timed out (seed 0, 2026-11-23T10:00:00+00:00): ran past 900 s"
+    assert rows["lstm"] == "failed (seed 0, 2026-11-23T09:00:00+00:00): MemoryError: \\| x"
+    assert rows["pca-knn"] == "not run yet in this profile"
+    ok_only = tmp_path / "complete"
+    for name in list_pipelines():
+        ResultsStore(ok_only, "digits", "smoke").append({**ok, "pipeline": name})
+    assert "without a result" not in leaderboard_markdown(ResultsStore(ok_only, "digits", "smoke"))
 
 
 @pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")

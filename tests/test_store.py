@@ -117,3 +117,43 @@ def test_merging_results_from_another_machine_is_idempotent(tmp_path, capsys):
 
     assert merge_main([str(tmp_path / "nowhere"), "--results-dir", str(ours)]) != 0
     assert "no results to merge at" in capsys.readouterr().err
+
+
+def complete(*args, **kwargs) -> dict:
+    """A record with every field ``benchmarks.merge`` requires."""
+    return {**record(*args, **kwargs), "family": "classical"}
+
+
+def test_the_newest_record_by_finish_time_stands_for_a_job_wherever_it_ran(tmp_path):
+    """``benchmarks.merge`` appends records from another machine at the end of the store: an
+    older run merged today must not replace the newer local one in the leaderboard."""
+    from benchmarks.merge import merge
+
+    ours = tmp_path / "results"
+    local = {**complete(accuracy=0.9), "run_id": "local",
+             "finished_at": "2026-11-23T10:00:00+00:00"}
+    ResultsStore(ours, "digits", "smoke").append(local)
+    elsewhere = tmp_path / "gpu"
+    older = {**complete(accuracy=0.8), "run_id": "gpu-old",
+             "finished_at": "2026-11-20T10:00:00+00:00"}
+    newer = {**complete("raw-svm", accuracy=0.7), "run_id": "gpu-new",
+             "finished_at": "2026-11-24T00:00:00+00:00"}
+    for item in (older, newer):
+        ResultsStore(elsewhere, "digits", "smoke").append(item)
+    merge(elsewhere, ours)
+
+    store = ResultsStore(ours, "digits", "smoke")
+    assert [item["run_id"] for item in store.records()] == ["local", "gpu-old", "gpu-new"]
+    latest = store.latest()
+    assert latest[job_key(local)]["run_id"] == "local"  # the merged line is older
+    assert latest[job_key(newer)]["run_id"] == "gpu-new"
+
+    # a newer merged run does replace the local one, even in another time zone's notation
+    newest = {**complete(accuracy=0.95), "run_id": "gpu-newest",
+              "finished_at": "2026-11-23T12:30:00+02:00"}  # 10:30 UTC, after 10:00 UTC
+    store.append(newest)
+    assert store.latest()[job_key(local)]["run_id"] == "gpu-newest"
+    # an ok record still wins over a newer failed one of the same job
+    store.append({**complete(status="failed"), "run_id": "failed-later",
+                  "finished_at": "2026-11-25T00:00:00+00:00"})
+    assert store.latest()[job_key(local)]["run_id"] == "gpu-newest"

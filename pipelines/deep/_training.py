@@ -1,4 +1,5 @@
-"""The Keras-dependent half of training: batches, the epoch log, device and precision.
+"""The Keras-dependent half of training: the epoch loop and its checkpoints, BN statistics,
+device and precision.
 
 Imports Keras at the top; ``KerasPipeline`` imports this module only inside fit/describe.
 """
@@ -6,86 +7,206 @@ Imports Keras at the top; ``KerasPipeline`` imports this module only inside fit/
 from __future__ import annotations
 
 import contextlib
+import json
 import time
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from benchmarks.events import report_progress
 
+from .checkpoints import EpochCheckpoint
 
-class ShuffledBatches(keras.utils.PyDataset):
-    """Full batches of a fresh seeded permutation every epoch; the remainder is dropped.
 
-    Dropping the last partial batch keeps one batch shape, so a jitted train step compiles
-    once (under mixed_bfloat16 a partial batch recompiled, see DESIGN); each epoch drops
-    different images. ``max_steps`` caps an epoch (the smoke budget of the big networks).
+def epoch_order(n_images: int, batch_size: int, seed: int, epoch: int,
+                max_steps: int | None = None) -> np.ndarray:
+    """The images one epoch trains on, in order: whole batches of a permutation that depends
+    on the seed and the epoch alone, so a resumed run sees the batches an uninterrupted one
+    would. The remainder is dropped: one batch shape, so a jitted train step compiles once
+    (under mixed_bfloat16 a partial batch recompiled, see DESIGN), and each epoch drops
+    different images. ``max_steps`` caps an epoch (the smoke budget of the big networks)."""
+    batch_size = min(batch_size, n_images)
+    steps = n_images // batch_size
+    if max_steps:
+        steps = min(steps, max_steps)
+    return np.random.default_rng([seed, epoch]).permutation(n_images)[:steps * batch_size]
+
+
+# The counters Keras's EarlyStopping and ReduceLROnPlateau carry from epoch to epoch (their
+# public attributes); EarlyStopping's best weights are checkpointed with the arrays
+CALLBACK_COUNTERS = ("wait", "best", "best_epoch", "stopped_epoch", "cooldown_counter")
+
+
+@dataclass
+class TrainingOutcome:
+    history: list[dict]
+    resumed: dict | None  # from_epoch, fit_seconds_before, fit_cpu_seconds_before
+    discarded: str | None  # why a checkpoint found was not used
+
+
+class EpochTrainer:
+    """Training as seed 000 ran it, one epoch per ``model.fit`` call, checkpointed each epoch.
+
+    The loop is ours so that an epoch is a unit we control: its data order comes from
+    ``epoch_order`` (numpy arrays into ``fit``: on TensorFlow 1.5-3x faster on these 2-core
+    CPUs than a ``keras.utils.PyDataset``, which TensorFlow feeds through a Python
+    generator), the BN statistics can be re-estimated before validation, and after each
+    epoch the whole training state goes to ``checkpoint``: the model's variables (with the
+    dropout seed generators), the optimizer's (moments, iteration count, learning rate), the
+    best epoch's weights, the callbacks' counters and the history. A run that finds a
+    checkpoint with the same ``identity`` continues after its last epoch. The callbacks are
+    Keras's own EarlyStopping and ReduceLROnPlateau, driven through a ``CallbackList`` with
+    the logs of each epoch.
     """
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
-                 max_steps: int | None = None) -> None:
-        super().__init__()
-        self.images = images
-        self.labels = labels
-        self.batch_size = min(batch_size, len(labels))
-        steps = len(labels) // self.batch_size
-        self.steps = min(steps, max_steps) if max_steps else steps
-        self._rng = np.random.default_rng(seed)
-        self._order = self._rng.permutation(len(labels))
+    def __init__(self, model: keras.Model, train: tuple[np.ndarray, np.ndarray],
+                 validation: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int,
+                 seed: int, callbacks: list, predict_batch_size: int,
+                 max_steps: int | None = None, calibration_images: np.ndarray | None = None,
+                 checkpoint: EpochCheckpoint | None = None, identity: dict | None = None,
+                 started: tuple[float, float] | None = None) -> None:
+        self.model = model
+        self.images, self.labels = train
+        self.val_images, self.val_labels = validation
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+        self.callbacks = callbacks
+        self.predict_batch_size = predict_batch_size
+        self.max_steps = max_steps
+        self.calibration_images = calibration_images
+        self.checkpoint = checkpoint
+        self.identity = json.loads(json.dumps(identity or {}, default=str))
+        # (wall, CPU) clock when fit began, for the cumulative fit time a checkpoint keeps
+        self.started = started or (time.perf_counter(), time.process_time())
 
     @property
     def images_per_epoch(self) -> int:
-        return self.steps * self.batch_size
+        return len(epoch_order(len(self.labels), self.batch_size, 0, 0, self.max_steps))
 
-    def __len__(self) -> int:
-        return self.steps
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = {}
+        for group, variables in (("model", self.model.variables),
+                                 ("optimizer", self.model.optimizer.variables)):
+            for index, variable in enumerate(variables):
+                arrays[f"{group}/{index}"] = variable.numpy()
+        early_stopping = self._early_stopping()
+        if early_stopping is not None and early_stopping.best_weights is not None:
+            for index, value in enumerate(early_stopping.best_weights):
+                arrays[f"best/{index}"] = np.asarray(value)
+        return arrays
 
-    def __getitem__(self, index: int):
-        chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
-        return self.images[chosen], self.labels[chosen]
+    def _early_stopping(self) -> keras.callbacks.EarlyStopping | None:
+        return next((callback for callback in self.callbacks
+                     if isinstance(callback, keras.callbacks.EarlyStopping)), None)
 
-    def on_epoch_end(self) -> None:
-        self._order = self._rng.permutation(len(self.labels))
+    def _save(self, epoch: int, history: list[dict], finished: bool,
+              before: tuple[float, float]) -> None:
+        wall, cpu = (time.perf_counter() - self.started[0], time.process_time() - self.started[1])
+        state = {
+            "identity": self.identity, "finished": finished, "history": history,
+            "fit_seconds": before[0] + wall, "fit_cpu_seconds": before[1] + cpu,
+            "callbacks": [{name: _plain(getattr(callback, name)) for name in CALLBACK_COUNTERS
+                           if hasattr(callback, name)} for callback in self.callbacks],
+        }
+        self.checkpoint.save(epoch, state, self._arrays())
 
+    def _restore(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
+        for group, variables in (("model", self.model.variables),
+                                 ("optimizer", self.model.optimizer.variables)):
+            for index, variable in enumerate(variables):
+                variable.assign(arrays[f"{group}/{index}"])
+        for callback, counters in zip(self.callbacks, state["callbacks"], strict=True):
+            for name, value in counters.items():
+                setattr(callback, name, value)
+        early_stopping = self._early_stopping()
+        best = sorted((key for key in arrays if key.startswith("best/")),
+                      key=lambda key: int(key.split("/")[1]))
+        if early_stopping is not None and best:
+            early_stopping.best_weights = [arrays[key] for key in best]
 
-class EpochLog(keras.callbacks.Callback):
-    """One dict per epoch: the logged metrics, the learning rate used, wall seconds.
+    def _compatible(self, state: dict, arrays: dict[str, np.ndarray]) -> str | None:
+        """Why a stored checkpoint cannot continue this training (None: it can)."""
+        if state.get("identity") != self.identity:
+            return "its settings differ from this run's"
+        for group, variables in (("model", self.model.variables),
+                                 ("optimizer", self.model.optimizer.variables)):
+            for index, variable in enumerate(variables):
+                stored = arrays.get(f"{group}/{index}")
+                if stored is not None and tuple(stored.shape) != tuple(variable.shape):
+                    return f"its {group} variable {index} has another shape"
+        if len(state.get("callbacks", [])) != len(self.callbacks):
+            return "it was written with other callbacks"
+        return None
 
-    Placed first in the callback list so the learning rate is read before ReduceLROnPlateau
-    lowers it. ``train_seconds`` stops where validation starts (``on_test_begin``), so the
-    images-per-second figure measures training steps only.
-    """
+    def run(self) -> TrainingOutcome:
+        callbacks = keras.callbacks.CallbackList(self.callbacks, model=self.model,
+                                                 epochs=self.epochs, verbose=0)
+        callbacks.on_train_begin()  # resets the callbacks; a checkpoint's counters come after
+        history: list[dict] = []
+        first_epoch, finished, resumed, discarded = 0, False, None, None
+        before = (0.0, 0.0)
+        loaded = self.checkpoint.load() if self.checkpoint is not None else None
+        if loaded is not None:
+            if not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            state, arrays = loaded
+            discarded = self._compatible(state, arrays)
+            if discarded is None:
+                self._restore(state, arrays)
+                history = list(state["history"])
+                first_epoch, finished = int(state["epoch"]), bool(state["finished"])
+                before = (float(state["fit_seconds"]), float(state["fit_cpu_seconds"]))
+                resumed = {"from_epoch": first_epoch, "fit_seconds_before": before[0],
+                           "fit_cpu_seconds_before": before[1]}
+            else:
+                self.checkpoint.remove()
+        for epoch in range(first_epoch, 0 if finished else self.epochs):
+            history.append(self._epoch(epoch, callbacks))
+            finished = bool(self.model.stop_training) or epoch + 1 == self.epochs
+            if self.checkpoint is not None:
+                self._save(epoch + 1, history, finished, before)
+            if finished:
+                break
+        callbacks.on_train_end()
+        return TrainingOutcome(history, resumed, discarded)
 
-    def __init__(self, images_per_epoch: int) -> None:
-        super().__init__()
-        self.images_per_epoch = images_per_epoch
-        self.epochs: list[dict] = []
-        self._started = 0.0
-        self._train_seconds: float | None = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._train_seconds = None
-        self._started = time.perf_counter()
-
-    def on_test_begin(self, logs=None):
-        if self._train_seconds is None:
-            self._train_seconds = time.perf_counter() - self._started
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._started
-        logs = logs or {}
-        entry = {"epoch": epoch + 1}
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            entry[key] = float(logs[key]) if key in logs else None
-        entry["learning_rate"] = float(keras.ops.convert_to_numpy(
-            self.model.optimizer.learning_rate))
-        entry["seconds"] = seconds
-        entry["train_seconds"] = self._train_seconds if self._train_seconds is not None \
-            else seconds
-        self.epochs.append(entry)
-        report_progress({"epoch": epoch + 1, "epochs": self.params.get("epochs"),
+    def _epoch(self, epoch: int, callbacks: keras.callbacks.CallbackList) -> dict:
+        callbacks.on_epoch_begin(epoch)
+        began = time.perf_counter()
+        order = epoch_order(len(self.labels), self.batch_size, self.seed, epoch, self.max_steps)
+        fitted = self.model.fit(self.images[order], self.labels[order],
+                                batch_size=min(self.batch_size, len(order)), epochs=1,
+                                shuffle=False, verbose=0)
+        # JAX dispatches steps asynchronously: without waiting for the last one, the clock
+        # would stop while the epoch's work is still queued (measured: 35x too fast)
+        self.model.trainable_variables[-1].numpy()
+        train_seconds = time.perf_counter() - began
+        if self.calibration_images is not None:
+            recalibrate_batch_norm(self.model, self.calibration_images, self.batch_size)
+        evaluated = self.model.evaluate(self.val_images, self.val_labels,
+                                        batch_size=self.predict_batch_size, verbose=0,
+                                        return_dict=True)
+        logs = {"loss": float(fitted.history["loss"][-1]),
+                "accuracy": float(fitted.history["accuracy"][-1]),
+                "val_loss": float(evaluated["loss"]), "val_accuracy": float(evaluated["accuracy"])}
+        # read before ReduceLROnPlateau lowers it for the next epoch
+        learning_rate = float(self.model.optimizer.learning_rate)
+        callbacks.on_epoch_end(epoch, logs)
+        entry = {"epoch": epoch + 1, **logs, "learning_rate": learning_rate,
+                 "seconds": time.perf_counter() - began, "train_seconds": train_seconds}
+        report_progress({"epoch": epoch + 1, "epochs": self.epochs,
                          **{key: entry[key] for key in ("loss", "accuracy", "val_loss",
                                                         "val_accuracy", "seconds")}})
+        return entry
+
+
+def _plain(value):
+    """A callback counter as JSON: numpy scalars to Python numbers."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return np.asarray(value).item()
 
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:
@@ -112,23 +233,6 @@ def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: i
         for layer, momentum in zip(layers, momenta, strict=True):
             layer.momentum = momentum
     return len(layers)
-
-
-class RecalibrateBatchNorm(keras.callbacks.Callback):
-    """Re-estimate BN statistics before every validation pass of fit.
-
-    Without it a short run validates with moving averages that still remember their start,
-    so EarlyStopping and ReduceLROnPlateau would act on, and keep, a meaningless epoch.
-    Training is unchanged: its forward pass uses batch statistics, not the averages.
-    """
-
-    def __init__(self, images: np.ndarray, batch_size: int) -> None:
-        super().__init__()
-        self.images = images
-        self.batch_size = batch_size
-
-    def on_test_begin(self, logs=None):
-        recalibrate_batch_norm(self.model, self.images, self.batch_size)
 
 
 def gpu_devices() -> list[str]:

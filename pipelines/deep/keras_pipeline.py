@@ -21,7 +21,9 @@ Keras is imported inside the methods, never at module import (see the package do
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -136,11 +138,17 @@ class KerasPipeline:
                                                           **self.network)
 
     # ---- the contract ----------------------------------------------------------------
-    def fit(self, X, y, *, validation: tuple | None = None) -> KerasPipeline:
+    def fit(self, X, y, *, validation: tuple | None = None,
+            checkpoint_dir: str | Path | None = None) -> KerasPipeline:
+        """Train; with ``checkpoint_dir``, save the training state there after every epoch and
+        continue from the state found there (a run that was killed resumes at its last
+        finished epoch). The caller removes the directory once it has kept the result."""
         import keras
 
         from . import _training
+        from .checkpoints import EpochCheckpoint
 
+        started = (time.perf_counter(), time.process_time())
         config = self.config
         y = np.asarray(y).astype(np.int32)
         if validation is None:
@@ -162,25 +170,29 @@ class KerasPipeline:
             jit_compile=config.jit_compile,
             steps_per_execution=runtime["steps_per_execution"],
         )
-        batches = _training.ShuffledBatches(images, y, config.batch_size, self.seed,
-                                            config.max_steps_per_epoch)
-        epoch_log = _training.EpochLog(batches.images_per_epoch)
         early_stopping = keras.callbacks.EarlyStopping(
             monitor=config.monitor, mode="max", patience=config.early_stopping_patience,
             restore_best_weights=True)
         plateau = keras.callbacks.ReduceLROnPlateau(
             monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
             factor=config.reduce_lr_factor, min_lr=config.min_learning_rate)
-        callbacks = [epoch_log, early_stopping, plateau]
         calibration_images = None
         if config.recalibrate_batch_norm:
             chosen = np.random.default_rng(self.seed).permutation(len(images))
             calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
-            callbacks.insert(1, _training.RecalibrateBatchNorm(calibration_images,
-                                                               config.batch_size))
-        model.fit(batches, validation_data=(val_images, y_val),
-                  validation_batch_size=config.predict_batch_size, epochs=config.epochs,
-                  callbacks=callbacks, verbose=0)
+        trainer = _training.EpochTrainer(
+            model, (images, y), (val_images, y_val), epochs=config.epochs,
+            batch_size=config.batch_size, seed=self.seed, callbacks=[early_stopping, plateau],
+            predict_batch_size=config.predict_batch_size, max_steps=config.max_steps_per_epoch,
+            calibration_images=calibration_images,
+            checkpoint=EpochCheckpoint(checkpoint_dir) if checkpoint_dir else None,
+            identity={"architecture": self.architecture, "network": self.network,
+                      "config": dataclasses.asdict(config), "seed": self.seed,
+                      "backend": runtime["backend"], "dtype_policy": runtime["dtype_policy"],
+                      "input_shape": list(images.shape[1:]), "classes": n_classes,
+                      "train_images": len(y), "validation_images": len(y_val)},
+            started=started)
+        outcome = trainer.run()
         if early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
         self.recalibrated_layers_ = 0
@@ -193,9 +205,11 @@ class KerasPipeline:
         runtime["jit_compile"] = bool(model.jit_compile)
         self.model_ = model
         self.runtime_ = runtime
-        self.history_ = epoch_log.epochs
+        self.history_ = outcome.history
+        self.resumed_ = outcome.resumed
+        self.checkpoint_discarded_ = outcome.discarded
         self.best_epoch_ = int(early_stopping.best_epoch) + 1 if self.history_ else None
-        self.images_per_epoch_ = batches.images_per_epoch
+        self.images_per_epoch_ = trainer.images_per_epoch
         self.validation_source_ = ("runner's validation split" if validation is not None
                                    else f"{config.validation_fraction:.0%} stratified hold-out")
         return self
@@ -250,7 +264,8 @@ class KerasPipeline:
             **dataclasses.asdict(config),
             "loss": "sparse_categorical_crossentropy",
             "seed": self.seed,
-            "shuffle": "seeded permutation each epoch, last partial batch dropped",
+            "shuffle": "a permutation seeded by (seed, epoch) each epoch, last partial batch "
+                       "dropped",
             "callbacks": {
                 "EarlyStopping": {"monitor": config.monitor, "mode": "max",
                                   "patience": config.early_stopping_patience,
@@ -259,7 +274,6 @@ class KerasPipeline:
                                       "patience": config.reduce_lr_patience,
                                       "factor": config.reduce_lr_factor,
                                       "min_lr": config.min_learning_rate},
-                "EpochLog": "per-epoch metrics, learning rate and wall seconds",
                 "RecalibrateBatchNorm": (
                     f"BN statistics re-estimated from {config.recalibrate_batch_norm} "
                     "training images before each validation and after fit"
@@ -301,6 +315,10 @@ class KerasPipeline:
             "validation": getattr(self, "validation_source_", None),
             "batch_norm_layers_recalibrated": getattr(self, "recalibrated_layers_", None),
             "history": history,
+            # where this fit continued a checkpoint: the epoch it started from and the fit
+            # time spent before it (the runner adds that to the record's fit time)
+            "resumed": getattr(self, "resumed_", None),
+            "checkpoint_discarded": getattr(self, "checkpoint_discarded_", None),
             "notes": self.notes,
         }
         return description
