@@ -7,6 +7,7 @@ end as one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 import warnings
@@ -34,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run only pipelines matching this shell-style pattern (repeatable)")
     what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                       help="skip pipelines matching this pattern (repeatable)")
+    what.add_argument("--recipe", action="append", default=[], metavar="NAME",
+                      help="train the selected deep pipelines with this training recipe "
+                           "(repeatable; stored as PIPELINE@NAME; 'seed', the seeds' own "
+                           "protocol, is the bare name); --list shows the recipes")
     what.add_argument("--study", metavar="NAME",
                       help="run a study from benchmarks/studies/ (its profile and split unless "
                            "given); --list shows them")
@@ -79,18 +84,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def select_pipelines(only: list[str], exclude: list[str]) -> list[str]:
-    from pipelines.registry import list_pipelines, pipeline_entries
+def select_pipelines(only: list[str], exclude: list[str], recipes: list[str] = ()) -> list[str]:
+    """The pipeline names to run, in registry order.
+
+    A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
+    matches, trained with it. ``recipes`` (``--recipe``) trains every selected deep pipeline
+    with each recipe given; the classical ones have no recipe and are left out, and a line on
+    stderr says so.
+    """
+    from pipelines.recipes import get_recipe, split_name, with_recipe
+    from pipelines.registry import get_entry, list_pipelines, pipeline_entries
 
     known = list(pipeline_entries())
-    for pattern in only + exclude:
-        if not list_pipelines(pattern):
+
+    def matching(pattern: str) -> list[str]:
+        found = list_pipelines(pattern)
+        if not found:
             raise unknown_name("pipeline", pattern, known) if not any(
                 char in pattern for char in "*?[") else UnknownNameError(
                 f"no pipeline matches {pattern!r}; see --list")
-    selected = list_pipelines(only or "*", exclude=exclude)
+        return found
+
+    def deep(name: str) -> bool:
+        return get_entry(name).family == "deep"
+
+    for pattern in exclude:
+        matching(split_name(pattern)[0])
+    for recipe in recipes:
+        get_recipe(recipe)
+    selected: list[str] = []
+    for pattern in only or ["*"]:
+        base, recipe = split_name(pattern)
+        names = matching(base)
+        if recipe is not None:
+            get_recipe(recipe)
+            names = [with_recipe(name, recipe) for name in names if deep(name)]
+            if not names:
+                raise UnknownNameError(f"{pattern!r}: recipes train deep pipelines, and no deep "
+                                       f"pipeline matches {base!r}")
+        selected += [name for name in names if name not in selected]
+    if recipes:
+        classical = [name for name in selected if not deep(split_name(name)[0])]
+        if classical:
+            print(f"note: --recipe trains deep pipelines; {len(classical)} classical "
+                  f"pipeline(s) left out of this run", file=sys.stderr)
+        bare = [split_name(name)[0] for name in selected if name not in classical]
+        selected = list(dict.fromkeys(with_recipe(name, recipe)
+                                      for name in bare for recipe in recipes))
+    selected = [name for name in selected if not any(
+        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
+        for pattern in exclude)]
     if not selected:
-        raise UnknownNameError("the --only/--exclude patterns leave no pipeline to run")
+        raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
     return selected
 
 
@@ -104,6 +149,12 @@ def _print_list() -> None:
     rows = [[entry.name, entry.family, ", ".join(entry.tags), entry.description]
             for entry in pipeline_entries().values()]
     print(tabulate(rows, headers=["pipeline", "family", "tags", "description"],
+                   tablefmt="simple"))
+    from pipelines.recipes import recipe_entries
+
+    print()
+    print(tabulate([[entry.name, entry.description] for entry in recipe_entries().values()],
+                   headers=["recipe (--recipe NAME, or NAME@RECIPE)", "training protocol"],
                    tablefmt="simple"))
     studies = [[name, load_study(name).title] for name in list_studies()]
     print()
@@ -194,7 +245,7 @@ def execute(args: argparse.Namespace) -> int:
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
     options = RunOptions(
-        pipelines=[] if study else select_pipelines(args.only, args.exclude),
+        pipelines=[] if study else select_pipelines(args.only, args.exclude, args.recipe),
         variants=tuple((v.pipeline, v.overrides, v.label) for v in study.variants)
         if study and not searching else (),
         dataset=args.dataset,

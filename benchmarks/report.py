@@ -182,6 +182,79 @@ def _per_class_table(rows: list[dict], class_names: list[str]) -> str:
     return _markdown(table, headers, ["left"] + ["right"] * len(class_names))
 
 
+RECIPE_NOTES = (
+    "A deep pipeline's bare name is its network trained with the `seed` recipe (seed 000's "
+    "protocol); `NAME@RECIPE` is the same network trained with another recipe "
+    "(`python run_all.py --list` describes them). *Gain* is the recipe's test accuracy minus "
+    "the `seed` recipe's, in points, and *fit ×* its fit time over the `seed` recipe's.")
+
+
+def recipe_gain_table(rows: list[dict]) -> str | None:
+    """Each network that ran under more than the seed recipe: one line per recipe."""
+    from pipelines.recipes import DEFAULT_RECIPE, split_name
+
+    by_network: dict[str, dict[str, dict]] = defaultdict(dict)
+    for row in rows:
+        if row["family"] == "deep":
+            network, recipe = split_name(row["pipeline"])
+            by_network[network][recipe or DEFAULT_RECIPE] = row
+    table = []
+    for network, recipes in sorted(by_network.items()):
+        if set(recipes) == {DEFAULT_RECIPE}:
+            continue
+        baseline = recipes.get(DEFAULT_RECIPE)
+        for recipe in sorted(recipes, key=lambda name: (name != DEFAULT_RECIPE, name)):
+            row = recipes[recipe]
+            gain = ratio = "–"
+            if baseline is not None and row is not baseline:
+                gain = f"{(row['mean_accuracy'] - baseline['mean_accuracy']) * 100:+.2f}"
+                ratio = f"{row['fit_seconds'] / baseline['fit_seconds']:.2f}"
+            table.append([network, recipe, _percent(row["accuracy"]),
+                          _number(row["fit_seconds"]), gain, ratio, row["hardware"]])
+    if not table:
+        return None
+    return _markdown(table, ["network", "recipe", "test acc %", "fit s", "gain (points)",
+                             "fit ×", "hardware"],
+                     ["left", "left", "right", "right", "right", "right", "left"])
+
+
+ACCURACY_TARGETS = (0.90, 0.92, 0.934, 0.95)
+TIME_TO_ACCURACY_NOTES = (
+    "For each deep run, the training seconds (epochs' training steps, without the validation "
+    "passes) until its validation accuracy first reached each target, from the epoch history "
+    "of its record (– where it never did), and the test accuracy of the model it ended with. "
+    "93.4% is seed 000's MCNN.")
+
+
+def seconds_to_reach(history: list[dict], target: float) -> float | None:
+    """Training seconds until the validation accuracy first reached ``target``."""
+    elapsed = 0.0
+    for epoch in history:
+        elapsed += epoch.get("train_seconds") or epoch.get("seconds") or 0.0
+        if (epoch.get("val_accuracy") or 0.0) >= target:
+            return elapsed
+    return None
+
+
+def time_to_accuracy_table(rows: list[dict]) -> str | None:
+    table = []
+    for row in rows:
+        run = row["runs"][0]
+        history = run.get("history")
+        if row["family"] != "deep" or not history:
+            continue
+        table.append([row["pipeline"], run["seed"]]
+                     + [_number(seconds_to_reach(history, target))
+                        for target in ACCURACY_TARGETS]
+                     + [len(history), _percent([run["metrics"]["test"]["accuracy"]]),
+                        row["hardware"]])
+    if not table:
+        return None
+    headers = (["pipeline", "seed"] + [f"s to {target:.1%} val" for target in ACCURACY_TARGETS]
+               + ["epochs", "final test acc %", "hardware"])
+    return _markdown(table, headers, ["left"] + ["right"] * (len(headers) - 2) + ["left"])
+
+
 REDUCER_ORDER = ("raw", "pca", "fld", "hog")
 
 
@@ -325,6 +398,13 @@ def leaderboard_markdown(store: ResultsStore, *, figures_dir: Path | None = None
                 [str(index) for index in range(len(rows[0]["per_class"]))])
             lines += ["### Per-class test accuracy (%)", "",
                       _per_class_table(rows, class_names), ""]
+            recipes = recipe_gain_table(rows)
+            if recipes:
+                lines += ["### Recipe gain: each network under each training recipe", "",
+                          RECIPE_NOTES, "", recipes, ""]
+            speed = time_to_accuracy_table(rows)
+            if speed:
+                lines += ["### Time to accuracy", "", TIME_TO_ACCURACY_NOTES, "", speed, ""]
             matrix = reducer_matrix(rows)
             if matrix:
                 lines += ["### Reducer matrix: test accuracy (%) of each classifier on each "
@@ -505,17 +585,27 @@ def excerpt_markdown(results_dir: Path) -> str:
             break
     else:
         return "No Fashion-MNIST results are stored yet: run `make run`."
+    ranked = list(enumerate(rows, start=1))
+    shown = ranked[:EXCERPT_ROWS]
+    for family in FAMILY_ORDER:  # each family's best, even when it ranks below the top
+        leader = next((item for item in ranked if item[1]["family"] == family), None)
+        if leader is not None and leader not in shown:
+            shown.append(leader)
+    several = len({row["hardware"] for _, row in shown}) > 1
     table = [[rank, row["pipeline"], row["family"], _percent(row["accuracy"]),
               _number(row["fit_seconds"]), _number(row["predict_ms_per_1k"]),
-              _count(row["train_size"])]
-             for rank, row in enumerate(rows[:EXCERPT_ROWS], start=1)]
+              _count(row["train_size"])] + ([row["hardware"]] if several else [])
+             for rank, row in shown]
     headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
-               "train images"]
+               "train images"] + (["hardware"] if several else [])
     link = f"results/fashion-mnist/{profile}/{LEADERBOARD_NAME}"
+    extra = len(shown) - min(EXCERPT_ROWS, len(rows))
     return "\n".join([
-        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {len(table)} of "
-        f"{len(rows)}; all of it in [{link}]({link})):", "",
-        _markdown(table, headers, ["right", "left", "left", "right", "right", "right", "right"]),
+        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
+        f"of {len(rows)}" + (", then the best of each family below them" if extra else "")
+        + f"; all of it in [{link}]({link})):", "",
+        _markdown(table, headers, ["right", "left", "left", "right", "right", "right", "right"]
+                  + (["left"] if several else [])),
     ])
 
 

@@ -215,6 +215,7 @@ def _hardware(family: str, env: dict) -> str:
 
 def new_record(job: Job, context: RunContext) -> dict:
     """The record of a job before it runs: identity, split, sizes and environment."""
+    from pipelines.recipes import DEFAULT_RECIPE, split_name
     from pipelines.registry import get_entry
 
     entry = get_entry(job.pipeline)
@@ -242,6 +243,9 @@ def new_record(job: Job, context: RunContext) -> dict:
         "checkpoint": None,  # a resumable job's checkpoint directory and where it resumed
         "env": env,
         "base_pipeline": job.pipeline,
+        # the training recipe of a deep job (pipelines/recipes.py); None for classical ones
+        "recipe": (split_name(job.pipeline)[1] or DEFAULT_RECIPE) if entry.family == "deep"
+        else None,
         "overrides": {key: value for key, value in job.overrides},
         "started_at": utc_now(),
         "finished_at": None,

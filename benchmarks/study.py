@@ -29,15 +29,22 @@ class Variant:
     pipeline: str
     parameter: str | None
     seed_test_accuracy: float | None
+    # several settings at once, named by ``value`` (an ablation's "no erasing"); an empty
+    # table is the pipeline as registered, still stored under the variant's name
+    settings: tuple[tuple[str, object], ...] | None = None
 
     @property
     def label(self) -> str:
         """The name the variant's records are stored under."""
+        if self.settings is not None:
+            return f"{self.pipeline}[{self.value}]"
         return f"{self.pipeline}[{self.parameter}={self.value}]" if self.parameter \
             else self.pipeline
 
     @property
     def overrides(self) -> tuple[tuple[str, object], ...]:
+        if self.settings is not None:
+            return self.settings
         return ((self.parameter, self.value),) if self.parameter else ()
 
 
@@ -79,9 +86,13 @@ def load_study(name: str) -> Study | SearchStudy:
     for entry in spec.get("variant", []):
         values.append(entry["value"])
         seed_values.append(entry.get("seed_test_accuracy"))
+        settings = entry.get("settings")
+        if settings is not None:  # TOML arrays are lists; the training settings take tuples
+            settings = tuple((key, tuple(value) if isinstance(value, list) else value)
+                             for key, value in sorted(settings.items()))
         for pipeline in ([entry["pipeline"]] if "pipeline" in entry else series):
             variants.append(Variant(entry["value"], pipeline, parameter,
-                                    entry.get("seed_test_accuracy")))
+                                    entry.get("seed_test_accuracy"), settings))
     if not variants:
         raise FashionbenchError(f"{path}: a study needs [[variant]] entries and a pipeline")
     return Study(
@@ -112,6 +123,7 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
     single = len(study.series) == 1 and all(v.pipeline == study.series[0]
                                             for v in study.variants)
     rows, plot_rows = [], []
+    with_seed = any(value is not None for value in study.seed_values)  # an ablation has none
     for value, seed_value in zip(study.values, study.seed_values, strict=True):
         variants = [v for v in study.variants if v.value == value]
         cells = [_format_value(value)]
@@ -128,7 +140,8 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
             else:
                 cells += [_percent(row["accuracy"]) if row else "no result",
                           _number(row["fit_seconds"]) if row else "–"]
-        cells.append("–" if seed_value is None else f"{seed_value:.2f}")
+        if with_seed:
+            cells.append("–" if seed_value is None else f"{seed_value:.2f}")
         rows.append(cells)
     if single or all(len([v for v in study.variants if v.value == value]) == 1
                      for value in study.values):
@@ -136,7 +149,8 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
     else:
         headers = [study.variable] + [h for p in study.series
                                       for h in (f"{p} test acc %", f"{p} fit s")]
-    headers.append(f"seed {study.seed} test acc %")
+    if with_seed:
+        headers.append(f"seed {study.seed} test acc %")
     table = _markdown(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
     first = latest[0] if latest else None
     hardware = sorted({r["env"].get("hardware", "–") for r in latest})

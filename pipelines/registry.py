@@ -21,12 +21,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.errors import FashionbenchError, unknown_name
+from benchmarks.errors import FashionbenchError, UnknownNameError, unknown_name
 from benchmarks.profiles import Profile, get_profile
+
+from .recipes import DEFAULT_RECIPE, get_recipe, split_name
 
 ENTRY_POINT_GROUP = "fashionbench.pipelines"
 FAMILIES = ("classical", "deep")
-INFRASTRUCTURE_MODULES = {"base", "registry"}
+INFRASTRUCTURE_MODULES = {"base", "registry", "recipes"}
 
 
 @dataclass(frozen=True)
@@ -163,10 +165,19 @@ def list_pipelines(pattern: str | Iterable[str] = "*", *, exclude: Iterable[str]
 
 
 def get_entry(name: str) -> PipelineEntry:
+    """The registered pipeline ``name`` stands for; ``base@recipe`` names ``base``, once the
+    recipe is known and ``base`` is a deep pipeline (recipes train networks)."""
     entries = pipeline_entries()
-    if name not in entries:
-        raise unknown_name("pipeline", name, list(entries))
-    return entries[name]
+    base, recipe = split_name(name)
+    if base not in entries:
+        raise unknown_name("pipeline", base, list(entries))
+    entry = entries[base]
+    if recipe is not None:
+        get_recipe(recipe)
+        if entry.family != "deep":
+            raise UnknownNameError(f"{name!r}: recipes train deep pipelines, and {base!r} is "
+                                   f"{entry.family}; drop '@{recipe}'")
+    return entry
 
 
 def accepts_seed(factory: Callable[..., object]) -> bool:
@@ -179,12 +190,24 @@ def create_pipeline(name: str, profile: str | Profile | None = None, *, seed: in
     """Build the registered pipeline ``name`` for a profile (default ``quick``).
 
     ``seed`` reaches factories that take a ``seed`` argument; the others are left to the
-    global seeding the runner does.
+    global seeding the runner does. ``name@recipe`` builds a deep pipeline with the recipe's
+    training settings, under any given as ``overrides``.
     """
     entry = get_entry(name)
+    profile = get_profile(profile)
+    recipe = split_name(name)[1]
+    if recipe is not None:
+        overrides = {**get_recipe(recipe).factory(profile), **overrides}
     if seed is not None and accepts_seed(entry.factory):
         overrides["seed"] = seed
-    pipeline = entry.factory(get_profile(profile), **overrides)
+    try:
+        pipeline = entry.factory(profile, **overrides)
+    except TypeError as error:
+        if recipe is None:
+            raise
+        raise PipelineContractError(f"pipeline {entry.name!r} does not take the training "
+                                    f"settings of recipe {recipe!r} ({error}); its factory "
+                                    f"must accept them as keywords") from error
     missing = [method for method in ("fit", "predict", "describe")
                if not callable(getattr(pipeline, method, None))]
     if missing:
@@ -194,4 +217,6 @@ def create_pipeline(name: str, profile: str | Profile | None = None, *, seed: in
         )
     pipeline.name = name
     pipeline.family = entry.family
+    if entry.family == "deep":
+        pipeline.recipe = recipe or DEFAULT_RECIPE
     return pipeline

@@ -157,6 +157,29 @@ def test_readme_excerpt_comes_from_the_committed_store():
     assert excerpt_markdown(COMMITTED_RESULTS) in readme
 
 
+def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
+    from benchmarks.report import EXCERPT_ROWS, excerpt_markdown
+
+    template = ResultsStore(results, "digits", "smoke").records()[0]
+    store = ResultsStore(tmp_path, "fashion-mnist", "full")
+    for index in range(EXCERPT_ROWS + 2):  # classical rows above a single deep one
+        accuracy = 0.9 - index / 100
+        store.append({**template, "pipeline": f"classical-{index:02d}", "family": "classical",
+                      "dataset": "fashion-mnist", "profile": "full",
+                      "metrics": {**template["metrics"], "test": {
+                          **template["metrics"]["test"], "accuracy": accuracy}}})
+    store.append({**template, "pipeline": "some-network", "family": "deep",
+                  "dataset": "fashion-mnist", "profile": "full",
+                  "metrics": {**template["metrics"], "test": {
+                      **template["metrics"]["test"], "accuracy": 0.5}}})
+    text = excerpt_markdown(tmp_path)
+    lines = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(lines) == 1 + EXCERPT_ROWS + 1  # header, the top, the deep family's best
+    assert lines[-1].split("|")[1].strip() == str(EXCERPT_ROWS + 3)  # its true rank
+    assert "some-network" in lines[-1] and "classical-11" not in text
+    assert "then the best of each family below them" in text
+
+
 def test_pareto_frontier_by_hand():
     from benchmarks.report import add_statistics
 

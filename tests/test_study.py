@@ -5,7 +5,8 @@ import pytest
 from benchmarks.cli import main
 from benchmarks.errors import UnknownNameError
 from benchmarks.study import list_studies, load_study
-from pipelines import create_pipeline, list_pipelines
+from pipelines import create_pipeline
+from pipelines.registry import get_entry
 
 
 def test_the_seed_studies_are_there():
@@ -20,8 +21,14 @@ def test_every_study_is_well_formed(name):
         pytest.skip("a search study has no fixed variants: tests/test_search.py")
     assert study.variants and len(study.values) == len(study.seed_values)
     for variant in study.variants:
-        assert variant.pipeline in list_pipelines(), variant.pipeline
-        if variant.parameter:
+        assert get_entry(variant.pipeline), variant.pipeline  # name@recipe included
+        if variant.settings is not None:  # several settings: each reaches the training
+            pipeline = create_pipeline(variant.pipeline, "smoke", **dict(variant.overrides))
+            for key, value in variant.overrides:
+                stored = getattr(pipeline.config, key)
+                assert (list(stored) if isinstance(stored, tuple) else stored) == \
+                    (list(value) if isinstance(value, tuple) else value), (variant.label, key)
+        elif variant.parameter:
             # the factory accepts the varied hyper-parameter (building checks it)
             pipeline = create_pipeline(variant.pipeline, "smoke", **dict(variant.overrides))
             description = pipeline.describe()

@@ -166,6 +166,40 @@ def lstm(input_shape, n_classes) -> keras.Model:
     return keras.Model(inputs, _softmax(n_classes)(x), name="lstm")
 
 
+def resnet20(input_shape, n_classes) -> keras.Model:
+    """ResNet-20, the CIFAR network of He, Zhang, Ren and Sun, "Deep Residual Learning for
+    Image Recognition" (CVPR 2016), section 4.2, with n = 3: a 3x3 convolution of 16 filters,
+    three stages of three basic blocks (3x3 conv, BN, ReLU, 3x3 conv, BN, added to the
+    shortcut, ReLU) at 16, 32 and 64 filters, the second and third stage starting with stride
+    2 and a 1x1 convolution + BN projection shortcut (the paper's option B), global average
+    pooling and the softmax: 20 weighted layers. He-normal initialisation as in the paper;
+    convolutions without bias, since BN follows each. On 28 x 28: 28 -> 14 -> 7.
+
+    Parameters on 28 x 28 x 1 with 10 classes (a BN layer holds 4 per channel: scale, offset
+    and the two moving statistics): stem 144 + 64; stage 1, 3 x (2 x 2,304 + 2 x 64) = 14,208;
+    stage 2, 4,608 + 9,216 + 2 x 128 + 512 + 128 + 2 x (2 x 9,216 + 2 x 128) = 52,096;
+    stage 3, 18,432 + 36,864 + 2 x 256 + 2,048 + 256 + 2 x (2 x 36,864 + 2 x 256) = 206,592;
+    softmax 64 x 10 + 10 = 650; in all 273,754.
+    """
+    def convolution(filters: int, size: int = 3, strides: int = 1):
+        return layers.Conv2D(filters, size, strides=strides, padding="same", use_bias=False,
+                             kernel_initializer="he_normal")
+
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = layers.ReLU()(layers.BatchNormalization()(convolution(16)(inputs)))
+    for stage, filters in enumerate((16, 32, 64)):
+        for block in range(3):
+            strides = 2 if stage > 0 and block == 0 else 1
+            shortcut = x
+            if strides != 1:
+                shortcut = layers.BatchNormalization()(convolution(filters, 1, strides)(x))
+            y = layers.ReLU()(layers.BatchNormalization()(convolution(filters, 3, strides)(x)))
+            y = layers.BatchNormalization()(convolution(filters)(y))
+            x = layers.ReLU()(layers.Add()([shortcut, y]))
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="resnet20")
+
+
 def _application(backbone_class, name: str, input_shape, n_classes) -> keras.Model:
     """A keras.applications backbone from scratch (weights=None) on 32 x 32 x 3, global
     average pooled, under a softmax."""
@@ -196,6 +230,8 @@ ARCHITECTURES: dict[str, Architecture] = {
     "cnn-seed004": Architecture(cnn_seed004, "seed 004 (first CNN)", 4, 693_962),
     "lstm": Architecture(lstm, "seed 002 (RNN; layer sizes beyond LSTM 128 not stated)", 1,
                          None),
+    "resnet20": Architecture(resnet20, "He et al. 2016, section 4.2 (CIFAR ResNet-20, option B "
+                             "shortcuts)", 1, 273_754),
     "vgg16": Architecture(vgg16, "seeds 000 and 004 (keras.applications.VGG16)", 1, None),
     "resnet50": Architecture(resnet50, "seeds 000 and 004 (keras.applications.ResNet50)", 1,
                              None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -63,7 +64,7 @@ class EpochTrainer:
     def __init__(self, model: keras.Model, train: tuple[np.ndarray, np.ndarray],
                  validation: tuple[np.ndarray, np.ndarray], *, epochs: int, batch_size: int,
                  seed: int, callbacks: list, predict_batch_size: int,
-                 max_steps: int | None = None, calibration_images: np.ndarray | None = None,
+                 max_steps: int | None = None, before_validation: Callable | None = None,
                  checkpoint: EpochCheckpoint | None = None, identity: dict | None = None,
                  started: tuple[float, float] | None = None) -> None:
         self.model = model
@@ -75,7 +76,7 @@ class EpochTrainer:
         self.callbacks = callbacks
         self.predict_batch_size = predict_batch_size
         self.max_steps = max_steps
-        self.calibration_images = calibration_images
+        self.before_validation = before_validation  # the BN re-estimation, where asked
         self.checkpoint = checkpoint
         self.identity = json.loads(json.dumps(identity or {}, default=str))
         # (wall, CPU) clock when fit began, for the cumulative fit time a checkpoint keeps
@@ -162,10 +163,12 @@ class EpochTrainer:
                            "fit_cpu_seconds_before": before[1]}
             else:
                 self.checkpoint.remove()
+        # a one-epoch training (the smoke profile) has nothing to resume: no checkpoint files
+        saving = self.checkpoint is not None and self.epochs > 1
         for epoch in range(first_epoch, 0 if finished else self.epochs):
             history.append(self._epoch(epoch, callbacks))
             finished = bool(self.model.stop_training) or epoch + 1 == self.epochs
-            if self.checkpoint is not None:
+            if saving:
                 self._save(epoch + 1, history, finished, before)
             if finished:
                 break
@@ -183,15 +186,16 @@ class EpochTrainer:
         # would stop while the epoch's work is still queued (measured: 35x too fast)
         self.model.trainable_variables[-1].numpy()
         train_seconds = time.perf_counter() - began
-        if self.calibration_images is not None:
-            recalibrate_batch_norm(self.model, self.calibration_images, self.batch_size)
+        if self.before_validation is not None:
+            self.before_validation()
         evaluated = self.model.evaluate(self.val_images, self.val_labels,
                                         batch_size=self.predict_batch_size, verbose=0,
                                         return_dict=True)
         logs = {"loss": float(fitted.history["loss"][-1]),
                 "accuracy": float(fitted.history["accuracy"][-1]),
                 "val_loss": float(evaluated["loss"]), "val_accuracy": float(evaluated["accuracy"])}
-        # read before ReduceLROnPlateau lowers it for the next epoch
+        # where the schedule stands at the end of the epoch (read before ReduceLROnPlateau
+        # lowers it for the next one)
         learning_rate = float(self.model.optimizer.learning_rate)
         callbacks.on_epoch_end(epoch, logs)
         entry = {"epoch": epoch + 1, **logs, "learning_rate": learning_rate,
@@ -207,6 +211,25 @@ def _plain(value):
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return np.asarray(value).item()
+
+
+def warmup_cosine(peak: float, warmup_epochs: float, epochs: int, steps_per_epoch: int):
+    """Linear warm-up from 0 to ``peak``, then cosine decay to 0 at the last step: Keras's
+    ``CosineDecay`` in step units."""
+    total = max(1, epochs * steps_per_epoch)
+    warmup = min(total - 1, int(round(warmup_epochs * steps_per_epoch)))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=total - warmup, alpha=0.0, warmup_target=peak,
+        warmup_steps=warmup)
+
+
+def set_dropout_rate(model: keras.Model, rate: float) -> int:
+    """Set every Dropout layer's rate (read when the step is traced); returns how many."""
+    layers = [layer for layer in model._flatten_layers()
+              if isinstance(layer, keras.layers.Dropout)]
+    for layer in layers:
+        layer.rate = float(rate)
+    return len(layers)
 
 
 def recalibrate_batch_norm(model: keras.Model, images: np.ndarray, batch_size: int) -> int:

@@ -66,18 +66,66 @@ class TrainingConfig:
     # used only when fit gets no validation split: a stratified hold-out of the training set
     validation_fraction: float = 0.1
 
+    # ---- what a training recipe (pipelines/recipes.py) sets beyond seed 000's protocol ----
+    momentum: float = 0.0  # SGD's
+    nesterov: bool = False  # SGD's
+    weight_decay: float = 0.0  # decoupled, the optimizer's own ``weight_decay``
+    # "plateau": seed 000's ReduceLROnPlateau; "cosine": linear warm-up from 0 over
+    # ``warmup_epochs``, then cosine decay to 0 at the last step (Keras's CosineDecay)
+    schedule: str = "plateau"
+    warmup_epochs: float = 0.0
+    # False: no EarlyStopping, the whole epoch budget, the last epoch's weights
+    early_stopping: bool = True
+    label_smoothing: float = 0.0
+    # random augmentation of training batches inside the model (``_augmentation``):
+    # "translate" (pad and crop by up to ``translate_pixels``), "flip", "erase"
+    augment: tuple[str, ...] = ()
+    translate_pixels: int = 2
+    erase_probability: float = 0.5
+    # every Dropout layer's rate (None: the architecture's own rates)
+    dropout: float | None = None
+    # test-time augmentation: "flip" averages the probabilities of an image and its mirror
+    tta: str = "none"
 
-OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adadelta": "Adadelta",
-              "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"}
+    def __post_init__(self) -> None:
+        problems = []
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule {self.schedule!r} is not one of {', '.join(SCHEDULES)}")
+        if self.tta not in TEST_TIME_AUGMENTATIONS:
+            problems.append(f"tta {self.tta!r} is not one of "
+                            f"{', '.join(TEST_TIME_AUGMENTATIONS)}")
+        unknown = sorted(set(self.augment) - set(AUGMENTATIONS))
+        if unknown:
+            problems.append(f"augment {unknown} is not among {', '.join(AUGMENTATIONS)}")
+        if self.optimizer.lower() not in OPTIMIZERS:
+            problems.append(f"optimizer {self.optimizer!r} is not one of "
+                            f"{', '.join(OPTIMIZERS)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        object.__setattr__(self, "augment", tuple(self.augment))
 
 
-def make_optimizer(name: str, learning_rate: float):
-    """A Keras optimizer by its lower-case name, at the given learning rate."""
+SCHEDULES = ("plateau", "cosine")
+TEST_TIME_AUGMENTATIONS = ("none", "flip")
+AUGMENTATIONS = ("translate", "flip", "erase")  # as _augmentation.AUGMENTATIONS (no Keras here)
+OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
+              "adadelta": "Adadelta", "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"}
+
+
+def make_optimizer(name: str, learning_rate, *, weight_decay: float = 0.0,
+                   momentum: float = 0.0, nesterov: bool = False):
+    """A Keras optimizer by its lower-case name, at the given learning rate (a number or a
+    Keras schedule), with decoupled weight decay where asked and SGD's momentum."""
     import keras
 
     if name.lower() not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; one of {', '.join(OPTIMIZERS)}")
-    return getattr(keras.optimizers, OPTIMIZERS[name.lower()])(learning_rate=learning_rate)
+    settings = {"learning_rate": learning_rate}
+    if weight_decay or name.lower() == "adamw":
+        settings["weight_decay"] = weight_decay
+    if name.lower() == "sgd":
+        settings.update(momentum=momentum, nesterov=nesterov)
+    return getattr(keras.optimizers, OPTIMIZERS[name.lower()])(**settings)
 
 
 def scale_images(X: np.ndarray) -> np.ndarray:
@@ -130,12 +178,27 @@ class KerasPipeline:
                 "warm_up_predict": bool(warm_up)}
 
     def _build(self, input_shape: tuple[int, ...], n_classes: int, policy: str = "float32"):
+        """The network, and the model that trains it: the network itself, or the network
+        behind the recipe's augmentation layer (which is the identity at inference)."""
+        import keras
+
         from . import _training
         from ._architectures import ARCHITECTURES
 
         with _training.dtype_policy(policy):
-            return ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes,
-                                                          **self.network)
+            network = ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes,
+                                                             **self.network)
+            if self.config.dropout is not None:
+                _training.set_dropout_rate(network, self.config.dropout)
+            if not self.config.augment:
+                return network, network
+            from ._augmentation import TrainingAugmentation
+
+            inputs = keras.Input(shape=tuple(input_shape), name="images")
+            augmented = TrainingAugmentation(
+                self.config.augment, self.config.translate_pixels,
+                self.config.erase_probability, seed=self.seed, name="augmentation")(inputs)
+            return keras.Model(inputs, network(augmented), name=network.name), network
 
     # ---- the contract ----------------------------------------------------------------
     def fit(self, X, y, *, validation: tuple | None = None,
@@ -162,29 +225,53 @@ class KerasPipeline:
         keras.utils.set_random_seed(self.seed)
         runtime = self._runtime()
         n_classes = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
-        model = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
+        model, network = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
+        steps_per_epoch = len(_training.epoch_order(len(y), config.batch_size, 0, 0,
+                                                    config.max_steps_per_epoch))
+        steps_per_epoch //= min(config.batch_size, len(y))
+        learning_rate = config.learning_rate
+        if config.schedule == "cosine":
+            learning_rate = _training.warmup_cosine(config.learning_rate, config.warmup_epochs,
+                                                    config.epochs, steps_per_epoch)
+        targets, val_targets = y, y_val
+        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+        if config.label_smoothing:  # Keras smooths one-hot targets only
+            targets = keras.utils.to_categorical(y, n_classes)
+            val_targets = keras.utils.to_categorical(y_val, n_classes)
+            loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+            metrics = [keras.metrics.CategoricalAccuracy(name="accuracy")]
         model.compile(
-            optimizer=make_optimizer(config.optimizer, config.learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-            jit_compile=config.jit_compile,
+            optimizer=make_optimizer(config.optimizer, learning_rate,
+                                     weight_decay=config.weight_decay, momentum=config.momentum,
+                                     nesterov=config.nesterov),
+            loss=loss, metrics=metrics, jit_compile=config.jit_compile,
             steps_per_execution=runtime["steps_per_execution"],
         )
-        early_stopping = keras.callbacks.EarlyStopping(
-            monitor=config.monitor, mode="max", patience=config.early_stopping_patience,
-            restore_best_weights=True)
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
-            factor=config.reduce_lr_factor, min_lr=config.min_learning_rate)
+        callbacks = []
+        early_stopping = None
+        if config.early_stopping:
+            early_stopping = keras.callbacks.EarlyStopping(
+                monitor=config.monitor, mode="max", patience=config.early_stopping_patience,
+                restore_best_weights=True)
+            callbacks.append(early_stopping)
+        if config.schedule == "plateau":
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
+                factor=config.reduce_lr_factor, min_lr=config.min_learning_rate))
         calibration_images = None
         if config.recalibrate_batch_norm:
             chosen = np.random.default_rng(self.seed).permutation(len(images))
             calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
+
+        def recalibrate() -> int:  # on the network itself: clean images, no augmentation
+            return _training.recalibrate_batch_norm(network, calibration_images,
+                                                    config.batch_size)
+
         trainer = _training.EpochTrainer(
-            model, (images, y), (val_images, y_val), epochs=config.epochs,
-            batch_size=config.batch_size, seed=self.seed, callbacks=[early_stopping, plateau],
+            model, (images, targets), (val_images, val_targets), epochs=config.epochs,
+            batch_size=config.batch_size, seed=self.seed, callbacks=callbacks,
             predict_batch_size=config.predict_batch_size, max_steps=config.max_steps_per_epoch,
-            calibration_images=calibration_images,
+            before_validation=recalibrate if calibration_images is not None else None,
             checkpoint=EpochCheckpoint(checkpoint_dir) if checkpoint_dir else None,
             identity={"architecture": self.architecture, "network": self.network,
                       "config": dataclasses.asdict(config), "seed": self.seed,
@@ -193,12 +280,9 @@ class KerasPipeline:
                       "train_images": len(y), "validation_images": len(y_val)},
             started=started)
         outcome = trainer.run()
-        if early_stopping.best_weights is not None:
+        if early_stopping is not None and early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
-        self.recalibrated_layers_ = 0
-        if calibration_images is not None:
-            self.recalibrated_layers_ = _training.recalibrate_batch_norm(
-                model, calibration_images, config.batch_size)
+        self.recalibrated_layers_ = recalibrate() if calibration_images is not None else 0
         if runtime["warm_up_predict"]:
             model.predict_on_batch(images[:config.predict_batch_size])
 
@@ -208,7 +292,8 @@ class KerasPipeline:
         self.history_ = outcome.history
         self.resumed_ = outcome.resumed
         self.checkpoint_discarded_ = outcome.discarded
-        self.best_epoch_ = int(early_stopping.best_epoch) + 1 if self.history_ else None
+        self.best_epoch_ = (None if not self.history_ else len(self.history_)
+                            if early_stopping is None else int(early_stopping.best_epoch) + 1)
         self.images_per_epoch_ = trainer.images_per_epoch
         self.validation_source_ = ("runner's validation split" if validation is not None
                                    else f"{config.validation_fraction:.0%} stratified hold-out")
@@ -222,15 +307,21 @@ class KerasPipeline:
             return train_test_split(X, y, test_size=self.config.validation_fraction,
                                     random_state=self.seed)
 
-    def predict_proba(self, X) -> np.ndarray:
-        images = scale_images(X)
+    def _probabilities(self, images: np.ndarray) -> np.ndarray:
         if len(images) <= self.config.predict_batch_size:
             # one compiled call, without predict()'s data-adapter overhead (single images)
             probabilities = self.model_.predict_on_batch(images)
         else:
             probabilities = self.model_.predict(images, batch_size=self.config.predict_batch_size,
                                                 verbose=0)
-        probabilities = np.asarray(probabilities, dtype=np.float64)
+        return np.asarray(probabilities, dtype=np.float64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        images = scale_images(X)
+        probabilities = self._probabilities(images)
+        if self.config.tta == "flip":  # the mirror image's opinion, averaged in
+            mirrored = np.ascontiguousarray(images[:, :, ::-1])
+            probabilities = (probabilities + self._probabilities(mirrored)) / 2
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
@@ -247,7 +338,7 @@ class KerasPipeline:
             if not hasattr(self, "_unfitted_counts"):
                 import keras
 
-                built = self._build(DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES)
+                built, _ = self._build(DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES)
                 self._unfitted_counts = (
                     int(built.count_params()),
                     int(sum(np.prod(w.shape) for w in built.trainable_weights)),
@@ -260,29 +351,40 @@ class KerasPipeline:
 
     def hyperparameters(self) -> dict[str, Any]:
         config = self.config
+        callbacks = {
+            "EarlyStopping": {"monitor": config.monitor, "mode": "max",
+                              "patience": config.early_stopping_patience,
+                              "restore_best_weights": True} if config.early_stopping else None,
+            "ReduceLROnPlateau": {"monitor": config.monitor, "mode": "max",
+                                  "patience": config.reduce_lr_patience,
+                                  "factor": config.reduce_lr_factor,
+                                  "min_lr": config.min_learning_rate}
+            if config.schedule == "plateau" else None,
+            "RecalibrateBatchNorm": (
+                f"BN statistics re-estimated from {config.recalibrate_batch_norm} training "
+                "images (no augmentation) before each validation and after fit"
+                if config.recalibrate_batch_norm else None),
+        }
+        if config.schedule == "plateau":
+            schedule = (f"constant {config.learning_rate:g}, multiplied by "
+                        f"{config.reduce_lr_factor:g} after {config.reduce_lr_patience} epochs "
+                        f"without a better {config.monitor}")
+        else:
+            schedule = (f"linear warm-up from 0 to {config.learning_rate:g} over "
+                        f"{config.warmup_epochs:g} epochs, then cosine decay to 0 at the end "
+                        f"of epoch {config.epochs}")
         return {
             **dataclasses.asdict(config),
-            "loss": "sparse_categorical_crossentropy",
+            "recipe": getattr(self, "recipe", None),
+            "loss": (f"categorical cross-entropy, label smoothing {config.label_smoothing:g}"
+                     if config.label_smoothing else "sparse_categorical_crossentropy"),
             "seed": self.seed,
             "shuffle": "a permutation seeded by (seed, epoch) each epoch, last partial batch "
                        "dropped",
-            "callbacks": {
-                "EarlyStopping": {"monitor": config.monitor, "mode": "max",
-                                  "patience": config.early_stopping_patience,
-                                  "restore_best_weights": True},
-                "ReduceLROnPlateau": {"monitor": config.monitor, "mode": "max",
-                                      "patience": config.reduce_lr_patience,
-                                      "factor": config.reduce_lr_factor,
-                                      "min_lr": config.min_learning_rate},
-                "RecalibrateBatchNorm": (
-                    f"BN statistics re-estimated from {config.recalibrate_batch_norm} "
-                    "training images before each validation and after fit"
-                    if config.recalibrate_batch_norm else None),
-            },
-            "schedule": (f"constant {config.learning_rate:g}, multiplied by "
-                         f"{config.reduce_lr_factor:g} after {config.reduce_lr_patience} "
-                         f"epochs without a better {config.monitor}"),
-            "best_weights": "the best-val_accuracy epoch's, kept by EarlyStopping in memory",
+            "callbacks": callbacks,
+            "schedule_description": schedule,
+            "best_weights": ("the best-val_accuracy epoch's, kept by EarlyStopping in memory"
+                             if config.early_stopping else "the last epoch's"),
         }
 
     def describe(self) -> dict:

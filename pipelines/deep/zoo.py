@@ -104,6 +104,12 @@ def lstm(profile: Profile, seed: int = 0, **hyperparameters) -> KerasPipeline:
         **hyperparameters)
 
 
+@register_pipeline("resnet20", family="deep", tags=("cnn", "resnet", "compact"))
+def resnet20(profile: Profile, seed: int = 0, **hyperparameters) -> KerasPipeline:
+    """ResNet-20 (He et al. 2016, CIFAR variant) on 28x28: the compact residual network."""
+    return keras_pipeline("resnet20", "resnet20", profile, seed, **hyperparameters)
+
+
 @register_pipeline("vgg16", family="deep", tags=("cnn", "vgg", "imagenet-architecture"))
 def vgg16(profile: Profile, seed: int = 0, **hyperparameters) -> KerasPipeline:
     """keras.applications.VGG16 from scratch, 28x28 padded to 32x32x3 inside the model."""

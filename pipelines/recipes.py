@@ -1,0 +1,107 @@
+"""Training recipes: how a deep network is trained, named and registered beside the pipelines.
+
+A deep pipeline is an architecture; a recipe is a complete training protocol (optimizer,
+schedule, epochs, batch size, augmentation, regularisation, test-time augmentation) given as
+``TrainingConfig`` settings. Any deep pipeline runs under any recipe: ``mcnn@modern`` is the
+MCNN trained with the ``modern`` recipe, stored and ranked under that name; the bare name
+``mcnn`` keeps meaning the ``seed`` recipe, seed 000's protocol. Registration follows the
+pipelines' style::
+
+    @register_recipe("modern")
+    def modern(profile: Profile) -> dict: ...   # TrainingConfig settings for this profile
+
+A recipe's settings go to the pipeline's factory as keyword settings, under the user's own
+(``create_pipeline("mcnn@modern", epochs=3)`` still trains 3 epochs). No Keras here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks.errors import unknown_name
+from benchmarks.profiles import Profile
+
+SEPARATOR = "@"
+DEFAULT_RECIPE = "seed"
+
+
+@dataclass(frozen=True)
+class RecipeEntry:
+    name: str
+    factory: Callable[[Profile], dict]
+    description: str
+    source: str
+
+
+_RECIPES: dict[str, RecipeEntry] = {}
+
+
+def register_recipe(name: str, *, description: str | None = None):
+    """Decorator: register ``factory(profile) -> dict of TrainingConfig settings``."""
+    if SEPARATOR in name or not name:
+        raise ValueError(f"a recipe name must be non-empty and without {SEPARATOR!r}: {name!r}")
+
+    def decorate(factory: Callable[[Profile], dict]) -> Callable[[Profile], dict]:
+        source = f"{factory.__module__}.{factory.__qualname__}"
+        existing = _RECIPES.get(name)
+        if existing is not None and existing.source != source:
+            raise ValueError(f"recipe {name!r} is already registered by {existing.source}")
+        doc = (factory.__doc__ or "").strip().splitlines()
+        _RECIPES[name] = RecipeEntry(name, factory, description or (doc[0] if doc else ""),
+                                     source)
+        return factory
+
+    return decorate
+
+
+def recipe_entries() -> dict[str, RecipeEntry]:
+    return dict(sorted(_RECIPES.items()))
+
+
+def get_recipe(name: str) -> RecipeEntry:
+    if name not in _RECIPES:
+        raise unknown_name("recipe", name, list(_RECIPES))
+    return _RECIPES[name]
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"mcnn@modern"`` -> ``("mcnn", "modern")``; a bare name has no recipe."""
+    pipeline, separator, recipe = name.partition(SEPARATOR)
+    return pipeline, (recipe if separator else None)
+
+
+def with_recipe(pipeline: str, recipe: str) -> str:
+    """The name a pipeline's runs under ``recipe`` are stored as (the seed recipe's: bare)."""
+    return pipeline if recipe == DEFAULT_RECIPE else f"{pipeline}{SEPARATOR}{recipe}"
+
+
+@register_recipe(DEFAULT_RECIPE)
+def seed(profile: Profile) -> dict:
+    """Seed 000's protocol: Adam 1e-3, batch 128, early stopping and LR halving on plateau."""
+    return {}  # TrainingConfig's defaults are this protocol
+
+
+# The modern recipe's epoch budget per profile, fixed in advance (never stopped early on any
+# split): chosen on the validation split by ``python -m benchmarks.recipe_ablation``
+MODERN_EPOCHS = {"smoke": 1, "quick": 10, "full": 30}
+
+
+@register_recipe("modern")
+def modern(profile: Profile) -> dict:
+    """Augmentation in the compiled step, label smoothing, SGD-Nesterov with weight decay,
+    warm-up then cosine decay, a fixed epoch budget, precise BN statistics, flip TTA."""
+    return {
+        "epochs": MODERN_EPOCHS.get(profile.name, profile.epochs),
+        "batch_size": 128,
+        "optimizer": "sgd", "momentum": 0.9, "nesterov": True,
+        "learning_rate": 0.1, "weight_decay": 5e-4,
+        "schedule": "cosine", "warmup_epochs": 2,
+        "early_stopping": False,
+        "label_smoothing": 0.1,
+        "augment": ("translate", "flip", "erase"), "translate_pixels": 2,
+        "erase_probability": 0.5,
+        "dropout": 0.1,
+        "recalibrate_batch_norm": 4096,
+        "tta": "flip",
+    }
