@@ -166,7 +166,7 @@ def _warn_plugin_failures() -> None:
     from pipelines.registry import plugin_failures
 
     for failure in plugin_failures():
-        print(f"warning: plugin {failure.source} failed to load: {failure.error}",
+        print(f"warning: {failure.source} failed to load: {failure.error}",
               file=sys.stderr)
 
 
@@ -182,13 +182,14 @@ def _check_names(args: argparse.Namespace) -> None:
 
 def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
     """Write every leaderboard and, for the project's own results/, the README excerpt."""
+    from .environment import PROJECT_ROOT
     from .report import update_readme_excerpt, write_reports
     from .study import write_study_reports
 
     written = write_reports(results_dir, data_dir=data_dir)
     written += write_study_reports(results_dir)
-    readme = Path("README.md")
-    if written and results_dir.resolve() == Path("results").resolve() \
+    readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
+    if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
             and update_readme_excerpt(readme, results_dir):
         written.append(readme)
     for path in written:
@@ -239,6 +240,10 @@ def execute(args: argparse.Namespace) -> int:
     if args.timeout is not None and args.timeout <= 0:
         raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
                                 f"{args.timeout:g}")
+    negative = [seed for seed in args.seeds if seed < 0]
+    if negative:
+        raise FashionbenchError(f"--seeds must be 0 or more (they seed numpy and the "
+                                f"subsamples), not {', '.join(map(str, negative))}")
     if args.workers is not None and args.workers < 1:
         raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
     parallel = args.executor in ("process", "dask")

@@ -136,10 +136,12 @@ def checkpoint_directory(job: Job, context: RunContext) -> Path:
                                       f"{digest}")
 
 
-def takes_checkpoints(pipeline) -> bool:
-    """A pipeline that trains by epochs says so by accepting ``fit(..., checkpoint_dir=)``."""
+def fit_accepts(pipeline, keyword: str) -> bool:
+    """Whether ``pipeline.fit`` takes an optional keyword of the contract: ``n_classes`` (the
+    dataset's class count, which a subsample's labels may not show) or ``checkpoint_dir``
+    (a pipeline that trains by epochs and can resume)."""
     try:
-        return "checkpoint_dir" in inspect.signature(pipeline.fit).parameters
+        return keyword in inspect.signature(pipeline.fit).parameters
     except (TypeError, ValueError):
         return False
 
@@ -182,6 +184,10 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
     predictions = np.asarray(predictions)
     if predictions.shape != (expected,):
         raise ValueError(f"{what} returned shape {predictions.shape}, expected ({expected},)")
+    if predictions.size and not np.issubdtype(predictions.dtype, np.integer):
+        # casting would truncate 2.7 to class 2 and score it: a contract error, not a label
+        raise ValueError(f"{what} returned {predictions.dtype} values, expected integer class "
+                         f"indices 0..{n_classes - 1}")
     if predictions.size and (predictions.min() < 0 or predictions.max() >= n_classes):
         raise ValueError(f"{what} returned labels outside 0..{n_classes - 1}")
     return predictions.astype(np.int64)
@@ -277,7 +283,9 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             pipeline = create(job.pipeline, context.profile, seed=job.seed,
                               **dict(job.overrides))
             fit_options = {}
-            if context.checkpoint_root is not None and takes_checkpoints(pipeline):
+            if fit_accepts(pipeline, "n_classes"):
+                fit_options["n_classes"] = n_classes
+            if context.checkpoint_root is not None and fit_accepts(pipeline, "checkpoint_dir"):
                 fit_options["checkpoint_dir"] = checkpoint_directory(job, context)
                 record["checkpoint"] = {"directory": str(fit_options["checkpoint_dir"]),
                                         "resumed_from_epoch": None}

@@ -290,13 +290,12 @@ def make_factory(reducer: str, classifier: str) -> Callable[..., SklearnPipeline
     name = f"{reducer}-{classifier}"
 
     def factory(profile: Profile, seed: int = 0, **hyperparameters) -> SklearnPipeline:
-        reducer_params = {key: value for key, value in hyperparameters.items()
-                          if key in REDUCER_PARAMETERS[reducer]}
+        given = {key: value for key, value in hyperparameters.items()
+                 if key in REDUCER_PARAMETERS[reducer]}
         chosen = REDUCER_CHOSEN.get((reducer, classifier, profile.name))
-        if chosen and not reducer_params:  # settings given by the caller win
-            reducer_params = dict(chosen[0])
-        else:
-            chosen = None
+        # the caller's settings go on top of the chosen ones: overriding one HOG setting of
+        # hog-svm keeps the others (and the SVM's gamma, tuned for them, stays meaningful)
+        reducer_params = {**(chosen[0] if chosen else {}), **given}
         classifier_params = spec.settings_for(reducer, profile)
         classifier_params.update({key: value for key, value in hyperparameters.items()
                                   if key not in reducer_params})

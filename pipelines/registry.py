@@ -71,7 +71,9 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
         source = f"{factory.__module__}.{factory.__qualname__}"
         existing = _STATE.entries.get(name)
         if existing is not None and existing.source != source:
-            raise ValueError(f"pipeline {name!r} is already registered by {existing.source}")
+            raise ValueError(f"pipeline {name!r} is already registered by {existing.source}; "
+                             f"{factory.__qualname__} in {_defined_in(factory)} cannot register "
+                             f"it again: give it another name")
         doc = (factory.__doc__ or "").strip().splitlines()
         _STATE.entries[name] = PipelineEntry(
             name=name, family=family, factory=factory, tags=tuple(tags), source=source,
@@ -80,6 +82,13 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
         return factory
 
     return decorate
+
+
+def _defined_in(factory: Callable) -> str:
+    try:
+        return inspect.getfile(factory)
+    except TypeError:
+        return factory.__module__
 
 
 def _record_failure(source: str, error: BaseException) -> None:
@@ -119,7 +128,11 @@ def load_entry_point(entry_point: importlib.metadata.EntryPoint) -> None:
 
 
 def load_plugin_file(path: str | Path) -> bool:
-    """Import a loose Python file so its decorated functions register; False if it failed."""
+    """Import a loose Python file so its decorated functions register; False if it failed.
+
+    The built-in pipelines are discovered first, so that a plugin reusing one of their names
+    is the one that fails (with both sources named), never the built-in module."""
+    discover()
     path = Path(path)
     if not path.is_file():
         raise FashionbenchError(f"plugin file {path} does not exist; give the path to a .py file")

@@ -212,3 +212,13 @@ def test_hog_feature_variants_are_scored_on_the_split_given(digits):
     result = evaluate("sqrt,raw=0.5,g=2", (X[:1000], y[:1000]), (X[1000:1400], y[1000:1400]))
     assert result["features"] == 3 * 3 * 2 * 2 * 9 + 64  # HOG of 8x8 digits, then the pixels
     assert result["validation_accuracy"] > 80
+
+
+def test_overriding_one_chosen_reducer_setting_keeps_the_others():
+    """hog-svm's HOG + pixels settings were chosen together with its SVM's gamma: overriding
+    one of them (12 orientations) must keep the rest, not fall back to plain HOG."""
+    chosen = create_pipeline("hog-svm", "full").describe()["params"]
+    changed = create_pipeline("hog-svm", "full", orientations=12).describe()["params"]
+    differing = {key for key in chosen if chosen[key] != changed.get(key)}
+    assert differing == {"hog__orientations"} and changed["hog__orientations"] == 12
+    assert changed["svm__gamma"] == chosen["svm__gamma"] == 0.039

@@ -38,6 +38,8 @@ def test_describe_prints_json_with_n_parameters(capsys):
     (["--split", "seed00"], "did you mean seed000"),
     (["--profile", "ful"], "did you mean full"),
     (["--plugin", "/nonexistent/plugin.py"], "plugin file /nonexistent/plugin.py does not exist"),
+    (["--only", "raw-knn", "--dataset", "digits", "--seeds", "-1"],
+     "--seeds must be 0 or more"),
 ])
 def test_bad_names_are_one_line_errors(capsys, argv, message):
     code, out, err = run_cli(capsys, *argv)
@@ -87,3 +89,20 @@ def test_run_all_script_lists_without_deep_learning_imports():
     assert completed.returncode == 0, completed.stderr
     assert "raw-knn" in completed.stdout
     assert frameworks_imported_by("from benchmarks.cli import main; main(['--list'])") == []
+
+
+def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch):
+    """publish() used to look for README.md and results/ in the current directory."""
+    from benchmarks import cli
+    from benchmarks.environment import PROJECT_ROOT
+
+    calls = []
+    monkeypatch.setattr("benchmarks.report.write_reports", lambda *a, **k: [Path("x")])
+    monkeypatch.setattr("benchmarks.study.write_study_reports", lambda *a, **k: [])
+    monkeypatch.setattr("benchmarks.report.update_readme_excerpt",
+                        lambda readme, results_dir: calls.append(readme) or True)
+    monkeypatch.chdir(tmp_path)
+    cli.publish(PROJECT_ROOT / "results", say=lambda line: None)
+    assert calls == [PROJECT_ROOT / "README.md"]
+    cli.publish(tmp_path / "elsewhere", say=lambda line: None)
+    assert calls == [PROJECT_ROOT / "README.md"]  # another results directory: no excerpt

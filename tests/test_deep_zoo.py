@@ -191,3 +191,17 @@ def test_mixed_bfloat16_keeps_float32_probabilities_and_restores_the_policy(smal
     assert description["dtype_policy"] == "mixed_bfloat16"
     # 4 steps an epoch in groups of 3: the last group is shorter
     assert description["steps_per_execution"] == 3 and description["warm_up_predict"] is True
+
+
+def test_the_class_count_comes_from_the_dataset_not_the_largest_label(small_split):
+    """A subsample without the last class must still give a softmax over every class, or
+    its probabilities (and log-loss) silently lose a column."""
+    pytest.importorskip("keras")
+    (X, y), (X_val, y_val), (X_test, _) = (small_split["train"], small_split["validation"],
+                                           small_split["test"])
+    keep, keep_val = y < 9, y_val < 9
+    pipeline = create_pipeline("cnn-seed004", "smoke").fit(
+        X[keep], y[keep], validation=(X_val[keep_val], y_val[keep_val]), n_classes=10)
+    assert pipeline.predict_proba(X_test).shape == (len(X_test), 10)
+    with pytest.raises(ValueError, match="n_classes=5, but the labels go up to 8"):
+        create_pipeline("cnn-seed004", "smoke").fit(X[keep], y[keep], n_classes=5)

@@ -133,3 +133,23 @@ def test_describe_is_json(digits):
         description = create_pipeline(name, "smoke").describe()
         assert json.loads(json.dumps(description)) == description
         assert description["family"] == "classical" and "n_parameters" in description
+
+
+def test_a_plugin_reusing_a_builtin_name_fails_itself_and_the_builtins_stay(tmp_path):
+    """Before the fix, a loose plugin registering ``pca-knn`` before discovery made
+    ``pipelines.classical`` fail to import, and ``--list`` lost the whole classical zoo."""
+    import subprocess
+
+    from tests.conftest import PROJECT_ROOT
+
+    plugin = tmp_path / "duplicate.py"
+    plugin.write_text(PLUGIN_SOURCE.format(name="pca-knn"))
+    listed = subprocess.run([sys.executable, "run_all.py", "--plugin", str(plugin), "--list"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0
+    for builtin in ("pca-knn", "raw-svm", "hog-svm", "fld-bayes2"):
+        assert f"\n{builtin} " in listed.stdout
+    [warning] = [line for line in listed.stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: plugin file {plugin} failed to load")
+    assert "'pca-knn' is already registered by pipelines.neighbors.pca_knn" in warning
+    assert f"build in {plugin} cannot register it again" in warning

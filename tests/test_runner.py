@@ -230,3 +230,48 @@ def test_a_subclass_overriding_predict_proba_keeps_it_for_validation(context):
                                                               parts["train"].labels)
     _, probabilities = pipeline.predict_with_proba(parts["validation"].images)
     assert np.isnan(probabilities).all()
+
+
+class FloatLabels(SklearnPipeline):
+    def predict(self, X):
+        return super().predict(X) + 0.7  # 2.7 used to be stored as class 2
+
+
+def test_float_predictions_are_rejected_not_truncated(context):
+    from sklearn.dummy import DummyClassifier
+
+    def create(*args, **kwargs):
+        return FloatLabels("test-float-labels", DummyClassifier())
+
+    record = run_job(Job("raw-knn", "digits", "standard", "smoke", 0), context, create=create)
+    assert record["status"] == "failed"
+    assert record["error"] == ("ValueError: predict returned float64 values, expected integer "
+                               "class indices 0..9")
+
+
+class Recording(SklearnPipeline):
+    """Keeps what the runner hands to fit, and how often predict ran."""
+
+    def fit(self, X, y, *, validation=None, n_classes=None):
+        self.n_classes_given = n_classes
+        return super().fit(X, y, validation=validation)
+
+    def predict(self, X):
+        import time
+
+        self.calls = getattr(self, "calls", 0) + 1
+        if len(X) == 1 and not getattr(self, "warmed", False):
+            self.warmed = True
+            time.sleep(0.5)  # the first single-image call builds a path (a compile, say)
+        return super().predict(X)
+
+
+def test_fit_gets_the_class_count_and_latency_is_timed_after_a_warm_up(context):
+    from sklearn.dummy import DummyClassifier
+
+    pipeline = Recording("test-recording", DummyClassifier())
+    record = run_job(Job("raw-knn", "digits", "standard", "smoke", 0), context,
+                     create=lambda *args, **kwargs: pipeline)
+    assert record["status"] == "ok"
+    assert pipeline.n_classes_given == context.dataset.n_classes == 10
+    assert record["timing"]["latency_ms"] < 100  # the 0.5 s first call was not timed

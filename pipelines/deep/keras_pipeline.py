@@ -201,11 +201,13 @@ class KerasPipeline:
             return keras.Model(inputs, network(augmented), name=network.name), network
 
     # ---- the contract ----------------------------------------------------------------
-    def fit(self, X, y, *, validation: tuple | None = None,
+    def fit(self, X, y, *, validation: tuple | None = None, n_classes: int | None = None,
             checkpoint_dir: str | Path | None = None) -> KerasPipeline:
-        """Train; with ``checkpoint_dir``, save the training state there after every epoch and
-        continue from the state found there (a run that was killed resumes at its last
-        finished epoch). The caller removes the directory once it has kept the result."""
+        """Train. ``n_classes``: the dataset's class count (default: the largest label seen
+        plus one, too few when a subsample lacks the last class). With ``checkpoint_dir``,
+        save the training state there after every epoch and continue from the state found
+        there (a run that was killed resumes at its last finished epoch); the caller removes
+        the directory once it has kept the result."""
         import keras
 
         from . import _training
@@ -224,7 +226,10 @@ class KerasPipeline:
         keras.backend.clear_session()  # a long run builds many models in one process
         keras.utils.set_random_seed(self.seed)
         runtime = self._runtime()
-        n_classes = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
+        seen = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
+        if n_classes is not None and n_classes < seen:
+            raise ValueError(f"n_classes={n_classes}, but the labels go up to {seen - 1}")
+        n_classes = n_classes or seen
         model, network = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
         steps_per_epoch = len(_training.epoch_order(len(y), config.batch_size, 0, 0,
                                                     config.max_steps_per_epoch))
