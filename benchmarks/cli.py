@@ -13,8 +13,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from pipelines.profiles import DEFAULT_PROFILE, PROFILES
+
 from .errors import FashionbenchError, UnknownNameError, unknown_name
-from .profiles import DEFAULT_PROFILE, PROFILES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,8 +172,9 @@ def _warn_plugin_failures() -> None:
 
 
 def _check_names(args: argparse.Namespace) -> None:
+    from pipelines.profiles import get_profile
+
     from .datasets import get_dataset_entry
-    from .profiles import get_profile
     from .splits import check_split_name
 
     get_dataset_entry(args.dataset)
@@ -231,7 +233,8 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
-    from .environment import cpus_available
+    from pipelines.hardware import cpus_available
+
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions, run
     from .search import SearchStudy, run_search

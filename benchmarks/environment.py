@@ -10,9 +10,10 @@ import functools
 import importlib.metadata
 import os
 import platform
-import shutil
 import subprocess
 from pathlib import Path
+
+from pipelines.hardware import cpus_available, gpu_names
 
 PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
             "jax", "torch")
@@ -40,17 +41,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def gpu_names() -> list[str]:
-    if shutil.which("nvidia-smi") is None:
-        return []
-    try:
-        output = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in output.splitlines() if line.strip()]
 
 
 def cpu_description(cpu: str, cores: int) -> str:
@@ -71,21 +61,10 @@ def git_commit() -> str | None:
     return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-def cpus_available() -> int:
-    """Cores this process may run on (its affinity mask), which a pinned run sets below all."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
-THREADS_ENV = "FASHIONBENCH_THREADS"
 
 
-def thread_budget() -> int:
-    """Cores the current job may use: what the executor granted it, else the affinity mask."""
-    granted = os.environ.get(THREADS_ENV, "")
-    return max(1, int(granted)) if granted.isdigit() else cpus_available()
 
 
 @functools.cache

@@ -21,10 +21,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .environment import THREADS_ENV, cpus_available
+from pipelines.events import reporting_to
+from pipelines.hardware import THREADS_ENV, cpus_available
+
 from .errors import FashionbenchError
-from .events import reporting_to
-from .runner import Job, RunContext, run_job, stopped_record
+from .job import Job, RunContext, run_job, stopped_record
 
 THREAD_ENV_VARIABLES = (THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                         "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")

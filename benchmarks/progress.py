@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .events import describe_event
-from .runner import Job, describe_outcome
+from pipelines.events import describe_event
+
+from .job import Job, describe_outcome
 
 
 class LineProgress:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from .profiles import PROFILES
+from pipelines.profiles import PROFILES
+
 from .statistics import BOOTSTRAP_RESAMPLES, bootstrap_accuracy_ci, mcnemar_exact
 from .store import ResultsStore, decode_labels, find_stores, find_study_stores, finished_at
 

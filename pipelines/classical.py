@@ -26,13 +26,12 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.tree import DecisionTreeClassifier
 
-from benchmarks.environment import thread_budget
-from benchmarks.profiles import Profile
-
 from .base import SklearnPipeline
 from .bayes import GaussianDiscriminant
 from .clustering import KMeansClassifier
+from .hardware import thread_budget
 from .neighbors import knn
+from .profiles import Profile
 from .reducers import PCA_COMPONENTS, fld, hog, pca, pixel_scaler
 from .registry import register_pipeline
 from .svm import BlasSVC
@@ -268,7 +267,7 @@ def zoo_pairs() -> list[tuple[str, str]]:
 # - pca-svm, full: the pca-components study (results/studies/pca-components/fashion-mnist/full)
 #   swept 10, 20, 35, 50, 100, 200 components; validation accuracy rose to 90.48% at 200
 #   (89.30% at 50).
-# - hog-svm, quick and full: ``python -m benchmarks.hog_features`` (10,000 training and 5,000
+# - hog-svm, quick and full: ``python -m benchmarks.perf.hog_features`` (10,000 training and 5,000
 #   validation images of the standard split, SVC C=10, validation accuracy):
 #   HOG alone 88.68%; HOG + pixels x 0.5 90.08%, x 0.35 90.12%, x 0.7 89.72%; with the square-
 #   root gamma correction and gamma = 2x 'scale' 90.38%; 3x3-pixel cells, 3x3-cell blocks,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
 
-from benchmarks.profiles import Profile
-
 from .base import SklearnPipeline
+from .profiles import Profile
 from .reducers import pca, pixel_scaler
 from .registry import register_pipeline
 

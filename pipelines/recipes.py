@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.errors import unknown_name
-from benchmarks.profiles import Profile
+from .errors import unknown_name
+from .profiles import Profile
 
 SEPARATOR = "@"
 DEFAULT_RECIPE = "seed"

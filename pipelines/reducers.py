@@ -15,7 +15,7 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from benchmarks.profiles import Profile
+from .profiles import Profile
 
 # Components kept by PCA in front of a classifier, per profile (recorded in describe()).
 PCA_COMPONENTS = {"smoke": 30, "quick": 50, "full": 50}

@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.errors import FashionbenchError, UnknownNameError, unknown_name
-from benchmarks.profiles import Profile, get_profile
-
+from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .profiles import Profile, get_profile
 from .recipes import DEFAULT_RECIPE, get_recipe, split_name
 
 ENTRY_POINT_GROUP = "fashionbench.pipelines"

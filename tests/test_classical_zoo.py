@@ -204,7 +204,7 @@ def test_kmeans_classifier_passes_check_estimator():
 
 
 def test_hog_feature_variants_are_scored_on_the_split_given(digits):
-    from benchmarks.hog_features import evaluate, parse_variant
+    from benchmarks.perf.hog_features import evaluate, parse_variant
 
     assert parse_variant("sqrt,raw=0.5,g=2") == {"sqrt": "1", "raw": "0.5", "g": "2"}
     X = scale_pixels(digits.images.reshape(len(digits.labels), -1))

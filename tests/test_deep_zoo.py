@@ -90,7 +90,7 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     pytest.importorskip("keras")
     (X, y), validation, (X_test, _) = (small_split["train"], small_split["validation"],
                                        small_split["test"])
-    from benchmarks.events import reporting_to
+    from pipelines.events import reporting_to
 
     events = []
     with reporting_to(events.append):

@@ -15,8 +15,8 @@ PLUGIN = textwrap.dedent('''
 
     from sklearn.dummy import DummyClassifier
 
-    from benchmarks.environment import thread_budget
-    from benchmarks.events import report_progress
+    from pipelines.hardware import thread_budget
+    from pipelines.events import report_progress
     from pipelines import SklearnPipeline, register_pipeline
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.runner import checkpoint_root_for, remove_checkpoint
+from benchmarks.job import checkpoint_root_for, remove_checkpoint
 from benchmarks.store import ResultsStore
 from pipelines.deep.checkpoints import EpochCheckpoint
 from tests.conftest import PROJECT_ROOT

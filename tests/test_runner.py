@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from benchmarks.profiles import get_profile
-from benchmarks.runner import Job, RunContext, RunOptions, run, run_job
+from benchmarks.job import Job, RunContext, run_job
+from benchmarks.runner import RunOptions, run
 from benchmarks.splits import make_split
 from benchmarks.store import ResultsStore, decode_labels
 from pipelines import SklearnPipeline, register_pipeline
+from pipelines.profiles import get_profile
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 
 
 def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
-    from benchmarks.runner import Job, longest_first
+    from benchmarks.runner import longest_first
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0)):
@@ -147,8 +148,8 @@ def test_live_display_shows_running_jobs_with_their_latest_epoch():
 
     from rich.console import Console
 
-    from benchmarks.events import describe_event
     from benchmarks.progress import LiveProgress
+    from pipelines.events import describe_event
 
     console = Console(file=io.StringIO(), width=160, force_terminal=False)
     display = LiveProgress(console)

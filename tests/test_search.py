@@ -14,7 +14,7 @@ from benchmarks.search import SearchStudy, propose_trials
 from benchmarks.store import ResultsStore
 from benchmarks.study import load_study
 from pipelines.deep.keras_pipeline import TrainingConfig
-from pipelines.deep.zoo import SEED003_BASELINE
+from pipelines.deep.network_settings import SEED003_BASELINE
 
 # Seed 003's best trial (its Figure 9, "Trial 1"), and its parameter count by hand:
 # conv 3x3x1x64+64 = 640; 3x3x64x64+64 = 36,928; (28-2-2)/2 = 12; 3x3x64x128+128 = 73,856;

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
+from .network_settings import SEED003_BASELINE
+
 SEED_SIZE = 28  # the size every seed designed its network for
 IMAGENET_SIZE = 32  # the smallest input keras.applications.VGG16 / ResNet50 accept
 
@@ -118,11 +120,9 @@ def cnn_seed003(input_shape, n_classes, **network) -> keras.Model:
 
     Without ``network`` it is the baseline ("Before Tuning" column of the seed's Figure 9):
     16-16 / 32-32 filters, 83,322 parameters. ``network`` sets the layers its random search
-    tunes (``zoo.SEED003_BASELINE`` names them): filters, activations, dropout rates, the
-    dense width.
+    tunes (``network_settings.SEED003_BASELINE`` names them): filters, activations, dropout
+    rates, the dense width.
     """
-    from .zoo import SEED003_BASELINE
-
     unknown = set(network) - set(SEED003_BASELINE)
     if unknown:
         raise TypeError(f"cnn-seed003 has no network setting {sorted(unknown)}; "

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from benchmarks.events import report_progress
-
+from ..events import report_progress
 from .checkpoints import EpochCheckpoint
 
 
@@ -274,7 +273,7 @@ def device_name() -> str:
     """The GPU's name (from nvidia-smi) when Keras sees a GPU, else ``cpu``."""
     if not gpu_devices():
         return "cpu"
-    from benchmarks.environment import gpu_names
+    from ..hardware import gpu_names
 
     names = gpu_names()
     return names[0] if names else "gpu"

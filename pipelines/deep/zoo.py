@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from benchmarks.profiles import Profile
-
+from ..profiles import Profile
 from ..registry import register_pipeline
 from .keras_pipeline import KerasPipeline, TrainingConfig
+from .network_settings import SEED003_BASELINE
 
 # VGG16 and ResNet50 on a 2-core CPU: a smoke epoch of 1,000 images would take minutes, so
 # the smoke profile (a wiring check, not a result) caps their epoch at a few batches.
@@ -30,15 +30,6 @@ SMOKE_STEPS_FOR_BIG_NETWORKS = 2
 # before each validation and after fit; the full profile keeps the seeds' moving averages.
 # Networks without BN are unaffected; training itself is the same either way.
 SHORT_RUN_RECALIBRATION_IMAGES = {"smoke": 256, "quick": 1024}
-
-
-# Seed 003's network before tuning (its Figure 9, "Before Tuning"): the layers its random
-# search varies, by the names ``cnn-seed003`` takes as keyword settings.
-SEED003_BASELINE = {
-    "conv1_filters": 16, "conv2_filters": 16, "conv2_activation": "relu", "dropout1": 0.5,
-    "conv3_filters": 32, "conv3_activation": "relu", "conv4_filters": 32,
-    "conv4_activation": "relu", "dropout2": 0.3, "dense_units": 128, "dropout3": 0.2,
-}
 
 
 def keras_pipeline(name: str, architecture: str, profile: Profile, seed: int, *,

@@ -1,7 +1,7 @@
 """Which HOG features for hog-svm: variants scored on the validation split, never the test.
 
-    python -m benchmarks.hog_features                       # the variants behind the choice
-    python -m benchmarks.hog_features --variants "sqrt,raw=0.5,g=2" "raw=0.35" --workers 2
+    python -m benchmarks.perf.hog_features                       # the variants behind the choice
+    python -m benchmarks.perf.hog_features --variants "sqrt,raw=0.5,g=2" "raw=0.35" --workers 2
 
 A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correction),
 ``raw=W`` (append the pixels x W), ``cell=P`` (P x P-pixel cells), ``block=B``,
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipelines.reducers import scale_pixels
 
-    from .datasets import load_dataset
-    from .splits import make_split
+    from ..datasets import load_dataset
+    from ..splits import make_split
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=list(CHOICE_VARIANTS))

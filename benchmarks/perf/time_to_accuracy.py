@@ -1,6 +1,6 @@
 """Benchmark: how long does a deep pipeline train to reach an accuracy, over several seeds?
 
-    python -m benchmarks.time_to_accuracy --pipeline resnet20@modern --profile full \\
+    python -m benchmarks.perf.time_to_accuracy --pipeline resnet20@modern --profile full \\
         --seeds 0 1 2 3 4 --target 0.934
 
 As MLPerf's training benchmarks do, the pipeline is rerun with each seed and the median is
@@ -22,9 +22,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .errors import FashionbenchError
-from .report import seconds_to_reach
-from .store import ResultsStore
+from ..errors import FashionbenchError
+from ..report import seconds_to_reach
+from ..store import ResultsStore
+from .arguments import add_data_arguments
 
 
 def summarise_seeds(records: list[dict], target: float) -> dict:
@@ -44,16 +45,14 @@ def summarise_seeds(records: list[dict], target: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.time_to_accuracy",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.time_to_accuracy",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipeline", required=True, help="a deep pipeline, e.g. mcnn@modern")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--target", type=float, default=0.934,
                         help="validation accuracy to reach, a fraction (default 0.934)")
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", type=Path)
+    add_data_arguments(parser)
     parser.add_argument("--results-dir", type=Path,
                         help="keep the records here (default: a scratch directory)")
     args = parser.parse_args(argv)
@@ -61,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: seeds must be >= 0 and --target a fraction in (0, 1]", file=sys.stderr)
         return 2
 
-    from .cli import select_pipelines
-    from .runner import RunOptions, run
+    from ..cli import select_pipelines
+    from ..runner import RunOptions, run
 
     try:
         [name] = select_pipelines([args.pipeline], [])

@@ -1,6 +1,6 @@
 """Benchmark: what does the runner cost on top of a bare scikit-learn fit and predict?
 
-    python -m benchmarks.overhead --pipeline pca-svm --train 10000 --repeats 3
+    python -m benchmarks.perf.overhead --pipeline pca-svm --train 10000 --repeats 3
 
 The same pipeline (same data, same seed) is fitted and asked to predict the test images
 bare, and then through ``runner.run_job``; the two alternate ``--repeats`` times and the
@@ -18,23 +18,25 @@ import sys
 import time
 from dataclasses import replace
 
-from .datasets import load_dataset
-from .profiles import get_profile
-from .runner import Job, RunContext, run_job
-from .splits import make_split
+from pipelines.profiles import get_profile
+
+from ..datasets import load_dataset
+from ..job import Job, RunContext, run_job
+from ..splits import make_split
+from .arguments import add_data_arguments
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.overhead")
     parser.add_argument("--pipeline", default="pca-svm")
-    parser.add_argument("--dataset", default="fashion-mnist")
+    add_data_arguments(parser, profile=None)
     parser.add_argument("--train", type=int, default=10_000, help="training images")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
     from pipelines import create_pipeline
 
-    dataset = load_dataset(args.dataset)
+    dataset = load_dataset(args.dataset, args.data_dir)
     profile = replace(get_profile("quick"), train_size=args.train)
     context = RunContext(dataset, make_split("standard", dataset), profile)
     parts = context.partitions(0)

@@ -1,6 +1,6 @@
 """Benchmark (a drill): kill runs at random moments, resume, and check the store survived.
 
-    python -m benchmarks.resume_drill --kills 20
+    python -m benchmarks.perf.resume_drill --kills 20
 
 Each round starts ``run_all.py`` on the offline digits set (smoke profile, a few pipelines,
 several seeds) and kills it with SIGKILL after a random delay; a final run resumes to the end.
@@ -54,7 +54,7 @@ def audit(store: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.resume_drill")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.resume_drill")
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--max-delay", type=float, default=8.0,
                         help="longest wait before a kill, in seconds")

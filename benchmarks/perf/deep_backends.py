@@ -1,7 +1,7 @@
 """Benchmark: which Keras backend, and which thread settings, train the deep zoo fastest here?
 
-    python -m benchmarks.deep_backends                       # mcnn, cnn-seed001, lstm
-    python -m benchmarks.deep_backends --networks mcnn --backends tensorflow torch
+    python -m benchmarks.perf.deep_backends                       # mcnn, cnn-seed001, lstm
+    python -m benchmarks.perf.deep_backends --networks mcnn --backends tensorflow torch
 
 Each configuration (a backend, its thread settings, XLA on or off) runs in a fresh Python
 process, because Keras picks its backend once per process. There the real pipeline
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .environment import cpus_available
+from pipelines.hardware import cpus_available
 
 NETWORKS = ("mcnn", "cnn-seed001", "lstm")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -87,9 +87,9 @@ def measure(network: str, jit_compile: bool | str, train_images: int | None,
     """In this process (its backend already chosen by KERAS_BACKEND): train ``network`` for
     two epochs with the full profile's protocol and return the second epoch's figures."""
     from benchmarks.datasets import load_dataset
-    from benchmarks.profiles import get_profile
     from benchmarks.splits import make_split
     from pipelines import create_pipeline
+    from pipelines.profiles import get_profile
 
     dataset = load_dataset("fashion-mnist", data_dir, download=False)
     split = make_split("standard", dataset)
@@ -119,7 +119,7 @@ def run_configuration(configuration: Configuration, network: str, args) -> dict:
     """One measurement in a fresh interpreter with the configuration's environment."""
     environment = {**os.environ, **configuration.environment,
                    "KERAS_BACKEND": configuration.backend}
-    command = [sys.executable, "-m", "benchmarks.deep_backends", "--child", network,
+    command = [sys.executable, "-m", "benchmarks.perf.deep_backends", "--child", network,
                "--jit-compile", json.dumps(configuration.jit_compile)]
     if args.train_images:
         command += ["--train-images", str(args.train_images)]
@@ -151,7 +151,7 @@ def table(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.deep_backends",
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.deep_backends",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS))

@@ -1,6 +1,6 @@
 """Benchmark: the parallel executors' speed-up over the serial one, measured in rounds.
 
-    python -m benchmarks.speedup --family classical --profile quick --rounds 2 --workers 2
+    python -m benchmarks.perf.speedup --family classical --profile quick --rounds 2 --workers 2
 
 Each round runs the same pipelines serially, then with ``--executor process`` and
 ``--executor dask`` on ``--workers`` workers, one after another, all into one scratch store
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .budget import add_selection_arguments, selected_pipelines
-from .errors import FashionbenchError
+from ..errors import FashionbenchError
+from .arguments import add_selection_arguments, selected_pipelines
 
 PARALLEL = ("process", "dask")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.speedup", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.speedup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection_arguments(parser, family="classical")
     parser.add_argument("--workers", type=int, default=2)
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel wall time over serial wall time to reach (default 0.6)")
     args = parser.parse_args(argv)
 
-    from .runner import RunOptions, run
+    from ..runner import RunOptions, run
 
     names = selected_pipelines(args)
     rows, ratios = [], {executor: [] for executor in args.executors}

@@ -1,6 +1,6 @@
 """Benchmark: libsvm's predict against BlasSVC's on the zoo's SVM pipelines.
 
-    python -m benchmarks.svm_predict --profile quick --threads 1 --only hog-svm --only raw-svm
+    python -m benchmarks.perf.svm_predict --profile quick --threads 1 --only hog-svm --only raw-svm
 
 Each SVM pipeline is fitted once on the profile's training images of the standard split;
 then its test images go through the fitted steps before the SVM, and the same fitted SVM
@@ -19,22 +19,24 @@ import time
 import numpy as np
 from tabulate import tabulate
 
-from .datasets import load_dataset
-from .profiles import get_profile
-from .runner import RunContext
-from .splits import make_split
+from pipelines.profiles import get_profile
+
+from ..datasets import load_dataset
+from ..job import RunContext
+from ..splits import make_split
+from .arguments import add_data_arguments
 
 SVM_PIPELINES = ("raw-svm", "pca-svm", "fld-svm", "hog-svm")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.svm_predict", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.svm_predict",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="quick")
+    add_data_arguments(parser)
     parser.add_argument("--only", action="append", choices=SVM_PIPELINES, metavar="PIPELINE")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (default: what the machine gives)")
-    parser.add_argument("--dataset", default="fashion-mnist")
     args = parser.parse_args(argv)
 
     from sklearn.svm import SVC
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines import create_pipeline
     from pipelines.base import flatten_images
 
-    dataset = load_dataset(args.dataset)
+    dataset = load_dataset(args.dataset, args.data_dir)
     profile = get_profile(args.profile)
     parts = RunContext(dataset, make_split("standard", dataset), profile).partitions(0)
     train, test = parts["train"], parts["test"]

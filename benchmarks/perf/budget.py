@@ -1,6 +1,6 @@
 """Benchmark: does a set of pipelines finish within a wall-time budget on this machine?
 
-    python -m benchmarks.budget --only '*' --family classical --profile quick --budget 600
+    python -m benchmarks.perf.budget --only '*' --family classical --profile quick --budget 600
 
 The parallel speed-up is the ratio of two such runs, e.g. ``--executor process --workers 2``
 (or ``--executor dask --workers 2``) against the serial one. A parallel run also prints the
@@ -23,27 +23,12 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .errors import FashionbenchError
-
-
-def add_selection_arguments(parser: argparse.ArgumentParser, family: str | None = None) -> None:
-    """Which pipelines a tool benchmark runs, on which data and profile."""
-    parser.add_argument("--only", action="append", default=[], metavar="PATTERN")
-    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
-    parser.add_argument("--family", choices=("classical", "deep"), default=family)
-    parser.add_argument("--dataset", default="fashion-mnist")
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--profile", default="quick")
-
-
-def selected_pipelines(args: argparse.Namespace) -> list[str]:
-    from pipelines import list_pipelines
-
-    return list_pipelines(args.only or "*", exclude=args.exclude, family=args.family)
+from ..errors import FashionbenchError
+from .arguments import add_selection_arguments, selected_pipelines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.budget", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.budget", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection_arguments(parser)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
@@ -53,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="store the records here too (default: a scratch directory)")
     args = parser.parse_args(argv)
 
-    from .runner import RunOptions, run
+    from ..runner import RunOptions, run
 
     names = selected_pipelines(args)
     try:

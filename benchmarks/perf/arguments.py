@@ -1,0 +1,30 @@
+"""The command-line arguments the tool's benchmarks share: which data, which profile, which
+pipelines."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, profile: str | None = "quick") -> None:
+    """``--dataset``, ``--data-dir`` and (unless ``profile`` is None) ``--profile``."""
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--data-dir", type=Path,
+                        help="where the dataset files are (default $FASHIONBENCH_DATA_DIR)")
+    if profile is not None:
+        parser.add_argument("--profile", default=profile)
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser, family: str | None = None) -> None:
+    """Which pipelines, as run_all.py selects them, and the data they run on."""
+    parser.add_argument("--only", action="append", default=[], metavar="PATTERN")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN")
+    parser.add_argument("--family", choices=("classical", "deep"), default=family)
+    add_data_arguments(parser)
+
+
+def selected_pipelines(args: argparse.Namespace) -> list[str]:
+    from pipelines import list_pipelines
+
+    return list_pipelines(args.only or "*", exclude=args.exclude, family=args.family)

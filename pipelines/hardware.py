@@ -1,0 +1,40 @@
+"""What this process may use: its cores, the job's thread budget, the GPUs nvidia-smi sees.
+
+The lower layer's view of the machine: pipelines size their thread pools from it, and the
+harness (benchmarks/environment.py) describes the machine with it. No framework imports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+THREADS_ENV = "FASHIONBENCH_THREADS"
+
+
+def cpus_available() -> int:
+    """Cores this process may run on (its affinity mask), which a pinned run sets below all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_budget() -> int:
+    """Cores the current job may use: what the executor granted it, else the affinity mask."""
+    granted = os.environ.get(THREADS_ENV, "")
+    return max(1, int(granted)) if granted.isdigit() else cpus_available()
+
+
+def gpu_names() -> list[str]:
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        output = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in output.splitlines() if line.strip()]

@@ -1,0 +1,115 @@
+"""The house's layers, read from the source: ``pipelines/`` (the models) never imports
+``benchmarks/`` (the harness), and no two modules import each other, directly or around a
+circle, whether the import is at the top of a module or inside a function (an import inside
+a function that closes a circle only hides it)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+PACKAGES = ("benchmarks", "pipelines")
+
+
+def project_modules() -> dict[str, object]:
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
+            parts = list(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join(parts)] = path
+    return modules
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, anywhere in its source."""
+    modules = project_modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = (".".join(package[:len(package) - node.level + 1]
+                                 + ([node.module] if node.module else []))
+                        if node.level else node.module)
+                targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:  # a name inside a module
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+                    break
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_the_models_never_import_the_harness():
+    graph = import_graph()
+    upward = sorted((source, target) for source, targets in graph.items()
+                    for target in targets
+                    if source.startswith("pipelines") and target.startswith("benchmarks"))
+    assert upward == []
+
+
+def test_no_module_imports_itself_around_a_circle():
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert circles(graph) == [["a", "b", "c"]]
+
+
+def test_every_module_imports_in_a_fresh_interpreter():
+    names = sorted(project_modules())
+    code = f"import importlib\nfor name in {names!r}:\n    importlib.import_module(name)\n"
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_the_tools_own_benchmarks_stay_outside_the_library():
+    """benchmarks/perf/ measures the tool; nothing the runner or the reports use imports it."""
+    inward = sorted((source, target) for source, targets in import_graph().items()
+                    for target in targets if target.startswith("benchmarks.perf")
+                    and not source.startswith("benchmarks.perf"))
+    assert inward == []
