@@ -16,6 +16,7 @@ from pathlib import Path
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .publish import publish
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "--workers worker processes; dask: a Dask LocalCluster or --scheduler")
     how.add_argument("--workers", type=int, default=None, metavar="N",
                      help="parallel jobs for process/dask (default: the number of cores); "
-                          "each job gets cores / N threads")
+                          "each job gets cores / N threads unless --threads")
+    how.add_argument("--threads", type=int, default=None, metavar="N",
+                     help="threads each job may use, whatever the executor (default: all the "
+                          "cores for serial, cores / --workers otherwise); results depend on "
+                          "it, so fix it to compare runs on different executors")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -182,23 +187,6 @@ def _check_names(args: argparse.Namespace) -> None:
     get_profile(args.profile)
 
 
-def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
-    """Write every leaderboard and, for the project's own results/, the README excerpt."""
-    from .environment import PROJECT_ROOT
-    from .report import update_readme_excerpt, write_reports
-    from .study import write_study_reports
-
-    written = write_reports(results_dir, data_dir=data_dir)
-    written += write_study_reports(results_dir)
-    readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
-    if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
-            and update_readme_excerpt(readme, results_dir):
-        written.append(readme)
-    for path in written:
-        say(f"wrote {path}")
-    return written
-
-
 def _resolve_protocol(args: argparse.Namespace) -> None:
     """Profile and split: as given, else the study's, else the defaults."""
     from .splits import DEFAULT_SPLIT
@@ -249,6 +237,9 @@ def execute(args: argparse.Namespace) -> int:
                                 f"subsamples), not {', '.join(map(str, negative))}")
     if args.workers is not None and args.workers < 1:
         raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
+    if args.threads is not None and args.threads < 1:
+        raise FashionbenchError(f"--threads must be at least 1 (threads per job), not "
+                                f"{args.threads}; leave it out for cores / --workers")
     parallel = args.executor in ("process", "dask")
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
@@ -260,7 +251,8 @@ def execute(args: argparse.Namespace) -> int:
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
-        workers=args.workers or (cpus_available() if parallel else 1), timeout=args.timeout,
+        workers=args.workers or (cpus_available() if parallel else 1), threads=args.threads,
+        timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir,
     )

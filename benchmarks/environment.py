@@ -1,4 +1,5 @@
-"""What a result was measured on: Python, package versions, CPU, GPU, Keras backend, commit.
+"""What a result was measured on: host, Python, packages, CPU, GPU, Keras backend, commit,
+and the threads the job was granted.
 
 Nothing here imports a deep-learning framework: the GPU is found with nvidia-smi and the
 Keras backend from KERAS_BACKEND, so the classical runs start fast.
@@ -13,7 +14,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from pipelines.hardware import cpus_available, gpu_names
+from pipelines.hardware import cpus_available, gpu_names, thread_budget
 
 PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
             "jax", "torch")
@@ -41,8 +42,6 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-
-
 def cpu_description(cpu: str, cores: int) -> str:
     total = os.cpu_count() or cores
     return f"{cpu} ({cores} cores)" if cores == total else f"{cpu} ({cores} of {total} cores)"
@@ -61,18 +60,14 @@ def git_commit() -> str | None:
     return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
-
-
-
-
-
-
 @functools.cache
-def environment() -> dict:
+def machine() -> dict:
+    """What stays the same for the life of a process: read once (git and nvidia-smi are slow)."""
     gpus = gpu_names()
     cpu = cpu_model()
     cores = cpus_available()
     return {
+        "host": platform.node(),  # which machine ran the job (a Dask cluster has several)
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),
@@ -85,3 +80,14 @@ def environment() -> dict:
         "hardware": gpus[0] if gpus else cpu_description(cpu, cores),
         "git_commit": git_commit(),
     }
+
+
+def environment() -> dict:
+    """A record's ``env``: the machine, and the threads the current job may use.
+
+    The thread count is read at every call, never cached: the executor grants it per job
+    (``--threads``, or the cores shared among the workers), and a job's numbers depend on it
+    (BLAS sums in another order with another thread count), so records are comparable when
+    their ``threads`` are equal.
+    """
+    return {**machine(), "threads": thread_budget()}

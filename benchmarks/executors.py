@@ -1,10 +1,15 @@
 """Where jobs run: in this process, in worker processes, or on a Dask cluster.
 
-Whatever the executor, each job runs ``runner.run_job`` and its record comes back to the
-calling process, which alone writes the store. The data goes to each worker once (spawned
-processes get the run context when they start; Dask workers get it scattered), and each job
-is granted a share of the cores (BLAS and OpenMP threads, the estimators' ``n_jobs``), so
-parallel jobs do not oversubscribe the machine.
+Whatever the executor, each job runs ``job.run_job`` within its thread budget
+(``run_job_within``) and its record comes back to the calling process, which alone writes
+the store. The data goes to each worker once (spawned processes get the run context when
+they start; Dask workers get it scattered). Each job is granted a number of threads (BLAS
+and OpenMP pools, the estimators' ``n_jobs``, TensorFlow's pools): ``--threads``, else the
+cores shared among the parallel jobs so that they do not oversubscribe the machine. On one
+machine and one set of packages, the grant is what a job's numbers depend on besides its
+inputs (BLAS sums in another order with another thread count, and an MLP's training path or
+a tree split can follow), so every executor applies it the same way and every record states
+it (``env.threads``, with ``env.host``): two such records are the same whatever ran them.
 
 A job that outlives ``--timeout`` is stopped and recorded as ``timeout``; a worker that dies
 (a segfault, the OOM killer) costs its job a ``failed`` record, and a fresh worker takes over.
@@ -42,7 +47,11 @@ def _ignore_progress(job: Job, event: dict) -> None:
     pass
 
 
-def threads_per_job(workers: int) -> int:
+def threads_per_job(workers: int, threads: int | None = None) -> int:
+    """The threads each job gets: ``threads`` (``--threads``) if given, else this machine's
+    cores shared among ``workers`` parallel jobs."""
+    if threads is not None:
+        return max(1, threads)
     return max(1, cpus_available() // max(1, workers))
 
 
@@ -62,26 +71,44 @@ def thread_environment(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _stopped(job: Job, context: RunContext, status: str, error: str, threads: int) -> dict:
+    """The record of a job stopped (timeout) or lost (a dead worker). The calling process
+    makes it, so its ``env`` is this process's machine, with the threads the job had."""
+    record = stopped_record(job, context, status, error)
+    record["env"]["threads"] = threads
+    return record
+
+
 def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
-    """``run_job`` with the BLAS/OpenMP pools already loaded held to ``threads``."""
+    """``run_job`` held to ``threads``: the BLAS/OpenMP pools already loaded are limited, and
+    the variables are set for what the job loads (TensorFlow sizes its pools when first
+    imported) and for ``thread_budget()``, which the estimators and the record read."""
     from threadpoolctl import threadpool_limits
 
-    os.environ[THREADS_ENV] = str(threads)
-    with threadpool_limits(limits=threads):
+    with thread_environment(threads), threadpool_limits(limits=threads):
         return run_job(job, context)
 
 
 class SerialExecutor:
-    """One job after another in this process: no isolation, no overhead, no timeout."""
+    """One job after another in this process: no isolation, no overhead, no timeout.
+
+    Each job gets ``threads`` (default: every core this process may use), applied as the
+    other executors apply theirs, so that ``--threads 1`` gives the same records here as on
+    a worker. (A deep-learning framework already loaded in this process keeps the pools it
+    was started with.)
+    """
 
     name = "serial"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads_per_job(1, threads)
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
             on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
         for job in jobs:
             on_start(job)
             with reporting_to(lambda event, job=job: on_progress(job, event)):
-                record = run_job(job, context)
+                record = run_job_within(job, context, self.threads)
             on_record(record)
 
 
@@ -118,10 +145,11 @@ class ProcessExecutor:
 
     name = "process"
 
-    def __init__(self, workers: int = 2, timeout: float | None = None) -> None:
+    def __init__(self, workers: int = 2, timeout: float | None = None,
+                 threads: int | None = None) -> None:
         self.workers = max(1, workers)
         self.timeout = timeout
-        self.threads = threads_per_job(self.workers)
+        self.threads = threads_per_job(self.workers, threads)
         self._spawn = multiprocessing.get_context("spawn")
 
     def _start(self, context: RunContext) -> _Worker:
@@ -204,18 +232,20 @@ class ProcessExecutor:
                         except (EOFError, OSError):
                             worker.process.join(timeout=10)
                             code = worker.process.exitcode
-                            record = stopped_record(
+                            record = _stopped(
                                 worker.job, context, "failed",
                                 f"the worker process died (exit code {code}) while running "
-                                f"this job; out of memory or a crash in native code")
+                                f"this job; out of memory or a crash in native code",
+                                self.threads)
                             self._stop(worker)
                             workers[index] = self._start(context)
                         else:
                             worker.job = None
                         on_record(record)
                     elif time.monotonic() >= worker.deadline:
-                        record = stopped_record(worker.job, context, "timeout",
-                                                f"stopped after {self.timeout:g} s (--timeout)")
+                        record = _stopped(worker.job, context, "timeout",
+                                          f"stopped after {self.timeout:g} s (--timeout)",
+                                          self.threads)
                         self._stop(worker)
                         workers[index] = self._start(context)
                         on_record(record)
@@ -251,12 +281,15 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, workers: int = 2, timeout: float | None = None,
-                 scheduler: str | None = None, connect_timeout: float = 30.0) -> None:
+                 scheduler: str | None = None, connect_timeout: float = 30.0,
+                 threads: int | None = None) -> None:
         self.connect_timeout = connect_timeout
         self.workers = max(1, workers)
         self.timeout = timeout
         self.scheduler = scheduler
-        self.threads = threads_per_job(self.workers)
+        # with --scheduler and no --threads, this machine's cores / --workers, whatever the
+        # workers' machines have: give --threads to size jobs for the cluster
+        self.threads = threads_per_job(self.workers, threads)
 
     def _client(self):
         try:
@@ -333,9 +366,9 @@ class DaskExecutor:
                     try:
                         on_record(future.result())
                     except Exception as error:  # the worker died or the task could not run
-                        on_record(stopped_record(job, context, "failed",
-                                                 f"Dask task failed: {type(error).__name__}: "
-                                                 f"{error}"))
+                        on_record(_stopped(job, context, "failed",
+                                           f"Dask task failed: {type(error).__name__}: "
+                                           f"{error}", self.threads))
                 now = time.monotonic()
                 for future, (job, deadline, key) in list(running.items()):
                     if now >= deadline:
@@ -347,8 +380,9 @@ class DaskExecutor:
                         if holders:  # a running Python thread cannot be stopped: restart it
                             client.restart_workers(holders, raise_for_error=False)
                             shared = client.scatter(context, broadcast=True)
-                        on_record(stopped_record(job, context, "timeout",
-                                                 f"stopped after {self.timeout:g} s (--timeout)"))
+                        on_record(_stopped(job, context, "timeout",
+                                           f"stopped after {self.timeout:g} s (--timeout)",
+                                           self.threads))
         finally:
             client.close()
             if cluster is not None:
@@ -356,14 +390,17 @@ class DaskExecutor:
 
 
 def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | None = None,
-                  scheduler: str | None = None):
-    """The executor for ``--executor``; serial with a timeout runs in one worker process."""
+                  scheduler: str | None = None, threads: int | None = None):
+    """The executor for ``--executor``; serial with a timeout runs in one worker process.
+    ``threads`` (``--threads``) is what each job may use; None: the cores / ``workers``."""
     if kind not in EXECUTORS:
         from .errors import unknown_name
 
         raise unknown_name("executor", kind, list(EXECUTORS))
+    if threads is not None and threads < 1:
+        raise FashionbenchError(f"threads per job must be at least 1, not {threads}")
     if kind == "dask":
-        return DaskExecutor(workers, timeout, scheduler)
+        return DaskExecutor(workers, timeout, scheduler, threads=threads)
     if kind == "process" or timeout is not None:
-        return ProcessExecutor(workers if kind == "process" else 1, timeout)
-    return SerialExecutor()
+        return ProcessExecutor(workers if kind == "process" else 1, timeout, threads)
+    return SerialExecutor(threads)

@@ -34,8 +34,8 @@ from pipelines.profiles import Profile
 from .datasets import Dataset
 from .environment import cpu_description, environment
 from .metrics import score
+from .record import Record, encode_labels
 from .splits import Split, subsample
-from .store import encode_labels
 from .timing import (
     Stopwatch,
     current_memory_mb,
@@ -148,7 +148,7 @@ def fit_accepts(pipeline, keyword: str) -> bool:
         return False
 
 
-def remove_checkpoint(record: dict, root: Path | None) -> None:
+def remove_checkpoint(record: Record, root: Path | None) -> None:
     """Once an ok record is stored, its job's checkpoint has served; a failed or timed-out
     job keeps it, so that the next run continues from its last epoch."""
     directory = (record.get("checkpoint") or {}).get("directory")
@@ -221,7 +221,7 @@ def _hardware(family: str, env: dict) -> str:
     return cpu_description(env["cpu"], env["cpus_available"])
 
 
-def new_record(job: Job, context: RunContext) -> dict:
+def new_record(job: Job, context: RunContext) -> Record:
     """The record of a job before it runs: identity, split, sizes and environment."""
     from pipelines.recipes import DEFAULT_RECIPE, split_name
     from pipelines.registry import get_entry
@@ -232,7 +232,8 @@ def new_record(job: Job, context: RunContext) -> dict:
     parts = context.partitions(job.seed)
     return {
         "run_id": uuid.uuid4().hex,
-        "pipeline": job.name,
+        "name": job.name,  # what it is stored and ranked under (a study's label, say)
+        "pipeline": job.pipeline,  # the registered pipeline built
         "family": entry.family,
         "dataset": job.dataset,
         "split": {"name": context.split.name, "fingerprint": context.split.fingerprint,
@@ -250,7 +251,6 @@ def new_record(job: Job, context: RunContext) -> dict:
         "predictions": None,
         "checkpoint": None,  # a resumable job's checkpoint directory and where it resumed
         "env": env,
-        "base_pipeline": job.pipeline,
         # the training recipe of a deep job (pipelines/recipes.py); None for classical ones
         "recipe": (split_name(job.pipeline)[1] or DEFAULT_RECIPE) if entry.family == "deep"
         else None,
@@ -260,14 +260,14 @@ def new_record(job: Job, context: RunContext) -> dict:
     }
 
 
-def stopped_record(job: Job, context: RunContext, status: str, error: str) -> dict:
+def stopped_record(job: Job, context: RunContext, status: str, error: str) -> Record:
     """The record of a job the executor had to stop (timeout) or lost (a dead worker)."""
     record = new_record(job, context)
     record.update(status=status, error=error, finished_at=utc_now())
     return record
 
 
-def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> dict:
+def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> Record:
     """Build, fit, predict and score one job; never raises for a pipeline's own failure."""
     from pipelines.registry import create_pipeline
 
@@ -358,7 +358,7 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     return record
 
 
-def describe_outcome(record: dict) -> str:
+def describe_outcome(record: Record) -> str:
     if record["status"] != "ok":
         return f"{record['status']}: {record['error']}"
     test = record["metrics"]["test"]

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FashionbenchError
-from .store import STORE_NAME, ResultsStore, find_stores, find_study_stores
-
-REQUIRED = ("run_id", "pipeline", "family", "dataset", "split", "profile", "seed", "status")
+from .layout import STORE_NAME, ResultsLayout
+from .publish import publish
+from .record import RecordError, load_record
+from .store import ResultsStore
 
 
 @dataclass
@@ -39,54 +40,44 @@ def source_stores(source: Path) -> list[Path]:
     if not source.is_dir():
         raise FashionbenchError(f"no results to merge at {source}: give a results directory "
                                 f"or a {STORE_NAME} file")
-    found = [store.path for store in find_stores(source) + find_study_stores(source)]
+    layout = ResultsLayout(source)
+    found = [location.runs for location in layout.stores() + layout.study_stores()]
     if not found:
         raise FashionbenchError(f"no {STORE_NAME} under {source} (expected "
                                 f"<dataset>/<profile>/{STORE_NAME})")
     return found
 
 
-def _problem(record) -> str | None:
-    if not isinstance(record, dict):
-        return "not a JSON object"
-    missing = [key for key in REQUIRED if key not in record]
-    if missing:
-        return f"missing {', '.join(missing)}"
-    if not isinstance(record["split"], dict) or "fingerprint" not in record["split"]:
-        return "its split has no fingerprint"
-    return None
-
-
 def merge(source: Path, results_dir: Path) -> MergeSummary:
     summary = MergeSummary()
     source = Path(source)
     known: dict[Path, set] = {}  # target store -> the run_ids it holds, read once
+    target_layout = ResultsLayout(results_dir)
     for path in source_stores(source):
-        relative = path.parent.relative_to(source) if source.is_dir() else None
+        # a study's records go to the same study at the target; a lone runs.jsonl, to the
+        # main store of its records' dataset and profile
+        study = ResultsLayout(source).locate(path).study if source.is_dir() else None
         lines = path.read_bytes().split(b"\n")
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                raw = json.loads(line)
+                record = load_record(raw)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 summary.rejected.append(f"{path}:{number}: not JSON (a torn write?)")
                 continue
-            problem = _problem(record)
-            if problem:
+            except RecordError as problem:
                 summary.rejected.append(f"{path}:{number}: {problem}")
                 continue
-            if relative is None or relative.parts[:1] != ("studies",):
-                target = ResultsStore(results_dir, record["dataset"], record["profile"])
-            else:  # studies/<study>/<dataset>/<profile>
-                target = ResultsStore(results_dir / relative.parent.parent, record["dataset"],
-                                      record["profile"])
+            target = ResultsStore.of(target_layout.store(record["dataset"], record["profile"],
+                                                         study))
             if target.path not in known:
                 known[target.path] = {stored.get("run_id") for stored in target.records()}
             if record["run_id"] in known[target.path]:
                 summary.already_there += 1
                 continue
-            target.append(record)
+            target.append(raw)  # as it was written: merging never alters a record
             known[target.path].add(record["run_id"])
             summary.added += 1
             if target.path not in summary.stores:
@@ -110,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(summary.rejected)} left out) into "
               + (", ".join(map(str, summary.stores)) or str(args.results_dir)))
         if args.report:
-            from .cli import publish
-
             publish(args.results_dir)
     except FashionbenchError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -39,7 +39,7 @@ class LineProgress:
 
     def finished(self, record: dict) -> None:
         self.finished_count += 1
-        self.emit(f"[{self.finished_count}/{self.total}] {record['pipeline']} seed "
+        self.emit(f"[{self.finished_count}/{self.total}] {record['name']} seed "
                   f"{record['seed']}: {describe_outcome(record)}")
 
     def end(self) -> None:
@@ -104,7 +104,7 @@ class LiveProgress(LineProgress):
             self.latest[key] = describe_event(event)
 
     def finished(self, record: dict) -> None:
-        key = (record["pipeline"], record["seed"])
+        key = (record["name"], record["seed"])
         self.running.pop(key, None)
         self.latest.pop(key, None)
         super().finished(record)

@@ -34,6 +34,9 @@ class RunOptions:
     force: bool = False
     executor: str = "serial"
     workers: int = 1
+    # threads each job may use (BLAS, OpenMP, n_jobs); None: the cores / workers. A job's
+    # numbers depend on it, so fixing it makes every executor give the same records
+    threads: int | None = None
     timeout: float | None = None
     scheduler: str | None = None
     plugins: tuple[str, ...] = ()
@@ -77,7 +80,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     progress = progress or LineProgress(report)
     profile = get_profile(options.profile)
     executor = make_executor(options.executor, workers=options.workers,
-                             timeout=options.timeout, scheduler=options.scheduler)
+                             timeout=options.timeout, scheduler=options.scheduler,
+                             threads=options.threads)
     store = ResultsStore(options.results_dir, options.dataset, profile.name)
     store.ensure_writable()
     dataset = load_dataset(options.dataset, options.data_dir)
@@ -91,7 +95,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     summary = RunSummary()
     progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
                               f"({split.fingerprint}), profile {profile.name}, "
-                              f"{executor.name} executor, store {store.path}")
+                              f"{executor.name} executor, {executor.threads} thread(s) "
+                              f"per job, store {store.path}")
     to_run = []
     for number, job in enumerate(jobs, start=1):
         if (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done:
@@ -123,5 +128,5 @@ def longest_first(jobs: list[Job], store: ResultsStore) -> list[Job]:
     for record in store.records():
         timing = record.get("timing") or {}
         if timing.get("job_seconds"):
-            seconds[record["pipeline"]] = timing["job_seconds"]
+            seconds[record["name"]] = timing["job_seconds"]
     return sorted(jobs, key=lambda job: -seconds.get(job.name, float("inf")))

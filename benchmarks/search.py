@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import FashionbenchError
 from .store import ResultsStore
+from .tables import markdown_table, percent, summarise
 
 TRIAL_WIDTH = 2  # trial=07: labels sort in trial order
 
@@ -169,7 +170,7 @@ def trial_results(study: SearchStudy, proposals: list[dict], store: ResultsStore
     ok_by_label: dict[str, list[dict]] = {}
     for record in sorted(latest.values(), key=lambda record: record["seed"]):
         if record.get("status") == "ok":
-            ok_by_label.setdefault(record["pipeline"], []).append(record)
+            ok_by_label.setdefault(record["name"], []).append(record)
     results = []
     for number, params in enumerate(proposals, start=1):
         label = study.trial_label(number)
@@ -237,9 +238,7 @@ def _value(value) -> str:
 
 def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]:
     """STUDY.md's text and the data of its plot."""
-    from .report import _markdown, _percent, summarise
-
-    profile = store.directory.name
+    profile = store.location.profile
     budget = study.budgets.get(profile)
     proposals = propose_trials(study, budget.trials) if budget else []
     stored = store.latest()
@@ -267,9 +266,9 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
     baseline_row = rows_by_label.get(study.baseline_label)
     rows.append(table_row(
         ["", "validation accuracy %", "",
-         _percent(baseline_row["validation_accuracy"]) if baseline_row else "–"],
+         percent(baseline_row["validation_accuracy"]) if baseline_row else "–"],
         [f"{100 * r.score:.2f}" for r in shown], [f"{s:.2f}" for s in study.seed_scores]))
-    trials_table = _markdown(rows, headers,
+    trials_table = markdown_table(rows, headers,
                              ["left", "left", "left"] + ["right"] * (len(headers) - 3))
 
     best = best_trial(results)
@@ -280,12 +279,12 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
         row = rows_by_label.get(label) if label else None
         epochs = len(row["runs"][0].get("history") or []) if row else None
         final_rows.append([what, f"`{label}`" if label else "–",
-                           _percent(row["validation_accuracy"]) if row else "no result",
-                           _percent(row["accuracy"]) if row else "no result",
+                           percent(row["validation_accuracy"]) if row else "no result",
+                           percent(row["accuracy"]) if row else "no result",
                            str(epochs) if epochs else "–",
                            f"{row['fit_seconds']:,.0f}" if row else "–",
                            "–" if seed_figure is None else f"{seed_figure:.2f}"])
-    final_table = _markdown(final_rows, ["model", "stored as", "val acc %", "test acc %",
+    final_table = markdown_table(final_rows, ["model", "stored as", "val acc %", "test acc %",
                                          "epochs", "fit s", f"seed {study.seed} val acc %"],
                             ["left", "left"] + ["right"] * 5)
     first = latest[0] if latest else None

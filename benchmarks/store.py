@@ -7,73 +7,39 @@ exclusive file lock and fsynced. A torn last line left by a killed writer is mov
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import fcntl
 import json
-import math
 import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from .errors import StoreError
-
-STORE_NAME = "runs.jsonl"
-
-
-def job_key(record: dict) -> tuple:
-    """What makes two records the same job: pipeline, dataset, split fingerprint, profile, seed."""
-    return (record["pipeline"], record["dataset"], record["split"]["fingerprint"],
-            record["profile"], record["seed"])
-
-
-def finished_at(record: dict) -> dt.datetime:
-    """When a record's job finished, comparable across time zones; a record without the time
-    (never written by the runner) counts as the oldest."""
-    stamp = record.get("finished_at")
-    try:
-        moment = dt.datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def encode_labels(labels: np.ndarray) -> str:
-    """Labels as base64 of uint8: compact enough to keep every record's test predictions."""
-    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
-
-
-def decode_labels(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
-
-
-def finite(value):
-    """``value`` with NaN and infinities as None: JSON has no NaN, and a record must not be lost."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(item) for item in value]
-    return value
+from .layout import ResultsLayout, StoreLocation
+from .record import Record, RecordError, finished_at, job_key, load_record, record_line
 
 
 class ResultsStore:
     def __init__(self, results_dir: Path | str, dataset: str, profile: str) -> None:
-        self.directory = Path(results_dir) / dataset / profile
-        self.path = self.directory / STORE_NAME
+        self._place(ResultsLayout(results_dir).store(dataset, profile))
+
+    def _place(self, location: StoreLocation) -> None:
+        self.location = location
+        self.directory = location.directory
+        self.path = location.runs
+
+    @classmethod
+    def of(cls, location: StoreLocation) -> ResultsStore:
+        store = cls.__new__(cls)
+        store._place(location)
+        return store
 
     @classmethod
     def at(cls, path: Path) -> ResultsStore:
-        """The store whose runs.jsonl is ``path``."""
-        store = cls.__new__(cls)
-        store.path = Path(path)
-        store.directory = store.path.parent
-        return store
+        """The store whose runs.jsonl is ``path`` (named <dataset>/<profile>/ like any store)."""
+        path = Path(path)
+        return cls.of(StoreLocation(path.parent, path.parent.parent.name, path.parent.name))
 
     def ensure_writable(self) -> None:
         """Fail early, naming the path, when records could not be written."""
@@ -115,8 +81,8 @@ class ResultsStore:
             stacklevel=3,
         )
 
-    def append(self, record: dict) -> None:
-        line = (json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n").encode()
+    def append(self, record: Record) -> None:
+        line = record_line(record)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with self._locked() as descriptor:
@@ -131,7 +97,7 @@ class ResultsStore:
                 f"already there are intact, free space or choose another --results-dir"
             ) from None
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[Record]:
         """Every readable record, oldest first; unreadable lines are reported, not dropped."""
         if not self.path.exists():
             return []
@@ -141,20 +107,23 @@ class ResultsStore:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(load_record(json.loads(line)))
             except (json.JSONDecodeError, UnicodeDecodeError):
                 where = "last line (torn write)" if number == len(lines) else f"line {number}"
                 warnings.warn(f"{self.path}: {where} is not a JSON record; left in place, "
                               f"skipped", stacklevel=2)
+            except RecordError as error:
+                warnings.warn(f"{self.path}: line {number} is not a record ({error}); left "
+                              f"in place, skipped", stacklevel=2)
         return records
 
-    def latest(self) -> dict[tuple, dict]:
+    def latest(self) -> dict[tuple, Record]:
         """The record that stands for each job: its newest ok one, else its newest.
 
         Newest by ``finished_at``, not by line: ``benchmarks.merge`` appends records run
         elsewhere at the end, and an older run merged today must not replace a newer local
         one. Records finished in the same second keep the store's order (the later line)."""
-        latest: dict[tuple, dict] = {}
+        latest: dict[tuple, Record] = {}
         ordered = sorted(enumerate(self.records()),
                          key=lambda item: (finished_at(item[1]), item[0]))
         for _, record in ordered:
@@ -170,10 +139,9 @@ class ResultsStore:
 
 def find_stores(results_dir: Path | str) -> list[ResultsStore]:
     """Every store under ``results_dir`` (results/<dataset>/<profile>/runs.jsonl), sorted."""
-    return [ResultsStore.at(path) for path in sorted(Path(results_dir).glob(f"*/*/{STORE_NAME}"))]
+    return [ResultsStore.of(location) for location in ResultsLayout(results_dir).stores()]
 
 
 def find_study_stores(results_dir: Path | str) -> list[ResultsStore]:
     """Every study's store (results/studies/<study>/<dataset>/<profile>/runs.jsonl), sorted."""
-    return [ResultsStore.at(path)
-            for path in sorted(Path(results_dir).glob(f"studies/*/*/*/{STORE_NAME}"))]
+    return [ResultsStore.of(location) for location in ResultsLayout(results_dir).study_stores()]

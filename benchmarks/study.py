@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FashionbenchError, unknown_name
+from .layout import ResultsLayout
 from .search import SearchStudy, parse_search_study, search_markdown
 from .store import ResultsStore, find_study_stores
+from .tables import markdown_table, number, percent, summarise
 
 STUDIES_DIR = Path(__file__).resolve().parent / "studies"
-REPORT_NAME = "STUDY.md"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def load_study(name: str) -> Study | SearchStudy:
 
 def study_results_dir(results_dir: Path, name: str) -> Path:
     """The results root of a study: its stores sit below it as <dataset>/<profile>/."""
-    return Path(results_dir) / "studies" / name
+    return ResultsLayout(results_dir).study_root(name)
 
 
 def _format_value(value: object) -> str:
@@ -116,8 +117,6 @@ def _format_value(value: object) -> str:
 
 def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
     """The study's table (our figures beside the seed's) and the rows behind its plot."""
-    from .report import _markdown, _number, _percent, summarise
-
     latest = [record for record in store.latest().values() if record.get("status") == "ok"]
     by_label = {row["pipeline"]: row for row in summarise(latest)}
     single = len(study.series) == 1 and all(v.pipeline == study.series[0]
@@ -133,13 +132,13 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
                               "row": row, "seed": variant.seed_test_accuracy})
             if single or len(variants) == 1:
                 epochs = len(row["runs"][0].get("history") or []) if row else None
-                cells += [_percent(row["accuracy"]) if row else "no result",
-                          _percent(row["validation_accuracy"]) if row else "–",
+                cells += [percent(row["accuracy"]) if row else "no result",
+                          percent(row["validation_accuracy"]) if row else "–",
                           str(epochs) if epochs else "–",
-                          _number(row["fit_seconds"]) if row else "–"]
+                          number(row["fit_seconds"]) if row else "–"]
             else:
-                cells += [_percent(row["accuracy"]) if row else "no result",
-                          _number(row["fit_seconds"]) if row else "–"]
+                cells += [percent(row["accuracy"]) if row else "no result",
+                          number(row["fit_seconds"]) if row else "–"]
         if with_seed:
             cells.append("–" if seed_value is None else f"{seed_value:.2f}")
         rows.append(cells)
@@ -151,14 +150,14 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
                                       for h in (f"{p} test acc %", f"{p} fit s")]
     if with_seed:
         headers.append(f"seed {study.seed} test acc %")
-    table = _markdown(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
+    table = markdown_table(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
     first = latest[0] if latest else None
     hardware = sorted({r["env"].get("hardware", "–") for r in latest})
     lines = [
         f"# Study `{study.name}`: {study.title}", "",
         f"Generated from [runs.jsonl](runs.jsonl) by `python run_all.py --report-only`; run it "
         f"with `python run_all.py --study {study.name}`.", "",
-        f"Profile `{store.directory.name}`, split `{study.split}`"
+        f"Profile `{store.location.profile}`, split `{study.split}`"
         + (f" (fingerprint `{first['split']['fingerprint']}`)" if first else "")
         + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
     ]
@@ -174,7 +173,7 @@ def write_study_reports(results_dir: Path) -> list[Path]:
 
     written = []
     for store in find_study_stores(results_dir):
-        name = store.path.parents[2].name
+        name = ResultsLayout(results_dir).locate(store.path).study
         try:
             study = load_study(name)
         except FashionbenchError:
@@ -187,7 +186,7 @@ def write_study_reports(results_dir: Path) -> list[Path]:
                 continue
             figure = figures.search_plot(plot, study.title, store.directory / f"{name}.png")
             text += f"\n![{study.title}]({figure.name})\n"
-            report = store.directory / REPORT_NAME
+            report = store.location.study_report
             report.write_text(text, encoding="utf-8")
             written.append(report)
             continue
@@ -203,7 +202,7 @@ def write_study_reports(results_dir: Path) -> list[Path]:
                 curves = figures.validation_curves(histories, store.directory /
                                                    f"{name}-curves.png", study.title)
                 text += f"\n![validation accuracy per epoch]({curves.name})\n"
-        report = store.directory / REPORT_NAME
+        report = store.location.study_report
         report.write_text(text, encoding="utf-8")
         written.append(report)
     return written

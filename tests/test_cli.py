@@ -93,16 +93,16 @@ def test_run_all_script_lists_without_deep_learning_imports():
 
 def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch):
     """publish() used to look for README.md and results/ in the current directory."""
-    from benchmarks import cli
+    from benchmarks import publish
     from benchmarks.environment import PROJECT_ROOT
 
     calls = []
-    monkeypatch.setattr("benchmarks.report.write_reports", lambda *a, **k: [Path("x")])
-    monkeypatch.setattr("benchmarks.study.write_study_reports", lambda *a, **k: [])
-    monkeypatch.setattr("benchmarks.report.update_readme_excerpt",
+    monkeypatch.setattr("benchmarks.publish.write_reports", lambda *a, **k: [Path("x")])
+    monkeypatch.setattr("benchmarks.publish.write_study_reports", lambda *a, **k: [])
+    monkeypatch.setattr("benchmarks.publish.update_readme_excerpt",
                         lambda readme, results_dir: calls.append(readme) or True)
     monkeypatch.chdir(tmp_path)
-    cli.publish(PROJECT_ROOT / "results", say=lambda line: None)
+    publish.publish(PROJECT_ROOT / "results", say=lambda line: None)
     assert calls == [PROJECT_ROOT / "README.md"]
-    cli.publish(tmp_path / "elsewhere", say=lambda line: None)
+    publish.publish(tmp_path / "elsewhere", say=lambda line: None)
     assert calls == [PROJECT_ROOT / "README.md"]  # another results directory: no excerpt

@@ -48,7 +48,7 @@ def test_the_gpu_machine_needs_only_the_wheels_prepare_device_brings():
     """The device machine has no scikit-image, Optuna, Dask or TensorFlow (Keras and XGBoost
     come as wheels from prepare-device.sh): listing and building any pipeline, and the runner
     itself, must not import them."""
-    code = ("import pipelines, benchmarks.runner, benchmarks.executors, benchmarks.report, "
+    code = ("import pipelines, benchmarks.runner, benchmarks.executors, benchmarks.publish, "
             "benchmarks.study, benchmarks.cli; pipelines.list_pipelines(); "
             "[pipelines.create_pipeline(n, 'full') for n in pipelines.list_pipelines()]")
     lacking = ("skimage", "optuna", "distributed", "dask", "tensorflow", "keras")

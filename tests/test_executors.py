@@ -1,10 +1,12 @@
-"""Executors: the same records whatever runs them; timeouts, dead workers, thread budgets."""
+"""Executors: the same records whatever runs them, given the same threads per job; timeouts,
+dead workers, thread budgets. (A real cluster of ``dask`` processes: test_dask_cluster.py.)"""
 
 import re
 import textwrap
 
 import pytest
 
+from benchmarks.executors import threads_per_job
 from benchmarks.progress import LineProgress
 from benchmarks.runner import RunOptions, run
 from benchmarks.store import ResultsStore
@@ -61,18 +63,12 @@ def plugin(tmp_path, isolated_registry):
 
 
 def assert_same_result(record, reference):
-    """What must not depend on the executor: everything but timings and float round-off
-    (BLAS sums in another order with another thread count)."""
-    for field in ("pipeline", "seed", "status", "predictions", "sizes", "split"):
+    """What must not depend on the executor once the threads per job are the same (each
+    record states them): everything but timings, to the last digit. (With another thread
+    count BLAS sums in another order, and an MLP's log-loss moves in the last digits.)"""
+    assert record["env"]["threads"] == reference["env"]["threads"]
+    for field in ("pipeline", "seed", "status", "predictions", "sizes", "split", "metrics"):
         assert record[field] == reference[field], field
-    for part in ("validation", "test"):
-        ours, theirs = record["metrics"][part], reference["metrics"][part]
-        assert ours.keys() == theirs.keys()
-        for key, value in ours.items():
-            if isinstance(value, float):
-                assert value == pytest.approx(theirs[key], rel=1e-6), key
-            else:
-                assert value == theirs[key], key
 
 
 class RecordedProgress(LineProgress):
@@ -98,15 +94,53 @@ def run_with(tmp_path, executor, pipelines, plugin=None, progress=None, **option
     return {record["pipeline"]: record for record in stored}
 
 
+COMPARED = ["raw-knn", "pca-knn", "pca-mlp"]  # pca-mlp: its log-loss depends on the threads
+
+
 @pytest.fixture(scope="module")
 def serial_records(tmp_path_factory):
-    return run_with(tmp_path_factory.mktemp("serial"), "serial", ["raw-knn", "pca-knn"])
+    return run_with(tmp_path_factory.mktemp("serial"), "serial", COMPARED, threads=1)
 
 
 def test_process_executor_gives_the_same_records(tmp_path, serial_records):
-    records = run_with(tmp_path, "process", ["raw-knn", "pca-knn"], workers=2)
+    records = run_with(tmp_path, "process", COMPARED, workers=2, threads=1)
     for name, record in records.items():
         assert_same_result(record, serial_records[name])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_every_executor_grants_the_threads_asked_and_records_them(tmp_path, plugin, threads):
+    """Serial jobs too are held to ``--threads`` (the same pools, the same n_jobs), and each
+    record reads its job's thread count, not one cached by an earlier job in the process."""
+    import platform
+
+    for executor in ("serial", "process"):
+        records = run_with(tmp_path / str(threads), executor, ["test-count"], plugin,
+                           workers=1, threads=threads)
+        record = records["test-count"]
+        granted, pool_threads = record["model"]["threads"]
+        assert granted == threads and pool_threads <= threads, executor
+        assert record["env"]["threads"] == threads, executor
+        assert record["env"]["host"] == platform.node(), executor
+
+
+def test_serial_jobs_get_every_core_by_default(tmp_path, plugin):
+    import os
+
+    records = run_with(tmp_path, "serial", ["test-count"], plugin)
+    assert records["test-count"]["env"]["threads"] == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("value", ["0", "-2"])
+def test_threads_below_one_is_a_one_line_error(capsys, tmp_path, value):
+    from benchmarks.cli import main
+
+    code = main(["--only", "raw-knn", "--dataset", "digits", "--profile", "smoke",
+                 "--results-dir", str(tmp_path), "--threads", value])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--threads must be at least 1 (threads per job), not {value}" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # refused before anything ran
 
 
 def test_timeout_and_dead_worker_are_recorded_and_the_run_goes_on(tmp_path, plugin):
@@ -117,6 +151,8 @@ def test_timeout_and_dead_worker_are_recorded_and_the_run_goes_on(tmp_path, plug
     assert records["test-die"]["status"] == "failed"
     assert "exit code 3" in records["test-die"]["error"]
     assert records["raw-knn"]["status"] == "ok"
+    # stopped or not, each record states the threads its job was granted
+    assert {record["env"]["threads"] for record in records.values()} == {threads_per_job(2)}
 
 
 def test_jobs_are_granted_a_share_of_the_cores(tmp_path, plugin):
@@ -156,9 +192,9 @@ def test_mid_job_progress_reaches_the_display(tmp_path, plugin, executor):
 def test_dask_executor_same_records_timeout_and_progress(tmp_path, plugin, serial_records):
     pytest.importorskip("distributed")
     progress = RecordedProgress()
-    records = run_with(tmp_path, "dask", ["raw-knn", "pca-knn", "test-report", "test-sleep"],
-                       plugin, progress, workers=2, timeout=15)
-    for name in ("raw-knn", "pca-knn"):
+    records = run_with(tmp_path, "dask", [*COMPARED, "test-report", "test-sleep"],
+                       plugin, progress, workers=2, timeout=15, threads=1)
+    for name in COMPARED:
         assert_same_result(records[name], serial_records[name])
     assert records["test-sleep"]["status"] == "timeout"
     assert_epochs_reported(progress)

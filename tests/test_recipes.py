@@ -197,13 +197,13 @@ def test_flip_tta_averages_the_mirror_images_opinion(keras, digits):
 
 def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(tmp_path):
     pytest.importorskip("keras")
-    from benchmarks.report import leaderboard_markdown
+    from benchmarks.leaderboard import leaderboard_markdown
     from benchmarks.store import ResultsStore
 
     assert main(["--dataset", "digits", "--profile", "smoke", "--only", "cnn-seed004",
                  "--recipe", "seed", "--recipe", "modern", "--results-dir", str(tmp_path),
                  "--quiet"]) == 0
-    records = {record["pipeline"]: record
+    records = {record["name"]: record
                for record in ResultsStore(tmp_path, "digits", "smoke").records()}
     assert set(records) == {"cnn-seed004", "cnn-seed004@modern"}
     modern = records["cnn-seed004@modern"]

@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.report import leaderboard_markdown, summarise, write_reports
+from benchmarks.leaderboard import leaderboard_markdown
+from benchmarks.publish import draw_leaderboard_figures, write_reports
 from benchmarks.runner import RunOptions, run
 from benchmarks.store import ResultsStore, find_stores
+from benchmarks.tables import summarise
 
 COMMITTED_RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -56,13 +58,17 @@ def test_misclassified_grid_without_the_test_images_is_kept_only_for_its_own_run
     best = summarise(list(store.latest().values()))[0]
     [grid] = (store.directory / "figures").glob(f"*-misclassified-{best['pipeline']}.png")
     assert figures.drawn_from(grid) == best["runs"][0]["run_id"]
-    no_images = lambda run: None  # noqa: E731  (the dataset is not at hand)
-    text = leaderboard_markdown(store, figures_dir=grid.parent, test_images=no_images)
+
+    def without_images(rows, class_names, prefix, title):  # the dataset is not at hand
+        return draw_leaderboard_figures(rows, class_names, grid.parent, prefix, title,
+                                        test_images=lambda run: None)
+
+    text = leaderboard_markdown(store, draw_figures=without_images)
     assert f"(figures/{grid.name})" in text  # still this run's grid: kept and linked
     # the file on disk shows an earlier run: it cannot be redrawn, so it is dropped
     figures.misclassified_grid(np.zeros((3, 8, 8)), np.array([0, 1, 2]), np.array([1, 1, 1]),
                                ["a", "b", "c"], grid, "older", source="an-earlier-run")
-    text = leaderboard_markdown(store, figures_dir=grid.parent, test_images=no_images)
+    text = leaderboard_markdown(store, draw_figures=without_images)
     assert not grid.exists() and "misclassified" not in text
     # with the images at hand it is drawn again, for the right run
     write_reports(copy)
@@ -116,12 +122,13 @@ def test_registered_pipelines_without_a_result_are_listed_with_the_reason(result
     records = ResultsStore(results, "digits", "smoke").records()
     ok = next(record for record in records if record["pipeline"] == "raw-knn")
     store.append(ok)
-    store.append({**ok, "pipeline": "vgg16", "status": "timeout", "error": "ran past 900 s",
-                  "finished_at": "2026-11-23T10:00:00+00:00"})
-    store.append({**ok, "pipeline": "lstm", "status": "failed", "error": "MemoryError: | x",
-                  "finished_at": "2026-11-23T09:00:00+00:00"})
-    store.append({**ok, "pipeline": "lstm", "status": "failed", "error": "older failure",
-                  "finished_at": "2026-11-22T09:00:00+00:00", "seed": 1})
+    store.append({**ok, "name": "vgg16", "pipeline": "vgg16", "status": "timeout",
+                  "error": "ran past 900 s", "finished_at": "2026-11-23T10:00:00+00:00"})
+    store.append({**ok, "name": "lstm", "pipeline": "lstm", "status": "failed",
+                  "error": "MemoryError: | x", "finished_at": "2026-11-23T09:00:00+00:00"})
+    store.append({**ok, "name": "lstm", "pipeline": "lstm", "status": "failed",
+                  "error": "older failure", "finished_at": "2026-11-22T09:00:00+00:00",
+                  "seed": 1})
     text = leaderboard_markdown(store)
     section = text.split("## Registered pipelines without a result in this profile")[1]
     cells = [re.split(r"(?<!\\)\|", line)[1:3] for line in section.splitlines()
@@ -134,7 +141,7 @@ def test_registered_pipelines_without_a_result_are_listed_with_the_reason(result
     assert rows["pca-knn"] == "not run yet in this profile"
     ok_only = tmp_path / "complete"
     for name in list_pipelines():
-        ResultsStore(ok_only, "digits", "smoke").append({**ok, "pipeline": name})
+        ResultsStore(ok_only, "digits", "smoke").append({**ok, "name": name, "pipeline": name})
     assert "without a result" not in leaderboard_markdown(ResultsStore(ok_only, "digits", "smoke"))
 
 
@@ -151,24 +158,26 @@ def test_committed_leaderboards_come_from_their_stores(tmp_path):
 
 @pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")
 def test_readme_excerpt_comes_from_the_committed_store():
-    from benchmarks.report import excerpt_markdown
+    from benchmarks.leaderboard import excerpt_markdown
 
     readme = (COMMITTED_RESULTS.parent / "README.md").read_text()
     assert excerpt_markdown(COMMITTED_RESULTS) in readme
 
 
 def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
-    from benchmarks.report import EXCERPT_ROWS, excerpt_markdown
+    from benchmarks.leaderboard import EXCERPT_ROWS, excerpt_markdown
 
     template = ResultsStore(results, "digits", "smoke").records()[0]
     store = ResultsStore(tmp_path, "fashion-mnist", "full")
     for index in range(EXCERPT_ROWS + 2):  # classical rows above a single deep one
         accuracy = 0.9 - index / 100
-        store.append({**template, "pipeline": f"classical-{index:02d}", "family": "classical",
+        name = f"classical-{index:02d}"
+        store.append({**template, "name": name, "pipeline": name, "family": "classical",
                       "dataset": "fashion-mnist", "profile": "full",
                       "metrics": {**template["metrics"], "test": {
                           **template["metrics"]["test"], "accuracy": accuracy}}})
-    store.append({**template, "pipeline": "some-network", "family": "deep",
+    store.append({**template, "name": "some-network", "pipeline": "some-network",
+                  "family": "deep",
                   "dataset": "fashion-mnist", "profile": "full",
                   "metrics": {**template["metrics"], "test": {
                       **template["metrics"]["test"], "accuracy": 0.5}}})
@@ -181,7 +190,7 @@ def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
 
 
 def test_pareto_frontier_by_hand():
-    from benchmarks.report import add_statistics
+    from benchmarks.tables import add_statistics
 
     def row(name, fit_seconds, accuracy):
         return {"pipeline": name, "fit_seconds": fit_seconds, "mean_accuracy": accuracy,
@@ -195,7 +204,7 @@ def test_pareto_frontier_by_hand():
 
 
 def test_reducer_matrix_by_hand():
-    from benchmarks.report import reducer_matrix
+    from benchmarks.tables import reducer_matrix
 
     def row(name, reducer, accuracy, family="classical"):
         return {"pipeline": name, "reducer": reducer, "accuracy": [accuracy], "family": family}

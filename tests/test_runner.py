@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from benchmarks.job import Job, RunContext, run_job
+from benchmarks.record import decode_labels
 from benchmarks.runner import RunOptions, run
 from benchmarks.splits import make_split
-from benchmarks.store import ResultsStore, decode_labels
+from benchmarks.store import ResultsStore
 from pipelines import SklearnPipeline, register_pipeline
 from pipelines.profiles import get_profile
 
@@ -66,7 +67,7 @@ def test_failures_become_records_and_the_run_goes_on(isolated_registry, digits, 
                          dataset="digits", profile="smoke", results_dir=tmp_path)
     lines = []
     summary = run(options, report=lines.append)
-    statuses = {record["pipeline"]: (record["status"], record["error"]) for record in summary.ran}
+    statuses = {record["name"]: (record["status"], record["error"]) for record in summary.ran}
     assert statuses["test-exploding"] == ("failed", "RuntimeError: out of memory on purpose")
     assert statuses["test-wrong-shape"][0] == "failed"
     assert "shape (360, 2)" in statuses["test-wrong-shape"][1]
@@ -136,7 +137,9 @@ def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0)):
-        store.append({"pipeline": name, "timing": {"job_seconds": seconds}})
+        store.append({"run_id": name, "name": name, "pipeline": name, "family": "classical",
+                      "dataset": "digits", "split": {"fingerprint": "f"}, "profile": "smoke",
+                      "seed": 0, "status": "ok", "timing": {"job_seconds": seconds}})
     jobs = [Job(name, "digits", "standard", "smoke", 0)
             for name in ("fast", "middle", "never-ran", "slow")]
     assert [job.name for job in longest_first(jobs, store)] == [
@@ -171,7 +174,7 @@ def test_live_display_shows_running_jobs_with_their_latest_epoch():
         assert "mcnn seed 0" in text
         assert "epoch 7/100 · val_accuracy 92.31% · loss 0.2512 · 1.2 s" in text
         assert describe_event(event) in text
-        display.finished({"pipeline": "mcnn", "seed": 0, "status": "ok",
+        display.finished({"name": "mcnn", "pipeline": "mcnn", "seed": 0, "status": "ok",
                           "metrics": {"test": {"accuracy": 0.93}},
                           "timing": {"fit_seconds": 10.0, "predict_ms_per_1k": 5.0}})
         display.progressed(job, {"epoch": 8, "epochs": 100})  # late: ignored

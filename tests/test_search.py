@@ -128,18 +128,18 @@ def test_a_search_runs_chooses_on_validation_resumes_and_reports(tmp_path, toy_s
     store = ResultsStore(results / "studies" / "toy-search", "digits", "smoke")
     records = store.records()
     assert all(record["status"] == "ok" for record in records)
-    trials = [r for r in records if "[trial=" in r["pipeline"]]
+    trials = [r for r in records if "[trial=" in r["name"]]
     assert len(trials) == 8 and {r["seed"] for r in trials} == {0, 1}  # 4 trials x 2 executions
 
     # the choice, recomputed from the records: the best mean validation accuracy
     proposals = propose_trials(load_study("toy-search"), 4)
     mean = {}
     for number, params in enumerate(proposals, start=1):
-        runs = [r for r in trials if r["pipeline"] == f"pca-knn[trial={number:02d}]"]
+        runs = [r for r in trials if r["name"] == f"pca-knn[trial={number:02d}]"]
         assert all(r["overrides"] == params for r in runs)
         mean[number] = sum(r["metrics"]["validation"]["accuracy"] for r in runs) / len(runs)
     best = max(sorted(mean), key=lambda number: mean[number])
-    final = {r["pipeline"]: r for r in records if "[trial=" not in r["pipeline"]}
+    final = {r["name"]: r for r in records if "[trial=" not in r["name"]}
     assert set(final) == {"pca-knn[before tuning]", f"pca-knn[tuned=trial {best:02d}]"}
     assert final[f"pca-knn[tuned=trial {best:02d}]"]["overrides"] == proposals[best - 1]
     assert final["pca-knn[before tuning]"]["overrides"] == {}

@@ -4,13 +4,15 @@ import os
 import pytest
 
 from benchmarks.errors import StoreError
-from benchmarks.store import ResultsStore, find_stores, job_key
+from benchmarks.record import job_key
+from benchmarks.store import ResultsStore, find_stores
 
 
 def record(pipeline="raw-knn", seed=0, status="ok", accuracy=0.5):
-    return {"pipeline": pipeline, "dataset": "digits", "profile": "smoke", "seed": seed,
-            "split": {"name": "standard", "fingerprint": "abc"}, "status": status,
-            "metrics": {"test": {"accuracy": accuracy}}}
+    return {"run_id": f"{pipeline}-{seed}-{status}-{accuracy}", "name": pipeline,
+            "pipeline": pipeline, "family": "classical", "dataset": "digits",
+            "profile": "smoke", "seed": seed, "split": {"name": "standard", "fingerprint": "abc"},
+            "status": status, "metrics": {"test": {"accuracy": accuracy}}}
 
 
 def test_round_trip_keeps_every_field_and_order(tmp_path):
@@ -157,3 +159,28 @@ def test_the_newest_record_by_finish_time_stands_for_a_job_wherever_it_ran(tmp_p
     store.append({**complete(status="failed"), "run_id": "failed-later",
                   "finished_at": "2026-11-25T00:00:00+00:00"})
     assert store.latest()[job_key(local)]["run_id"] == "gpu-newest"
+
+
+def test_a_store_written_before_name_and_pipeline_were_split_reads_as_the_new_fields(tmp_path):
+    # as the runner wrote a study's record until the record type: the label in "pipeline",
+    # the registered name in "base_pipeline"
+    old = {key: value for key, value in record().items() if key != "name"}
+    old_study = old | {"run_id": "x", "pipeline": "mcnn[batch_size=32]", "family": "deep",
+                       "base_pipeline": "mcnn"}
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("".join(json.dumps(item) + "\n" for item in (old, old_study)))
+    plain, study = store.records()
+    assert (plain["name"], plain["pipeline"]) == ("raw-knn", "raw-knn")
+    assert (study["name"], study["pipeline"]) == ("mcnn[batch_size=32]", "mcnn")
+    assert "base_pipeline" not in study
+    assert set(store.latest()) == {job_key(plain), job_key(study)}  # keyed by the stored name
+
+
+def test_a_line_that_is_json_but_not_a_record_is_reported_and_left_in_place(tmp_path):
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    store.append(record("a"))
+    store.append({"pipeline": "b", "seed": 0})  # no run_id, dataset, split, ...
+    with pytest.warns(UserWarning, match=r"line 2 is not a record \(missing run_id"):
+        assert [item["name"] for item in store.records()] == ["a"]
+    assert len(store.path.read_text().splitlines()) == 2

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except FashionbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    rows = [[record["pipeline"], record["status"],
+    rows = [[record["name"], record["status"],
              f"{record['timing']['fit_seconds']:.1f}" if record["timing"] else "–",
              f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
             for record in summary.ran]

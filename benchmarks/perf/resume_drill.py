@@ -22,6 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ..layout import ResultsLayout
+from ..record import RecordError, load_record
+
 PIPELINES = ["raw-knn", "pca-knn", "fld-bayes2", "raw-tree", "pca-svm"]
 SEEDS = [str(seed) for seed in range(16)]  # 80 jobs: most kills land mid-run
 
@@ -39,12 +42,12 @@ def audit(store: Path) -> dict:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = load_record(json.loads(line))
+        except (json.JSONDecodeError, RecordError):
             corrupt += 1
             continue
         if record["status"] == "ok":
-            keys[(record["pipeline"], record["seed"])] += 1
+            keys[(record["name"], record["seed"])] += 1
     planned = {(name, int(seed)) for name in PIPELINES for seed in SEEDS}
     return {"corrupt_lines": corrupt,
             "duplicated_ok_jobs": sum(1 for count in keys.values() if count > 1),
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results"
-        store = results / "digits" / "smoke" / "runs.jsonl"
+        store = ResultsLayout(results).store("digits", "smoke").runs
         killed_mid_run = 0
         for round_number in range(1, args.kills + 1):
             process = subprocess.Popen(command(results), cwd=root, stdout=subprocess.DEVNULL,

@@ -23,8 +23,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 from ..errors import FashionbenchError
-from ..report import seconds_to_reach
 from ..store import ResultsStore
+from ..tables import seconds_to_reach
 from .arguments import add_data_arguments
 
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             run(options, report=lambda line: print(line, flush=True))
             store = ResultsStore(options.results_dir, args.dataset, args.profile)
             records = sorted((record for record in store.latest().values()
-                              if record["pipeline"] == name and record["seed"] in args.seeds
+                              if record["name"] == name and record["seed"] in args.seeds
                               and record["status"] == "ok"), key=lambda record: record["seed"])
     except FashionbenchError as error:
         print(f"error: {error}", file=sys.stderr)

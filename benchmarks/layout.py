@@ -1,0 +1,90 @@
+"""Where everything lives in a results directory; the one place that knows.
+
+    results/
+      README.md                                   the index of every store and study
+      <dataset>/<profile>/runs.jsonl              a store: one record per line
+      <dataset>/<profile>/LEADERBOARD.md          its leaderboard
+      <dataset>/<profile>/figures/                the leaderboard's figures
+      studies/<study>/<dataset>/<profile>/        a study's store, STUDY.md and figures
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+STORE_NAME = "runs.jsonl"
+LEADERBOARD_NAME = "LEADERBOARD.md"
+STUDY_REPORT_NAME = "STUDY.md"
+INDEX_NAME = "README.md"
+FIGURES_NAME = "figures"
+STUDIES_NAME = "studies"
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """One store's place: its dataset and profile, and the study it belongs to (or None)."""
+
+    directory: Path
+    dataset: str
+    profile: str
+    study: str | None = None
+
+    @property
+    def runs(self) -> Path:
+        return self.directory / STORE_NAME
+
+    @property
+    def leaderboard(self) -> Path:
+        return self.directory / LEADERBOARD_NAME
+
+    @property
+    def figures(self) -> Path:
+        return self.directory / FIGURES_NAME
+
+    @property
+    def study_report(self) -> Path:
+        return self.directory / STUDY_REPORT_NAME
+
+
+@dataclass(frozen=True)
+class ResultsLayout:
+    root: Path
+
+    def __init__(self, root: Path | str) -> None:
+        object.__setattr__(self, "root", Path(root))
+
+    @property
+    def index(self) -> Path:
+        return self.root / INDEX_NAME
+
+    def store(self, dataset: str, profile: str, study: str | None = None) -> StoreLocation:
+        base = self.root if study is None else self.study_root(study)
+        return StoreLocation(base / dataset / profile, dataset, profile, study)
+
+    def study_root(self, study: str) -> Path:
+        """The results root of a study: its stores sit below it as <dataset>/<profile>/."""
+        return self.root / STUDIES_NAME / study
+
+    def locate(self, runs: Path) -> StoreLocation:
+        """The place of a runs.jsonl under this root (a store or a study's store)."""
+        relative = Path(runs).parent.relative_to(self.root)
+        if relative.parts[:1] == (STUDIES_NAME,) and len(relative.parts) == 4:
+            return self.store(relative.parts[2], relative.parts[3], relative.parts[1])
+        if len(relative.parts) != 2:
+            raise ValueError(f"{runs} is not <dataset>/<profile>/{STORE_NAME} nor "
+                             f"{STUDIES_NAME}/<study>/<dataset>/<profile>/{STORE_NAME}")
+        return self.store(relative.parts[0], relative.parts[1])
+
+    def stores(self) -> list[StoreLocation]:
+        """Every store of the main leaderboards, sorted."""
+        return [self.locate(path) for path in sorted(self.root.glob(f"*/*/{STORE_NAME}"))
+                if path.parent.parent.name != STUDIES_NAME]
+
+    def study_stores(self) -> list[StoreLocation]:
+        """Every study's store, sorted."""
+        return [self.locate(path) for path in
+                sorted(self.root.glob(f"{STUDIES_NAME}/*/*/*/{STORE_NAME}"))]
+
+    def relative(self, path: Path) -> str:
+        return Path(path).relative_to(self.root).as_posix()

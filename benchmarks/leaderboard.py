@@ -1,0 +1,213 @@
+"""Leaderboard assembly: the markdown of one store's leaderboard, of the results index and of
+README.md's excerpt, from the stored records and the tables of ``benchmarks.tables``.
+
+Everything here is a pure function of the stored records, so ``--report-only`` regenerates
+the files byte for byte: no clock, no machine facts, only what the records say. Drawing and
+writing files is ``benchmarks.publish``'s job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from pipelines.profiles import PROFILES
+
+from .layout import ResultsLayout
+from .significance import BOOTSTRAP_RESAMPLES
+from .store import ResultsStore
+from .tables import (
+    FAMILY_ORDER,
+    RECIPE_NOTES,
+    TABLE_NOTES,
+    TIME_TO_ACCURACY_NOTES,
+    count,
+    failures_table,
+    main_table,
+    markdown_table,
+    missing_table,
+    number,
+    per_class_table,
+    percent,
+    recipe_gain_table,
+    reducer_matrix,
+    selection_table,
+    summarise,
+    time_to_accuracy_table,
+)
+
+HEADER_NOTE = ("Generated from the records in [runs.jsonl](runs.jsonl) by "
+               "`python run_all.py --report-only`; do not edit by hand.")
+
+# draws a split's figures: (rows, class names, file prefix, title) -> [(caption, path)]
+FigureDrawer = Callable[[list[dict], list[str], str, str], list[tuple[str, Path]]]
+
+
+def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
+    """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
+    it and linked."""
+    latest = list(store.latest().values())
+    dataset = store.location.dataset
+    profile_name = store.location.profile
+    profile = PROFILES.get(profile_name)
+    lines = [f"# Leaderboard: {dataset}, profile `{profile_name}`", "", HEADER_NOTE, ""]
+    if profile is not None:
+        lines += [f"Profile `{profile.name}`: {profile.description}.", ""]
+    splits: dict[str, list[dict]] = defaultdict(list)
+    for record in latest:
+        splits[record["split"]["fingerprint"]].append(record)
+    ordered = sorted(splits.items(), key=lambda item: (item[1][0]["split"]["name"] != "standard",
+                                                       item[1][0]["split"]["name"], item[0]))
+    for fingerprint, records in ordered:
+        split = records[0]["split"]
+        sizes = split["sizes"]
+        lines += [
+            f"## Split `{split['name']}` (fingerprint `{fingerprint}`)", "",
+            f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
+            f"{sizes['test']:,} test images in the split; every row below was scored on it.",
+            "",
+        ]
+        rows = summarise(records)
+        if rows:
+            ranks = {row["pipeline"]: rank for rank, row in enumerate(rows, start=1)}
+            used = sorted({row["train_size"] for row in rows})
+            test_sizes = sorted({record["sizes"]["test"] for record in records
+                                 if record["status"] == "ok"})
+            hardware = sorted({row["hardware"] for row in rows})
+            several = len(hardware) > 1
+            lines += [
+                f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
+                f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
+                f"Hardware: {'; '.join(hardware)}.", "",
+                TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
+                "### Overall", "",
+                main_table(rows, ranks, with_family=True, with_hardware=several), "",
+            ]
+            for family in FAMILY_ORDER:
+                family_rows = [row for row in rows if row["family"] == family]
+                if family_rows:
+                    lines += [f"### {family.capitalize()} pipelines", "",
+                              main_table(family_rows, ranks, with_family=False,
+                                          with_hardware=several), ""]
+            class_names = next(
+                (record["class_names"] for record in records if record.get("class_names")),
+                [str(index) for index in range(len(rows[0]["per_class"]))])
+            lines += ["### Per-class test accuracy (%)", "",
+                      per_class_table(rows, class_names), ""]
+            recipes = recipe_gain_table(rows)
+            if recipes:
+                lines += ["### Recipe gain: each network under each training recipe", "",
+                          RECIPE_NOTES, "", recipes, ""]
+            speed = time_to_accuracy_table(rows)
+            if speed:
+                lines += ["### Time to accuracy", "", TIME_TO_ACCURACY_NOTES, "", speed, ""]
+            matrix = reducer_matrix(rows)
+            if matrix:
+                lines += ["### Reducer matrix: test accuracy (%) of each classifier on each "
+                          "feature step", "", "The best feature step of each classifier is in "
+                          "bold.", "", matrix, ""]
+            if draw_figures is not None:
+                title = f"{dataset}, {profile_name}, split {split['name']}"
+                drawn = draw_figures(rows, class_names, f"{split['name']}-{fingerprint[:8]}",
+                                     title)
+                lines += ["### Figures", ""]
+                for caption, path in drawn:
+                    relative = path.relative_to(store.directory).as_posix()
+                    lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
+            selection = selection_table(rows)
+            if selection:
+                lines += ["### How each pipeline's settings were chosen", "",
+                          "As its newest record says (`model.hyperparameter_selection`, else "
+                          "the model's notes); nothing was chosen on the test split.", "",
+                          selection, ""]
+        failures = [record for record in records if record["status"] != "ok"]
+        if failures:
+            lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
+    missing = missing_table(latest)
+    if missing:
+        lines += ["## Registered pipelines without a result in this profile", "",
+                  "Every registered pipeline is ranked above once a run of it has succeeded; "
+                  "these have not, for the reason given.", "", missing, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def index_markdown(results_dir: Path, stores: list[ResultsStore],
+                   study_stores: list[ResultsStore] = ()) -> str:
+    """results/README.md: every store's best pipeline and every study, linked."""
+    layout = ResultsLayout(results_dir)
+    table = []
+    for store in stores:
+        rows = summarise([record for record in store.latest().values()
+                          if record["split"]["name"] == "standard"] or
+                         list(store.latest().values()))
+        link = layout.relative(store.location.leaderboard)
+        best = rows[0] if rows else None
+        table.append([
+            store.location.dataset, store.location.profile,
+            len({record["name"] for record in store.latest().values()}),
+            best["pipeline"] if best else "–",
+            percent(best["accuracy"]) if best else "–",
+            f"[{link}]({link})",
+        ])
+    headers = ["dataset", "profile", "pipelines", "best pipeline", "best test acc %",
+               "leaderboard"]
+    body = markdown_table(table, headers, ["left", "left", "right", "left", "right", "left"]) \
+        if table else "No results yet."
+    lines = [
+        "# Results", "",
+        "Every table here is generated from the stored records (`runs.jsonl`, one JSON record "
+        "per job) by `python run_all.py --report-only`; never edit them by hand.", "",
+        body, "",
+    ]
+    studies = []
+    for store in study_stores:
+        where = store.location
+        link = layout.relative(where.study_report)
+        runs = [record for record in store.latest().values() if record.get("status") == "ok"]
+        studies.append([where.study, where.dataset, where.profile, len(runs), f"[{link}]({link})"])
+    if studies:
+        lines += ["## Studies", "",
+                  markdown_table(studies, ["study", "dataset", "profile", "runs", "report"],
+                            ["left", "left", "left", "right", "left"]), ""]
+    return "\n".join(lines)
+
+
+EXCERPT_START = "<!-- leaderboard-excerpt:start -->"
+EXCERPT_END = "<!-- leaderboard-excerpt:end -->"
+EXCERPT_ROWS = 10
+
+
+def excerpt_markdown(results_dir: Path) -> str:
+    """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
+    for profile in ("full", "quick"):
+        store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
+        records = [record for record in store.latest().values()
+                   if record["split"]["name"] == "standard"]
+        rows = summarise(records)
+        if rows:
+            break
+    else:
+        return "No Fashion-MNIST results are stored yet: run `make run`."
+    ranked = list(enumerate(rows, start=1))
+    shown = ranked[:EXCERPT_ROWS]
+    for family in FAMILY_ORDER:  # each family's best, even when it ranks below the top
+        leader = next((item for item in ranked if item[1]["family"] == family), None)
+        if leader is not None and leader not in shown:
+            shown.append(leader)
+    several = len({row["hardware"] for _, row in shown}) > 1
+    table = [[rank, row["pipeline"], row["family"], percent(row["accuracy"]),
+              number(row["fit_seconds"]), number(row["predict_ms_per_1k"]),
+              count(row["train_size"])] + ([row["hardware"]] if several else [])
+             for rank, row in shown]
+    headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
+               "train images"] + (["hardware"] if several else [])
+    link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
+    extra = len(shown) - min(EXCERPT_ROWS, len(rows))
+    return "\n".join([
+        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
+        f"of {len(rows)}" + (", then the best of each family below them" if extra else "")
+        + f"; all of it in [{link}]({link})):", "",
+        markdown_table(table, headers, ["right", "left", "left", "right", "right", "right", "right"]
+                  + (["left"] if several else [])),
+    ])

@@ -1,0 +1,166 @@
+"""Publishing: the leaderboards, the results index, the study reports and README.md's excerpt
+written to disk, with the figures drawn beside them (and a stale one removed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.profiles import PROFILES
+
+from .environment import PROJECT_ROOT
+from .layout import ResultsLayout
+from .leaderboard import (
+    EXCERPT_END,
+    EXCERPT_START,
+    excerpt_markdown,
+    index_markdown,
+    leaderboard_markdown,
+)
+from .record import Record, decode_labels
+from .store import find_stores, find_study_stores
+from .study import write_study_reports
+from .tables import FAMILY_ORDER
+
+ImagesLoader = Callable[[Record], "np.ndarray | None"]
+
+
+def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_dir: Path,
+                             prefix: str, title: str,
+                             test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
+    """Draw the split's figures; returns (caption, path) for each file that exists."""
+    from . import figures
+
+    drawn = [("Test accuracy against fit time", figures.accuracy_vs_fit_time(
+        rows, figures_dir / f"{prefix}-accuracy-vs-fit-time.png", title))]
+    leaders = {}
+    for family in FAMILY_ORDER:
+        members = [row for row in rows if row["family"] == family]
+        if members:
+            leaders[family] = members[0]
+            run = members[0]["runs"][0]
+            drawn.append((f"Confusion matrix of the best {family} pipeline, "
+                          f"{members[0]['pipeline']}", figures.confusion_heatmap(
+                              run["metrics"]["test"]["confusion"], class_names,
+                              figures_dir / f"{prefix}-confusion-{members[0]['pipeline']}.png",
+                              f"{members[0]['pipeline']} (seed {run['seed']}), test set")))
+    compared = [row for family in FAMILY_ORDER
+                for row in [r for r in rows if r["family"] == family][:2]]
+    drawn.append(("Per-class test accuracy of the leaders of each family",
+                  figures.per_class_bars(compared, class_names,
+                                         figures_dir / f"{prefix}-per-class.png",
+                                         "Per-class test accuracy, family leaders")))
+    for row in rows:
+        history = row["runs"][0].get("history")
+        if row["family"] == "deep" and history:
+            drawn.append((f"Training curves of {row['pipeline']}", figures.training_curves(
+                history, figures_dir / f"{prefix}-curves-{row['pipeline']}.png",
+                f"{row['pipeline']} (seed {row['runs'][0]['seed']})")))
+    best_run = rows[0]["runs"][0]
+    grid = figures_dir / f"{prefix}-misclassified-{rows[0]['pipeline']}.png"
+    images = test_images(best_run) if test_images else None
+    predictions = best_run.get("predictions") or {}
+    if images is not None and "test_true" in predictions:
+        figures.misclassified_grid(images, decode_labels(predictions["test_true"]),
+                                   decode_labels(predictions["test"]), class_names, grid,
+                                   f"Misclassified test images, {rows[0]['pipeline']} "
+                                   f"(true → predicted)", source=best_run["run_id"])
+    elif grid.exists() and figures.drawn_from(grid) != best_run["run_id"]:
+        # drawn from an earlier run (or by an older version that did not say): without the
+        # test images it cannot be redrawn, and a stale grid must not stand for this run
+        grid.unlink()
+    if grid.exists():
+        drawn.append((f"Misclassified test images of the best pipeline, {rows[0]['pipeline']}",
+                      grid))
+    return drawn
+
+
+def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
+    """A loader of the test images a record was scored on, when the dataset is at hand.
+
+    It never downloads; a missing dataset, another split fingerprint or other labels give None.
+    """
+    from .datasets import load_dataset
+    from .errors import FashionbenchError
+    from .splits import make_split, subsample
+
+    cache: dict[tuple, tuple | None] = {}
+
+    def load(run: dict) -> np.ndarray | None:
+        key = (run["dataset"], run["split"]["name"])
+        if key not in cache:
+            try:
+                dataset = load_dataset(run["dataset"], data_dir, download=False)
+                cache[key] = (dataset, make_split(run["split"]["name"], dataset))
+            except FashionbenchError:
+                cache[key] = None
+        if cache[key] is None:
+            return None
+        dataset, split = cache[key]
+        profile = PROFILES.get(run["profile"])
+        if split.fingerprint != run["split"]["fingerprint"] or profile is None:
+            return None
+        indices = subsample(split.test, dataset.labels, profile.test_size, run["seed"])
+        stored = (run.get("predictions") or {}).get("test_true")
+        if stored is None or not np.array_equal(dataset.labels[indices], decode_labels(stored)):
+            return None
+        return dataset.images[indices]
+
+    return load
+
+
+def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> list[Path]:
+    """Regenerate every leaderboard (with figures) under ``results_dir`` and its index.
+
+    Returns the markdown paths written.
+    """
+    layout = ResultsLayout(results_dir)
+    stores = find_stores(layout.root)
+    written = []
+    test_images = dataset_test_images(data_dir)
+    for store in stores:
+        def draw(rows, class_names, prefix, title, figures_dir=store.location.figures):
+            return draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
+                                            test_images)
+
+        path = store.location.leaderboard
+        path.write_text(leaderboard_markdown(store, draw_figures=draw), encoding="utf-8")
+        written.append(path)
+    study_stores = find_study_stores(layout.root)
+    if stores or study_stores:
+        layout.index.write_text(index_markdown(layout.root, stores, study_stores),
+                                encoding="utf-8")
+        written.append(layout.index)
+    return written
+
+
+def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
+    """Replace the text between the excerpt markers of ``readme``; False when it has none."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(EXCERPT_START), text.find(EXCERPT_END)
+    if start < 0 or end < start:
+        return False
+    updated = (text[: start + len(EXCERPT_START)] + "\n" + excerpt_markdown(results_dir) + "\n"
+               + text[end:])
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return True
+
+
+def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
+    """Write every leaderboard, the index and the study reports and, for the project's own
+    results/, README.md's excerpt."""
+    written = write_reports(results_dir, data_dir=data_dir)
+    written += write_study_reports(results_dir)
+    readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
+    if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
+            and update_readme_excerpt(readme, results_dir):
+        written.append(readme)
+    for path in written:
+        say(f"wrote {path}")
+    return written

@@ -1,0 +1,125 @@
+"""The result record: one job's outcome, as the store keeps it (one JSON object per line).
+
+``Record`` names every field and its type; ``load_record`` is the one way a stored or merged
+record is read (it checks the fields every reader relies on and upgrades older stores), and
+``record_line`` the one way one is written. Two names, never confused:
+
+- ``name``: what the record is stored and ranked under — the registered name, or a study's
+  label such as ``mcnn[batch_size=32]`` or ``pca-knn[trial=03]``;
+- ``pipeline``: the registered pipeline that was built (``mcnn``, ``pca-knn``).
+
+Stores written before the two were separated kept the label in ``pipeline`` and the
+registered name in ``base_pipeline``; ``load_record`` reads them as the new fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from typing import Any, NotRequired, TypedDict
+
+import numpy as np
+
+
+class SplitInfo(TypedDict):
+    name: str  # standard, ...
+    fingerprint: str  # a digest of the split's indices: records compare only within one
+    sizes: dict[str, int]  # the split's train / validation / test sizes
+
+
+class Record(TypedDict):
+    run_id: str
+    name: str
+    pipeline: str
+    family: str  # classical or deep
+    dataset: str
+    split: SplitInfo
+    profile: str
+    seed: int
+    class_names: list[str]
+    status: str  # ok, failed or timeout
+    error: str | None
+    sizes: dict[str, int]  # the images this job used of each part (a profile subsamples)
+    metrics: dict[str, dict] | None  # validation / test: accuracy, F1, confusion, ...
+    timing: dict[str, Any] | None  # fit, predict, latency, memory
+    model: dict[str, Any] | None  # the pipeline's own describe()
+    history: list[dict] | None  # a deep job's per-epoch history
+    predictions: dict[str, str] | None  # test labels predicted and true, uint8 base64
+    checkpoint: dict[str, Any] | None  # a resumable job's checkpoint directory and resume
+    env: dict[str, Any]  # versions, machine, host, the job's threads, backend, hardware
+    recipe: str | None  # a deep job's training recipe (pipelines/recipes.py)
+    overrides: dict[str, Any]  # settings given on top of the registered ones (studies)
+    started_at: str
+    finished_at: str | None
+    warnings: NotRequired[list[str]]
+    traceback: NotRequired[str]
+
+
+# what every reader relies on: a line without them is not a record
+REQUIRED = ("run_id", "name", "pipeline", "family", "dataset", "split", "profile", "seed",
+            "status")
+
+
+class RecordError(ValueError):
+    """A line of a store that is JSON but not a record."""
+
+
+def load_record(data: object) -> Record:
+    """A stored record (a parsed JSON line) as a ``Record``: older stores' fields upgraded,
+    the fields every reader relies on checked. Raises RecordError naming what is missing."""
+    if not isinstance(data, dict):
+        raise RecordError("not a JSON object")
+    if "name" not in data and "pipeline" in data:  # written before name/pipeline were split
+        data = dict(data)
+        data["name"] = data["pipeline"]
+        data["pipeline"] = data.pop("base_pipeline", None) or data["name"]
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        raise RecordError(f"missing {', '.join(missing)}")
+    if not isinstance(data["split"], dict) or "fingerprint" not in data["split"]:
+        raise RecordError("its split has no fingerprint")
+    return data  # type: ignore[return-value]
+
+
+def record_line(record: Record | dict) -> bytes:
+    """One record as one line of the store: NaN and infinities as null (JSON has neither)."""
+    return (json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def job_key(record: Record) -> tuple:
+    """What makes two records the same job: name, dataset, split fingerprint, profile, seed."""
+    return (record["name"], record["dataset"], record["split"]["fingerprint"],
+            record["profile"], record["seed"])
+
+
+def finished_at(record: Record) -> dt.datetime:
+    """When a record's job finished, comparable across time zones; a record without the time
+    (never written by the runner) counts as the oldest."""
+    stamp = record.get("finished_at")
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def encode_labels(labels: np.ndarray) -> str:
+    """Labels as base64 of uint8: compact enough to keep every record's test predictions."""
+    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def decode_labels(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
+
+
+def finite(value):
+    """``value`` with NaN and infinities as None: JSON has no NaN, and a record must not be lost."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value

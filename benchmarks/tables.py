@@ -1,0 +1,327 @@
+"""Rows and tables of a leaderboard, as markdown: public helpers that leaderboards, studies
+and searches share.
+
+``summarise`` turns records into one row per stored name (metrics averaged over seeds, the
+bootstrap interval, McNemar's test against the leader, Pareto membership); each ``*_table``
+formats rows as a tabulate pipe table. Pure functions of the records: no files, no clock.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+import numpy as np
+from tabulate import tabulate
+
+from .record import Record, decode_labels, finished_at
+from .significance import bootstrap_accuracy_ci, mcnemar_exact
+
+FAMILY_ORDER = ("classical", "deep")
+
+
+def _mean_std(values: list[float]) -> tuple[float, float | None]:
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def percent(values: list[float]) -> str:
+    mean, std = _mean_std(values)
+    return f"{mean * 100:.2f}" if std is None else f"{mean * 100:.2f} ± {std * 100:.2f}"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def summarise(records: list[Record]) -> list[dict]:
+    """One row per pipeline: metrics averaged over its ok seeds, best mean accuracy first."""
+    by_pipeline: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        if record.get("status") == "ok":
+            by_pipeline[record["name"]].append(record)
+    rows = []
+    for pipeline, runs in by_pipeline.items():
+        runs.sort(key=lambda record: record["seed"])
+        model = runs[-1].get("model") or {}
+        n_classes = len(runs[0]["metrics"]["test"]["per_class"])
+        per_class = []
+        for index in range(n_classes):
+            values = [run["metrics"]["test"]["per_class"][index] for run in runs]
+            values = [value for value in values if value is not None]
+            per_class.append(statistics.fmean(values) if values else None)
+        accuracy = [run["metrics"]["test"]["accuracy"] for run in runs]
+        rows.append({
+            "pipeline": pipeline,
+            "family": runs[0]["family"],
+            "reducer": model.get("reducer") or "–",
+            "seeds": len(runs),
+            "runs": runs,
+            "accuracy": accuracy,
+            "mean_accuracy": statistics.fmean(accuracy),
+            "macro_f1": [run["metrics"]["test"]["macro_f1"] for run in runs],
+            "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs],
+            "fit_seconds": statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
+            "predict_ms_per_1k": statistics.fmean(run["timing"]["predict_ms_per_1k"]
+                                                  for run in runs),
+            "peak_rss_mb": max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
+            "n_parameters": model.get("n_parameters"),
+            "train_size": runs[0]["sizes"]["train"],
+            "hardware": runs[0]["env"].get("hardware", "–"),
+            "per_class": per_class,
+        })
+    rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))
+    add_statistics(rows)
+    return rows
+
+
+def _correctness(run: Record) -> np.ndarray | None:
+    """Per test image, whether the run got it right; None for records without predictions."""
+    predictions = run.get("predictions") or {}
+    if "test" not in predictions or "test_true" not in predictions:
+        return None
+    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
+
+
+def add_statistics(rows: list[dict]) -> None:
+    """Bootstrap interval per row, McNemar's test against the leader, Pareto membership.
+
+    The statistics use each pipeline's lowest seed (the seed every pipeline shares when all
+    ran the same seeds), on the same test images.
+    """
+    for row in rows:
+        row["pareto"] = not any(
+            other is not row and other["fit_seconds"] <= row["fit_seconds"]
+            and other["mean_accuracy"] >= row["mean_accuracy"]
+            and (other["fit_seconds"] < row["fit_seconds"]
+                 or other["mean_accuracy"] > row["mean_accuracy"])
+            for other in rows)
+        row["ci"] = None
+        row["mcnemar"] = None
+    if not rows:
+        return
+    common_seed = min(set.intersection(*({run["seed"] for run in row["runs"]} for row in rows)),
+                      default=None)
+    correctness = {}
+    for row in rows:
+        run = next((run for run in row["runs"] if run["seed"] == common_seed), row["runs"][0])
+        correct = _correctness(run)
+        if correct is not None:
+            correctness[row["pipeline"]] = (run["seed"], correct)
+            row["ci"] = bootstrap_accuracy_ci(correct)
+    leader = rows[0]
+    if leader["pipeline"] not in correctness:
+        return
+    leader_seed, leader_correct = correctness[leader["pipeline"]]
+    for row in rows[1:]:
+        seed, correct = correctness.get(row["pipeline"], (None, None))
+        if correct is not None and seed == leader_seed and len(correct) == len(leader_correct):
+            row["mcnemar"] = mcnemar_exact(leader_correct, correct)
+
+
+def markdown_table(table: list[list], headers: list[str], align: list[str] | None = None) -> str:
+    """A pipe table; cells are pre-formatted strings so numbers print exactly as given."""
+    align = align or ["left"] * len(headers)
+    return tabulate(table, headers=headers, tablefmt="pipe", colalign=align,
+                    disable_numparse=True)
+
+
+def _interval(row: dict) -> str:
+    return "–" if row["ci"] is None else f"{row['ci'][0] * 100:.2f}–{row['ci'][1] * 100:.2f}"
+
+
+def _versus_leader(row: dict, rank: int) -> str:
+    if rank == 1:
+        return "leader"
+    test = row["mcnemar"]
+    if test is None:
+        return "–"
+    mark = "" if test.distinguishable else " ≈"
+    value = f"{test.p_value:.3g}" if test.p_value >= 1e-300 else "<1e-300"  # below a double
+    return f"{value}{mark}"
+
+
+def main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
+                with_hardware: bool) -> str:
+    headers = ["rank", "pipeline"] + (["family"] if with_family else []) + [
+        "reducer", "test acc %", "95% CI", "p vs leader", "macro-F1 %", "val acc %", "fit s",
+        "predict ms/1k", "parameters", "peak MB", "train images", "seeds", "Pareto",
+    ] + (["hardware"] if with_hardware else [])
+    table = []
+    for row in rows:
+        rank = ranks[row["pipeline"]]
+        table.append(
+            [rank, row["pipeline"]] + ([row["family"]] if with_family else []) + [
+                row["reducer"], percent(row["accuracy"]), _interval(row),
+                _versus_leader(row, rank), percent(row["macro_f1"]),
+                percent(row["validation_accuracy"]), number(row["fit_seconds"]),
+                number(row["predict_ms_per_1k"]), count(row["n_parameters"]),
+                number(row["peak_rss_mb"], 0), count(row["train_size"]), row["seeds"],
+                "★" if row["pareto"] else "",
+            ] + ([row["hardware"]] if with_hardware else [])
+        )
+    left = {"pipeline", "family", "reducer", "hardware", "Pareto"}
+    return markdown_table(table, headers, ["left" if h in left else "right" for h in headers])
+
+
+def per_class_table(rows: list[dict], class_names: list[str]) -> str:
+    table = [[row["pipeline"]] + [number(None if value is None else value * 100, 1)
+                                  for value in row["per_class"]] for row in rows]
+    headers = ["pipeline", *class_names]
+    return markdown_table(table, headers, ["left"] + ["right"] * len(class_names))
+
+
+RECIPE_NOTES = (
+    "A deep pipeline's bare name is its network trained with the `seed` recipe (seed 000's "
+    "protocol); `NAME@RECIPE` is the same network trained with another recipe "
+    "(`python run_all.py --list` describes them). *Gain* is the recipe's test accuracy minus "
+    "the `seed` recipe's, in points, and *fit ×* its fit time over the `seed` recipe's.")
+
+
+def recipe_gain_table(rows: list[dict]) -> str | None:
+    """Each network that ran under more than the seed recipe: one line per recipe."""
+    from pipelines.recipes import DEFAULT_RECIPE, split_name
+
+    by_network: dict[str, dict[str, dict]] = defaultdict(dict)
+    for row in rows:
+        if row["family"] == "deep":
+            network, recipe = split_name(row["pipeline"])
+            by_network[network][recipe or DEFAULT_RECIPE] = row
+    table = []
+    for network, recipes in sorted(by_network.items()):
+        if set(recipes) == {DEFAULT_RECIPE}:
+            continue
+        baseline = recipes.get(DEFAULT_RECIPE)
+        for recipe in sorted(recipes, key=lambda name: (name != DEFAULT_RECIPE, name)):
+            row = recipes[recipe]
+            gain = ratio = "–"
+            if baseline is not None and row is not baseline:
+                gain = f"{(row['mean_accuracy'] - baseline['mean_accuracy']) * 100:+.2f}"
+                ratio = f"{row['fit_seconds'] / baseline['fit_seconds']:.2f}"
+            table.append([network, recipe, percent(row["accuracy"]),
+                          number(row["fit_seconds"]), gain, ratio, row["hardware"]])
+    if not table:
+        return None
+    return markdown_table(table, ["network", "recipe", "test acc %", "fit s", "gain (points)",
+                             "fit ×", "hardware"],
+                     ["left", "left", "right", "right", "right", "right", "left"])
+
+
+ACCURACY_TARGETS = (0.90, 0.92, 0.934, 0.95)
+TIME_TO_ACCURACY_NOTES = (
+    "For each deep run, the training seconds (epochs' training steps, without the validation "
+    "passes) until its validation accuracy first reached each target, from the epoch history "
+    "of its record (– where it never did), and the test accuracy of the model it ended with. "
+    "93.4% is seed 000's MCNN.")
+
+
+def seconds_to_reach(history: list[dict], target: float) -> float | None:
+    """Training seconds until the validation accuracy first reached ``target``."""
+    elapsed = 0.0
+    for epoch in history:
+        elapsed += epoch.get("train_seconds") or epoch.get("seconds") or 0.0
+        if (epoch.get("val_accuracy") or 0.0) >= target:
+            return elapsed
+    return None
+
+
+def time_to_accuracy_table(rows: list[dict]) -> str | None:
+    table = []
+    for row in rows:
+        run = row["runs"][0]
+        history = run.get("history")
+        if row["family"] != "deep" or not history:
+            continue
+        table.append([row["pipeline"], run["seed"]]
+                     + [number(seconds_to_reach(history, target))
+                        for target in ACCURACY_TARGETS]
+                     + [len(history), percent([run["metrics"]["test"]["accuracy"]]),
+                        row["hardware"]])
+    if not table:
+        return None
+    headers = (["pipeline", "seed"] + [f"s to {target:.1%} val" for target in ACCURACY_TARGETS]
+               + ["epochs", "final test acc %", "hardware"])
+    return markdown_table(table, headers, ["left"] + ["right"] * (len(headers) - 2) + ["left"])
+
+
+REDUCER_ORDER = ("raw", "pca", "fld", "hog")
+
+
+def reducer_matrix(rows: list[dict]) -> str | None:
+    """Test accuracy of each classifier (rows) with each reducer (columns), from pipelines
+    named ``<reducer>-<classifier>``; None when fewer than two reducers are present."""
+    cells: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        reducer, _, classifier = row["pipeline"].partition("-")
+        if row["family"] == "classical" and reducer == row["reducer"] and classifier:
+            cells[classifier][reducer] = percent(row["accuracy"])
+    reducers = [r for r in REDUCER_ORDER if any(r in found for found in cells.values())]
+    if len(reducers) < 2:
+        return None
+    best = {classifier: max(float(cell.split()[0]) for cell in found.values())
+            for classifier, found in cells.items()}  # ties are all bold
+    table = [[classifier] + [(f"**{found[r]}**" if float(found[r].split()[0])
+                              == best[classifier] else found[r])
+                             if r in found else "–" for r in reducers]
+             for classifier, found in sorted(cells.items())]
+    return markdown_table(table, ["classifier", *reducers], ["left"] + ["right"] * len(reducers))
+
+
+def failures_table(records: list[Record]) -> str:
+    table = [[record["name"], record["seed"], record["status"],
+              cell(record.get("error") or "")]
+             for record in sorted(records, key=lambda record: (record["name"], record["seed"]))]
+    return markdown_table(table, ["pipeline", "seed", "status", "error"])
+
+
+TABLE_NOTES = (
+    "Test accuracy is the mean over seeds (± standard deviation when there are several). "
+    "The 95% CI is a percentile bootstrap over the test images ({resamples:,} resamples) and "
+    "*p vs leader* is McNemar's exact test against the first row on the same test images, both "
+    "for the lowest seed every pipeline ran; ≈ marks a pipeline not distinguishable from the "
+    "leader at the 5% level. ★ marks the Pareto frontier of accuracy against fit time: no "
+    "other pipeline is both faster to fit and more accurate."
+)
+
+
+def missing_table(latest: list[Record]) -> str | None:
+    """The registered pipelines with no ok record in any split of this store, each with why:
+    its newest failed or timed-out record, else that it has not been run here yet."""
+    from pipelines import list_pipelines
+
+    succeeded = {record["name"] for record in latest if record["status"] == "ok"}
+    newest_failure: dict[str, dict] = {}
+    for record in sorted(latest, key=finished_at):
+        if record["status"] != "ok":
+            newest_failure[record["name"]] = record
+    table = []
+    for name in sorted(set(list_pipelines()) - succeeded):
+        failure = newest_failure.get(name)
+        reason = "not run yet in this profile" if failure is None else (
+            f"{'timed out' if failure['status'] == 'timeout' else failure['status']} "
+            f"(seed {failure['seed']}, {failure.get('finished_at') or 'time unknown'}): "
+            + cell(failure.get("error") or ""))
+        table.append([name, reason])
+    return markdown_table(table, ["pipeline", "why it is not ranked"]) if table else None
+
+
+def cell(text: str, limit: int = 200) -> str:
+    """Free text fit for one cell of a pipe table."""
+    return text.replace("|", "\\|").replace("\n", " ")[:limit]
+
+
+def selection_table(rows: list[dict]) -> str | None:
+    table = []
+    for row in rows:
+        model = row["runs"][-1].get("model") or {}
+        how = model.get("hyperparameter_selection") or model.get("notes")
+        if how:
+            table.append([row["pipeline"], " ".join(str(how).split()).replace("|", "/")])
+    return markdown_table(table, ["pipeline", "settings and how they were chosen"],
+                     ["left", "left"]) if table else None
