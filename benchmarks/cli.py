@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
 
+from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .errors import FashionbenchError, UnknownNameError, unknown_name
@@ -75,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="stop a job after this long and record it as 'timeout'")
     how.add_argument("--quiet", action="store_true", help="print nothing while running")
+    how.add_argument("--verbose", action="store_true",
+                     help="let the deep-learning backends print their start-up logs "
+                          "(TensorFlow, absl, CUDA probes), held back by default")
     how.add_argument("--checkpoint-dir", type=Path, metavar="DIR",
                      help="where deep jobs keep a checkpoint after every epoch, so that a "
                           "killed or timed-out run resumes at its last epoch (default "
@@ -264,6 +269,12 @@ def execute(args: argparse.Namespace) -> int:
         return LineProgress(lambda line: print(line, flush=True))
 
     say = (lambda line: None) if args.quiet else print
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    notice = cpu_training_notice(list(options.pipelines) + [v[0] for v in options.variants]
+                                 + ([study.pipeline] if searching else []))
+    if notice:
+        say(notice)
     if searching:
         summaries = run_search(study, options, display, say)
     else:
@@ -274,6 +285,18 @@ def execute(args: argparse.Namespace) -> int:
     skipped = sum(len(summary.skipped) for summary in summaries)
     say(f"done: {len(ran)} ran ({failed} failed), {skipped} already stored")
     return 0
+
+
+def cpu_training_notice(names: list[str]) -> str | None:
+    """One line where deep pipelines are about to train without a GPU."""
+    from pipelines.hardware import gpu_names
+    from pipelines.registry import get_entry
+
+    deep = sorted({name for name in names if get_entry(name).family == "deep"})
+    if not deep or gpu_names():
+        return None
+    return (f"note: {len(deep)} deep pipeline(s) train on this machine's CPU (no GPU found); "
+            f"a GPU trains them many times faster (README.md, 'Deep learning on a CPU')")
 
 
 def main(argv: list[str] | None = None) -> int:

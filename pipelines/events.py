@@ -14,6 +14,9 @@ import contextvars
 from collections.abc import Callable, Iterator
 
 Sink = Callable[[dict], None]
+# set (run_all.py --verbose) to let the deep-learning backends print their start-up logs
+# (pipelines/deep/_backend.py holds them back otherwise); worker processes inherit it
+VERBOSE_ENV = "FASHIONBENCH_VERBOSE"
 
 _sink: contextvars.ContextVar[Sink | None] = contextvars.ContextVar("fashionbench_progress",
                                                                    default=None)

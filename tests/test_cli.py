@@ -1,4 +1,6 @@
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +9,7 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.store import ResultsStore
+from pipelines.hardware import gpu_names
 from tests.conftest import frameworks_imported_by
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +109,23 @@ def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch)
     assert calls == [PROJECT_ROOT / "README.md"]
     publish.publish(tmp_path / "elsewhere", say=lambda line: None)
     assert calls == [PROJECT_ROOT / "README.md"]  # another results directory: no excerpt
+
+
+BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN|^[IWE]\d{4} ",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def test_a_deep_run_prints_no_backend_start_up_noise_unless_verbose(tmp_path):
+    pytest.importorskip("keras")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("TF_CPP_MIN_LOG_LEVEL", "FASHIONBENCH_VERBOSE")}
+    command = [sys.executable, "run_all.py", "--dataset", "digits", "--profile", "smoke",
+               "--only", "cnn-seed003", "--results-dir", str(tmp_path)]
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=300)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert not BACKEND_NOISE.search(output), output
+    assert "[1/1] cnn-seed003 seed 0: test accuracy" in output
+    if not gpu_names():  # the one-line notice instead
+        assert output.count("train on this machine's CPU (no GPU found)") == 1

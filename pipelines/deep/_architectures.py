@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import keras
 from keras import layers
 
+from ._backend import keras
 from .network_settings import SEED003_BASELINE
 
 SEED_SIZE = 28  # the size every seed designed its network for

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 
-import keras
 from keras import ops
+
+from ._backend import keras
 
 AUGMENTATIONS = ("translate", "flip", "erase")
 

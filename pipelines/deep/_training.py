@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from ..events import report_progress
+from ._backend import keras
 from .checkpoints import EpochCheckpoint
 
 

@@ -116,7 +116,7 @@ def make_optimizer(name: str, learning_rate, *, weight_decay: float = 0.0,
                    momentum: float = 0.0, nesterov: bool = False):
     """A Keras optimizer by its lower-case name, at the given learning rate (a number or a
     Keras schedule), with decoupled weight decay where asked and SGD's momentum."""
-    import keras
+    from ._backend import keras
 
     if name.lower() not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; one of {', '.join(OPTIMIZERS)}")
@@ -158,9 +158,8 @@ class KerasPipeline:
     # ---- runtime choices -------------------------------------------------------------
     def _runtime(self) -> dict[str, Any]:
         """Device, dtype policy and compilation settings for this machine and backend."""
-        import keras
-
         from . import _training
+        from ._backend import keras
 
         gpu = bool(_training.gpu_devices())
         policy = self.config.mixed_precision
@@ -180,10 +179,9 @@ class KerasPipeline:
     def _build(self, input_shape: tuple[int, ...], n_classes: int, policy: str = "float32"):
         """The network, and the model that trains it: the network itself, or the network
         behind the recipe's augmentation layer (which is the identity at inference)."""
-        import keras
-
         from . import _training
         from ._architectures import ARCHITECTURES
+        from ._backend import keras
 
         with _training.dtype_policy(policy):
             network = ARCHITECTURES[self.architecture].build(tuple(input_shape), n_classes,
@@ -208,9 +206,8 @@ class KerasPipeline:
         save the training state there after every epoch and continue from the state found
         there (a run that was killed resumes at its last finished epoch); the caller removes
         the directory once it has kept the result."""
-        import keras
-
         from . import _training
+        from ._backend import keras
         from .checkpoints import EpochCheckpoint
 
         started = (time.perf_counter(), time.process_time())
@@ -341,7 +338,7 @@ class KerasPipeline:
         model = getattr(self, "model_", None)
         if model is None:  # describe before fit: the network the default input would get
             if not hasattr(self, "_unfitted_counts"):
-                import keras
+                from ._backend import keras
 
                 built, _ = self._build(DEFAULT_INPUT_SHAPE, DEFAULT_CLASSES)
                 self._unfitted_counts = (
