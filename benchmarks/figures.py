@@ -39,31 +39,81 @@ def drawn_from(path: Path) -> str | None:
         return None
 
 
+FAMILY_MARKERS = {"classical": "o", "deep": "^"}  # shape as well as colour
+# fit-time ticks a person reads at a glance, in seconds
+HUMAN_TIMES = (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 6 * 3600, 86400)
+# where a label may sit around its point (points offset), tried in this order
+LABEL_OFFSETS = ((5, 4), (5, -11), (-5, 4), (-5, -11), (0, 9), (0, -15), (9, -3), (-9, -3))
+
+
+def human_duration(seconds: float, _position=None) -> str:
+    """1 ms, 10 s, 10 min, 6 h: the unit that reads best for a tick."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1), ("ms", 1e-3)):
+        if seconds >= size or unit == "ms":
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def place_labels(figure, axes, points: list[tuple[str, float, float]]) -> list:
+    """Annotate each (text, x, y) where its label overlaps no earlier label and no marker,
+    trying the offsets of LABEL_OFFSETS in turn; a label with no free place is left out
+    (the leaderboard's table lists every pipeline)."""
+    renderer = figure.canvas.get_renderer()
+    markers = [axes.transData.transform((x, y)) for _, x, y in points]
+    taken = []
+    for text, x, y in points:
+        for dx, dy in LABEL_OFFSETS:
+            label = axes.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                                  fontsize=8, ha="left" if dx >= 0 else "right",
+                                  va="bottom" if dy >= 0 else "top")
+            box = label.get_window_extent(renderer).expanded(1.05, 1.1)
+            clear = not any(box.overlaps(other) for other in taken) and not any(
+                box.x0 - 3 <= mx <= box.x1 + 3 and box.y0 - 3 <= my <= box.y1 + 3
+                for mx, my in markers)
+            inside = axes.get_window_extent(renderer).contains(box.x0, box.y0) and \
+                axes.get_window_extent(renderer).contains(box.x1, box.y1)
+            if clear and inside:
+                taken.append(box)
+                break
+            label.remove()
+    return taken
+
+
 def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
-    """Every pipeline a point (log fit time, test accuracy), the Pareto frontier drawn."""
+    """Every pipeline a point (fit time on a log axis in human units, test accuracy), the
+    Pareto frontier drawn; labelled: the frontier and each family's best, without overlaps."""
     figure, axes = plt.subplots(figsize=(8, 5.5))
+    seconds = {row["pipeline"]: max(row["fit_seconds"], 1e-3) for row in rows}
     for family, colour in FAMILY_COLOURS.items():
         members = [row for row in rows if row["family"] == family]
         if members:
-            axes.scatter([max(row["fit_seconds"], 1e-3) for row in members],
-                         [row["mean_accuracy"] * 100 for row in members],
-                         color=colour, label=family, s=30, zorder=3)
-    for row in rows:
-        axes.annotate(row["pipeline"], (max(row["fit_seconds"], 1e-3), row["mean_accuracy"] * 100),
-                      fontsize=7, xytext=(3, 3), textcoords="offset points")
+            axes.scatter([seconds[row["pipeline"]] for row in members],
+                         [row["mean_accuracy"] * 100 for row in members], color=colour,
+                         marker=FAMILY_MARKERS[family], label=family, s=36, zorder=3,
+                         edgecolors="white", linewidths=0.5)
     frontier = sorted((row for row in rows if row["pareto"]), key=lambda row: row["fit_seconds"])
     if frontier:
-        axes.step([max(row["fit_seconds"], 1e-3) for row in frontier],
+        axes.step([seconds[row["pipeline"]] for row in frontier],
                   [row["mean_accuracy"] * 100 for row in frontier], where="post",
                   color="black", linewidth=1, linestyle="--", label="Pareto frontier", zorder=2)
     axes.set_xscale("log")
+    axes.margins(x=0.15, y=0.12)
+    low, high = axes.get_xlim()
+    axes.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(
+        [tick for tick in HUMAN_TIMES if low <= tick <= high]))
+    axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(human_duration))
     axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    axes.margins(x=0.15, y=0.1)
-    axes.set_xlabel("fit time (s, log scale)")
+    axes.set_xlabel("fit time (log scale)")
     axes.set_ylabel("test accuracy (%)")
     axes.set_title(title)
-    axes.grid(True, which="both", alpha=0.3)
+    axes.grid(True, which="major", alpha=0.3)
     axes.legend(loc="lower right")
+    leaders = [next(row for row in rows if row["family"] == family)
+               for family in FAMILY_COLOURS if any(row["family"] == family for row in rows)]
+    labelled = list(dict.fromkeys(row["pipeline"] for row in leaders + frontier))
+    by_name = {row["pipeline"]: row for row in rows}
+    place_labels(figure, axes, [(name, seconds[name], by_name[name]["mean_accuracy"] * 100)
+                                 for name in labelled])
     return _save(figure, path)
 
 
@@ -99,8 +149,10 @@ def per_class_bars(rows: list[dict], class_names: list[str], path: Path, title: 
     low = min((value * 100 for row in rows for value in row["per_class"] if value is not None),
               default=0)
     axes.set_ylim(max(0, low - 5), 100)
-    axes.set_title(title)
-    axes.legend(fontsize=8, ncol=2)
+    axes.set_title(title, pad=24)  # room for the legend between title and plot
+    # above the plot, not over the bars (the tall classes reach 100%)
+    axes.legend(fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                frameon=False)
     axes.grid(True, axis="y", alpha=0.3)
     return _save(figure, path)
 

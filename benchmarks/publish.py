@@ -34,7 +34,9 @@ def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_d
     """Draw the split's figures; returns (caption, path) for each file that exists."""
     from . import figures
 
-    drawn = [("Test accuracy against fit time", figures.accuracy_vs_fit_time(
+    drawn = [("Test accuracy against fit time (labelled: the Pareto frontier and each "
+              "family's best; every pipeline is in the tables above)",
+              figures.accuracy_vs_fit_time(
         rows, figures_dir / f"{prefix}-accuracy-vs-fit-time.png", title))]
     leaders = {}
     for family in FAMILY_ORDER:

@@ -1,0 +1,52 @@
+"""The leaderboard's figures as a reader sees them: labels that do not overlap, time in units."""
+
+import numpy as np
+import pytest
+
+from benchmarks import figures
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.01, "10 ms"), (1, "1 s"), (10, "10 s"), (60, "1 min"), (600, "10 min"),
+    (3600, "1 h"), (6 * 3600, "6 h"), (86400, "1 d")])
+def test_fit_time_ticks_read_in_human_units(seconds, text):
+    assert figures.human_duration(seconds) == text
+
+
+def test_crowded_labels_never_overlap_each_other_or_a_marker():
+    # 40 pipelines within a factor of 3 in time and 2 points of accuracy: the quick
+    # leaderboard's crowd, where every label used to sit on its neighbours
+    rng = np.random.default_rng(0)
+    points = [(f"pipeline-{index:02d}", float(x), float(y)) for index, (x, y) in enumerate(
+        zip(rng.uniform(1, 3, 40), rng.uniform(84, 86, 40), strict=True))]
+    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    axes.scatter([x for _, x, _ in points], [y for _, _, y in points])
+    axes.set_xscale("log")
+    boxes = figures.place_labels(figure, axes, points)
+    figures.plt.close(figure)
+    assert 1 <= len(boxes) < len(points)  # some fit, the rest are left to the tables
+    for index, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[index + 1:])
+    labels = [text.get_text() for text in axes.texts]
+    assert len(labels) == len(boxes)  # a label that found no place was removed
+
+
+def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path, monkeypatch):
+    rows = [{"pipeline": name, "family": family, "fit_seconds": seconds,
+             "mean_accuracy": accuracy, "pareto": pareto}
+            for name, family, seconds, accuracy, pareto in (
+                ("best-classical", "classical", 100.0, 0.92, True),
+                ("fast", "classical", 0.05, 0.85, True),
+                ("dominated", "classical", 200.0, 0.80, False),
+                ("best-deep", "deep", 900.0, 0.91, False))]
+    captured = {}
+    original = figures.place_labels
+
+    def spy(figure, axes, points):
+        captured["names"] = [name for name, _, _ in points]
+        return original(figure, axes, points)
+
+    monkeypatch.setattr(figures, "place_labels", spy)
+    path = figures.accuracy_vs_fit_time(rows, tmp_path / "figure.png", "title")
+    assert path.exists()
+    assert captured["names"] == ["best-classical", "best-deep", "fast"]
