@@ -11,6 +11,7 @@ import fnmatch
 import json
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .progress import format_duration
 from .publish import publish
 
 
@@ -275,16 +277,46 @@ def execute(args: argparse.Namespace) -> int:
                                  + ([study.pipeline] if searching else []))
     if notice:
         say(notice)
+    started = time.monotonic()
     if searching:
         summaries = run_search(study, options, display, say)
     else:
         summaries = (run(options, progress=display()),)
-    publish(args.results_dir, args.data_dir, say)
-    ran = [record for summary in summaries for record in summary.ran]
-    failed = sum(len(summary.failed) for summary in summaries)
-    skipped = sum(len(summary.skipped) for summary in summaries)
-    say(f"done: {len(ran)} ran ({failed} failed), {skipped} already stored")
+    written = publish(args.results_dir, args.data_dir, lambda line: None)
+    for line in final_summary(summaries, written, time.monotonic() - started):
+        say(line)
     return 0
+
+
+TOP = 5
+
+
+def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
+    """The run's last lines: how long it took, what failed, where its report is and, for a
+    leaderboard, its top five on the split this run scored."""
+    from .tables import percent, summarise
+
+    ran = [record for summary in summaries for record in summary.ran]
+    failed = [record for record in ran if record["status"] != "ok"]
+    skipped = sum(len(summary.skipped) for summary in summaries)
+    lines = [f"done in {format_duration(seconds)}: {len(ran)} ran ({len(failed)} failed), "
+             f"{skipped} already stored"]
+    lines += [f"  {record['status']}: {record['name']} seed {record['seed']}: "
+              f"{(record.get('error') or '')[:120]}" for record in failed]
+    store = summaries[-1].store if summaries else None
+    if store is None:
+        return lines
+    report = next((path for path in (store.location.leaderboard, store.location.study_report)
+                   if path in written), None)
+    if report is not None:
+        lines.append(f"report: {report}")
+    scored = next((record for record in reversed(ran) if record["status"] == "ok"), None)
+    if scored is not None and report == store.location.leaderboard:
+        rows = summarise([record for record in store.latest().values()
+                          if record["split"]["fingerprint"] == scored["split"]["fingerprint"]])
+        lines.append(f"top {min(TOP, len(rows))} of {len(rows)}: " + " · ".join(
+            f"{row['pipeline']} {percent(row['accuracy'])}%" for row in rows[:TOP]))
+    return lines
 
 
 def cpu_training_notice(names: list[str]) -> str | None:
@@ -295,8 +327,8 @@ def cpu_training_notice(names: list[str]) -> str | None:
     deep = sorted({name for name in names if get_entry(name).family == "deep"})
     if not deep or gpu_names():
         return None
-    return (f"note: {len(deep)} deep pipeline(s) train on this machine's CPU (no GPU found); "
-            f"a GPU trains them many times faster (README.md, 'Deep learning on a CPU')")
+    return (f"note: {len(deep)} deep pipeline(s) train on this CPU (no GPU found), many times "
+            f"slower than on a GPU: README.md, 'Deep learning on a CPU'")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,16 @@ from pipelines.events import describe_event
 from .job import Job, describe_outcome
 
 
+def format_duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``: a duration as a person reads it."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 class LineProgress:
     """One line per job event, written through ``emit`` (print by default)."""
 
@@ -26,6 +36,10 @@ class LineProgress:
     def begin(self, total: int, header: str) -> None:
         self.total = total
         self.emit(header)
+
+    def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
+        """The jobs about to run, how long each name took before, and how many run at once:
+        what an ETA is made of (a line display has none)."""
 
     def skipped(self, job: Job, number: int) -> None:
         self.emit(f"[{number}/{self.total}] {job.name} seed {job.seed}: already stored, "
@@ -64,6 +78,11 @@ class LiveProgress(LineProgress):
         self.running: dict[tuple, float] = {}
         self.latest: dict[tuple, str] = {}  # the newest mid-job event of each running job
         self.started_at = time.monotonic()
+        self.waiting: dict[tuple, str] = {}  # jobs not started yet: key -> name
+        self.seconds: dict[str, float] = {}  # how long each name took the last time
+        self.slots = 1
+        self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
+        self.ran_seconds: list[float] = []  # this run's finished jobs
         self.live = Live(self._render(), console=self.console, refresh_per_second=2,
                          transient=True, get_renderable=self._render)
 
@@ -75,20 +94,44 @@ class LiveProgress(LineProgress):
         elapsed = time.monotonic() - getattr(self, "started_at", time.monotonic())
         done = self.finished_count
         left = self.total - done - len(self.running)
-        eta = elapsed / done * (self.total - done) if done else None
+        eta = self.eta()
         summary = Table.grid(padding=(0, 2))
         summary.add_row(f"[bold]{done}[/] done", f"[bold]{len(self.running)}[/] running",
-                        f"[bold]{max(left, 0)}[/] left", f"elapsed {elapsed:,.0f} s",
-                        f"ETA {eta:,.0f} s" if eta is not None else "ETA –")
+                        f"[bold]{max(left, 0)}[/] left", f"elapsed {format_duration(elapsed)}",
+                        f"ETA {format_duration(eta)}" if eta is not None else "ETA –")
         lines = [summary]
         for key, since in list(self.running.items()):
             pipeline, seed = key
             latest = self.latest.get(key)
             # one line per running job, cut with an ellipsis rather than wrapped
-            lines.append(Text(f"  ▶ {pipeline} seed {seed}  {time.monotonic() - since:,.0f} s"
+            lines.append(Text(f"  ▶ {pipeline} seed {seed}  "
+                              f"{format_duration(time.monotonic() - since)}"
                               + (f"  {latest}" if latest else ""),
                               no_wrap=True, overflow="ellipsis"))
         return Group(*lines)
+
+    def eta(self) -> float | None:
+        """Seconds left: each job still to run or running is expected to take what its name
+        took the last time here (else this run's mean job), shared among the slots. Jobs
+        skipped as already stored count for nothing, so a resumed run's ETA does not start
+        near zero and jump."""
+        typical = (sum(self.ran_seconds) / len(self.ran_seconds) if self.ran_seconds
+                   else self.planned_mean)
+        if typical is None:
+            return None
+        now = time.monotonic()
+        work = sum(self.seconds.get(name, typical) for name in self.waiting.values())
+        for key, since in self.running.items():
+            name = key[0]
+            work += max(self.seconds.get(name, typical) - (now - since), 0.0)
+        return work / max(1, min(self.slots, len(self.waiting) + len(self.running)) or 1)
+
+    def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
+        self.waiting = {(job.name, job.seed): job.name for job in jobs}
+        self.seconds = dict(seconds)
+        self.slots = max(1, slots)
+        known = [seconds[job.name] for job in jobs if job.name in seconds]
+        self.planned_mean = sum(known) / len(known) if known else None
 
     def begin(self, total: int, header: str) -> None:
         super().begin(total, header)
@@ -97,6 +140,7 @@ class LiveProgress(LineProgress):
 
     def started(self, job: Job) -> None:
         self.running[(job.name, job.seed)] = time.monotonic()
+        self.waiting.pop((job.name, job.seed), None)
 
     def progressed(self, job: Job, event: dict) -> None:
         key = (job.name, job.seed)
@@ -105,8 +149,11 @@ class LiveProgress(LineProgress):
 
     def finished(self, record: dict) -> None:
         key = (record["name"], record["seed"])
-        self.running.pop(key, None)
+        since = self.running.pop(key, None)
+        if since is not None:
+            self.ran_seconds.append(time.monotonic() - since)
         self.latest.pop(key, None)
+        self.waiting.pop(key, None)
         super().finished(record)
 
     def end(self) -> None:

@@ -51,6 +51,7 @@ class RunOptions:
 class RunSummary:
     ran: list[dict] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
+    store: ResultsStore | None = None  # where the run's records went
 
     @property
     def failed(self) -> list[dict]:
@@ -92,11 +93,12 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     context.load_plugins()
     done = set() if options.force else store.completed_keys()
     jobs = plan_jobs(options)
-    summary = RunSummary()
+    summary = RunSummary(store=store)
+    # two short lines rather than one that wraps on a terminal
     progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
-                              f"({split.fingerprint}), profile {profile.name}, "
-                              f"{executor.name} executor, {executor.threads} thread(s) "
-                              f"per job, store {store.path}")
+                              f"({split.fingerprint}), profile {profile.name}\n"
+                              f"{executor.name} executor, {executor.threads} thread(s) per "
+                              f"job; store {store.path}")
     to_run = []
     for number, job in enumerate(jobs, start=1):
         if (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done:
@@ -105,8 +107,10 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         else:
             to_run.append(job)
     progress.finished_count = len(summary.skipped)
+    expected = expected_seconds(store)
     if executor.name != "serial":
-        to_run = longest_first(to_run, store)
+        to_run = longest_first(to_run, expected)
+    progress.expect(to_run, expected, getattr(executor, "workers", 1))
 
     def keep(record: dict) -> None:
         store.append(record)
@@ -121,12 +125,17 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     return summary
 
 
-def longest_first(jobs: list[Job], store: ResultsStore) -> list[Job]:
-    """Jobs ordered by how long the same pipeline took before (longest first, unknown ones
-    first of all), so that parallel workers do not end waiting on one long straggler."""
+def expected_seconds(store: ResultsStore) -> dict[str, float]:
+    """How long each stored name's job took the last time it ran here (its newest record)."""
     seconds: dict[str, float] = {}
     for record in store.records():
         timing = record.get("timing") or {}
         if timing.get("job_seconds"):
             seconds[record["name"]] = timing["job_seconds"]
-    return sorted(jobs, key=lambda job: -seconds.get(job.name, float("inf")))
+    return seconds
+
+
+def longest_first(jobs: list[Job], expected: dict[str, float]) -> list[Job]:
+    """Jobs ordered by how long the same pipeline took before (longest first, unknown ones
+    first of all), so that parallel workers do not end waiting on one long straggler."""
+    return sorted(jobs, key=lambda job: -expected.get(job.name, float("inf")))

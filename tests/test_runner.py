@@ -1,5 +1,7 @@
 """The runner end to end on the offline digits set, smoke profile."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -133,7 +135,7 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 
 
 def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
-    from benchmarks.runner import longest_first
+    from benchmarks.runner import expected_seconds, longest_first
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0)):
@@ -142,7 +144,7 @@ def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
                       "seed": 0, "status": "ok", "timing": {"job_seconds": seconds}})
     jobs = [Job(name, "digits", "standard", "smoke", 0)
             for name in ("fast", "middle", "never-ran", "slow")]
-    assert [job.name for job in longest_first(jobs, store)] == [
+    assert [job.name for job in longest_first(jobs, expected_seconds(store))] == [
         "never-ran", "slow", "middle", "fast"]
 
 
@@ -279,3 +281,43 @@ def test_fit_gets_the_class_count_and_latency_is_timed_after_a_warm_up(context):
     assert record["status"] == "ok"
     assert pipeline.n_classes_given == context.dataset.n_classes == 10
     assert record["timing"]["latency_ms"] < 100  # the 0.5 s first call was not timed
+
+
+def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from benchmarks import progress as progress_module
+    from benchmarks.progress import LiveProgress, format_duration
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    display = LiveProgress(Console(file=io.StringIO(), width=120))
+    jobs = [Job(name, "digits", "standard", "smoke", 0) for name in ("slow", "fast", "new")]
+    display.total = 40
+    display.finished_count = 37  # 37 already stored: skipped in no time
+    display.expect(jobs, {"slow": 300.0, "fast": 20.0}, slots=1)
+    assert display.eta() == 300 + 20 + 160  # the unknown job counts as the known ones' mean
+    display.started(jobs[0])
+    clock[0] += 100
+    assert display.eta() == 200 + 20 + 160
+    display.finished({"name": "slow", "seed": 0, "status": "failed", "error": "x"})
+    display.expect(jobs[1:], {"slow": 300.0, "fast": 20.0}, slots=2)
+    assert display.eta() == (20 + 100) / 2  # now this run's own mean job: 100 s
+    assert [format_duration(s) for s in (42, 185, 3720)] == ["42 s", "3 min 05 s",
+                                                             "1 h 02 min"]
+
+
+def test_the_last_lines_say_how_long_what_failed_where_the_report_is_and_the_top(tmp_path,
+                                                                                 capsys):
+    from benchmarks.cli import main
+
+    assert main(["--dataset", "digits", "--profile", "smoke", "--only", "raw-knn",
+                 "--only", "pca-svm", "--only", "raw-tree", "--results-dir",
+                 str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()[-3:]
+    assert re.fullmatch(r"done in \d+ s: 3 ran \(0 failed\), 0 already stored", lines[0])
+    assert lines[1] == f"report: {tmp_path / 'digits' / 'smoke' / 'LEADERBOARD.md'}"
+    assert re.fullmatch(r"top 3 of 3: pca-svm [\d.]+% · raw-knn [\d.]+% · raw-tree [\d.]+%",
+                        lines[2])
