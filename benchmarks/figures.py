@@ -200,9 +200,54 @@ def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarr
     return _save(figure, path, source=source)
 
 
+def _numeric(text: object) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
+                path: Path) -> Path:
+    """A study of named variants (an ablation): a dot per variant (a Cleveland dot plot: the
+    axis need not start at zero, as a bar's would), its accuracy written beside it, the long
+    names on the vertical axis where they stay readable; the series in colour."""
+    series_names = list(dict.fromkeys(row["series"] for row in plot_rows))
+    figure, axes = plt.subplots(figsize=(8, 1.4 + 0.34 * len(values)))
+    scores = []
+    for colour, series in enumerate(series_names):
+        points = [(row["row"]["mean_accuracy"] * 100, values.index(row["value"]))
+                  for row in plot_rows if row["series"] == series and row["row"]]
+        if points:
+            axes.scatter(*zip(*points, strict=True), color=f"C{colour}", s=40, zorder=3,
+                         label=f"{series} (ours)")
+            scores += [x for x, _ in points]
+            for x, y in points:
+                axes.annotate(f"{x:.2f}", (x, y), xytext=(6, 0), textcoords="offset points",
+                              va="center", fontsize=8)
+    answered = {row["value"] for row in plot_rows if row["row"]}
+    axes.set_yticks(range(len(values)), [str(value) if value in answered
+                                         else f"{value} (no result yet)" for value in values],
+                    fontsize=9)
+    axes.set_ylim(len(values) - 0.5, -0.5)  # the first variant (the reference) on top
+    if scores:
+        axes.set_xlim(min(scores) - 1, max(scores) + 1.5)
+    axes.set_xlabel("test accuracy (%)")
+    axes.set_ylabel(variable)
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8, loc="lower right")
+    return _save(figure, path)
+
+
 def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> Path:
-    """Our test accuracy per study value (a line per series), the seed's figures as crosses."""
+    """Our test accuracy per study value (a line per series), the seed's figures as crosses;
+    named variants (not numbers) as a dot plot with the names down the side."""
     values = list(dict.fromkeys(row["value"] for row in plot_rows))
+    if not all(_numeric(value) for value in values) and not any(
+            row["seed"] is not None for row in plot_rows):
+        return _study_dots(plot_rows, values, variable, title, path)
     positions = {value: index for index, value in enumerate(values)}
     figure, axes = plt.subplots(figsize=(8, 4.5))
     for series in dict.fromkeys(row["series"] for row in plot_rows):
@@ -225,16 +270,19 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
 
 
 def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) -> Path:
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    for label, history in histories.items():
+    """Validation accuracy per epoch, a line per variant; the legend beside the plot (not on
+    the lines) and a new line style after every ten colours, so no two lines look alike."""
+    figure, axes = plt.subplots(figsize=(10.5, 4.5))
+    for index, (label, history) in enumerate(histories.items()):
         values = [np.nan if epoch.get("val_accuracy") is None else epoch["val_accuracy"] * 100
                   for epoch in history]
-        axes.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+        axes.plot(np.arange(1, len(values) + 1), values, marker=".", label=label,
+                  color=f"C{index % 10}", linestyle=("-", "--", ":")[index // 10 % 3])
     axes.set_xlabel("epoch")
     axes.set_ylabel("validation accuracy (%)")
     axes.set_title(title, fontsize=10)
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _save(figure, path)
 
 

@@ -50,3 +50,23 @@ def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path,
     path = figures.accuracy_vs_fit_time(rows, tmp_path / "figure.png", "title")
     assert path.exists()
     assert captured["names"] == ["best-classical", "best-deep", "fast"]
+
+
+def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_path):
+    from PIL import Image
+
+    def rows(count):
+        return [{"value": f"variant number {index} with a long name", "series": "mcnn",
+                 "seed": None, "row": {"mean_accuracy": 0.8 + index / 100}}
+                for index in range(count)]
+
+    sizes = []
+    for count in (4, 16):
+        path = figures.study_plot(rows(count), "variant", "title", tmp_path / f"{count}.png")
+        with Image.open(path) as image:
+            sizes.append(image.size)
+    assert sizes[1][1] > sizes[0][1] * 2  # a row of height per name, not squeezed labels
+    numeric = [{"value": value, "series": "mcnn", "seed": None,
+                "row": {"mean_accuracy": 0.9}} for value in ("32", "64", "128")]
+    with Image.open(figures.study_plot(numeric, "batch size", "t", tmp_path / "n.png")) as image:
+        assert image.size[1] < sizes[1][1]  # numbers stay a line plot of fixed height
