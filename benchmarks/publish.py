@@ -124,19 +124,36 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
     written = []
     test_images = dataset_test_images(data_dir)
     for store in stores:
-        def draw(rows, class_names, prefix, title, figures_dir=store.location.figures):
-            return draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
-                                            test_images)
+        drawn: list[Path] = []
+
+        def draw(rows, class_names, prefix, title, figures_dir=store.location.figures,
+                 drawn=drawn):
+            figures = draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
+                                               test_images)
+            drawn += [path for _, path in figures]
+            return figures
 
         path = store.location.leaderboard
         path.write_text(leaderboard_markdown(store, draw_figures=draw), encoding="utf-8")
         written.append(path)
+        remove_stale_figures(store.location.figures, keep=drawn)
     study_stores = find_study_stores(layout.root)
     if stores or study_stores:
         layout.index.write_text(index_markdown(layout.root, stores, study_stores),
                                 encoding="utf-8")
         written.append(layout.index)
     return written
+
+
+def remove_stale_figures(figures_dir: Path, keep: list[Path]) -> list[Path]:
+    """Delete the figures a leaderboard no longer shows (the confusion matrix of a pipeline
+    that has lost the lead, say): the folder is the leaderboard's own, and a file left there
+    would be committed beside a table that does not link it."""
+    kept = {path.resolve() for path in keep}
+    stale = [path for path in sorted(figures_dir.glob("*.png")) if path.resolve() not in kept]
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:

@@ -37,6 +37,20 @@ def test_report_only_is_byte_identical(results, tmp_path):
         assert path.read_bytes() == (results / path.relative_to(copy)).read_bytes(), path.name
 
 
+def test_a_figure_the_leaderboard_no_longer_links_is_removed(results, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(results, copy)
+    figures_dir = copy / "digits" / "smoke" / "figures"
+    stale = figures_dir / "standard-00000000-confusion-a-former-leader.png"
+    stale.write_bytes((figures_dir / next(iter(sorted(
+        path.name for path in figures_dir.glob("*.png"))))).read_bytes())
+    write_reports(copy)
+    assert not stale.exists()
+    text = (copy / "digits" / "smoke" / "LEADERBOARD.md").read_text()
+    remaining = sorted(path.name for path in figures_dir.glob("*.png"))
+    assert remaining and all(f"(figures/{name})" in text for name in remaining)
+
+
 def test_figures_are_drawn_and_linked(results):
     directory = results / "digits" / "smoke"
     text = (directory / "LEADERBOARD.md").read_text()
