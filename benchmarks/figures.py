@@ -237,7 +237,9 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
     axes.set_ylabel(variable)
     axes.set_title(title, fontsize=10)
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8, loc="lower right")
+    # under the plot, where it can cover no variant's dot
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2,
+                frameon=False)
     return _save(figure, path)
 
 
@@ -278,6 +280,7 @@ def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) 
                   for epoch in history]
         axes.plot(np.arange(1, len(values) + 1), values, marker=".", label=label,
                   color=f"C{index % 10}", linestyle=("-", "--", ":")[index // 10 % 3])
+    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     axes.set_xlabel("epoch")
     axes.set_ylabel("validation accuracy (%)")
     axes.set_title(title, fontsize=10)
