@@ -297,7 +297,7 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     from .tables import percent, summarise
 
     ran = [record for summary in summaries for record in summary.ran]
-    failed = [record for record in ran if record["status"] != "ok"]
+    failed = [record for summary in summaries for record in summary.failed]
     skipped = sum(len(summary.skipped) for summary in summaries)
     lines = [f"done in {format_duration(seconds)}: {len(ran)} ran ({len(failed)} failed), "
              f"{skipped} already stored"]

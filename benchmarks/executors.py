@@ -71,14 +71,6 @@ def thread_environment(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _stopped(job: Job, context: RunContext, status: str, error: str, threads: int) -> dict:
-    """The record of a job stopped (timeout) or lost (a dead worker). The calling process
-    makes it, so its ``env`` is this process's machine, with the threads the job had."""
-    record = stopped_record(job, context, status, error)
-    record["env"]["threads"] = threads
-    return record
-
-
 def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
     """``run_job`` held to ``threads``: the BLAS/OpenMP pools already loaded are limited, and
     the variables are set for what the job loads (TensorFlow sizes its pools when first
@@ -232,7 +224,7 @@ class ProcessExecutor:
                         except (EOFError, OSError):
                             worker.process.join(timeout=10)
                             code = worker.process.exitcode
-                            record = _stopped(
+                            record = stopped_record(
                                 worker.job, context, "failed",
                                 f"the worker process died (exit code {code}) while running "
                                 f"this job; out of memory or a crash in native code",
@@ -243,9 +235,9 @@ class ProcessExecutor:
                             worker.job = None
                         on_record(record)
                     elif time.monotonic() >= worker.deadline:
-                        record = _stopped(worker.job, context, "timeout",
-                                          f"stopped after {self.timeout:g} s (--timeout)",
-                                          self.threads)
+                        record = stopped_record(worker.job, context, "timeout",
+                                                f"stopped after {self.timeout:g} s (--timeout)",
+                                                self.threads)
                         self._stop(worker)
                         workers[index] = self._start(context)
                         on_record(record)
@@ -366,9 +358,9 @@ class DaskExecutor:
                     try:
                         on_record(future.result())
                     except Exception as error:  # the worker died or the task could not run
-                        on_record(_stopped(job, context, "failed",
-                                           f"Dask task failed: {type(error).__name__}: "
-                                           f"{error}", self.threads))
+                        on_record(stopped_record(job, context, "failed",
+                                                 f"Dask task failed: {type(error).__name__}: "
+                                                 f"{error}", self.threads))
                 now = time.monotonic()
                 for future, (job, deadline, key) in list(running.items()):
                     if now >= deadline:
@@ -380,9 +372,9 @@ class DaskExecutor:
                         if holders:  # a running Python thread cannot be stopped: restart it
                             client.restart_workers(holders, raise_for_error=False)
                             shared = client.scatter(context, broadcast=True)
-                        on_record(_stopped(job, context, "timeout",
-                                           f"stopped after {self.timeout:g} s (--timeout)",
-                                           self.threads))
+                        on_record(stopped_record(job, context, "timeout",
+                                                 f"stopped after {self.timeout:g} s (--timeout)",
+                                                 self.threads))
         finally:
             client.close()
             if cluster is not None:

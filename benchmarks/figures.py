@@ -60,6 +60,7 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]]) -> list:
     (the leaderboard's table lists every pipeline)."""
     renderer = figure.canvas.get_renderer()
     markers = [axes.transData.transform((x, y)) for _, x, y in points]
+    plot_area = axes.get_window_extent(renderer)
     taken = []
     for text, x, y in points:
         for dx, dy in LABEL_OFFSETS:
@@ -70,8 +71,7 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]]) -> list:
             clear = not any(box.overlaps(other) for other in taken) and not any(
                 box.x0 - 3 <= mx <= box.x1 + 3 and box.y0 - 3 <= my <= box.y1 + 3
                 for mx, my in markers)
-            inside = axes.get_window_extent(renderer).contains(box.x0, box.y0) and \
-                axes.get_window_extent(renderer).contains(box.x1, box.y1)
+            inside = plot_area.contains(box.x0, box.y0) and plot_area.contains(box.x1, box.y1)
             if clear and inside:
                 taken.append(box)
                 break
@@ -110,10 +110,9 @@ def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
     axes.legend(loc="lower right")
     leaders = [next(row for row in rows if row["family"] == family)
                for family in FAMILY_COLOURS if any(row["family"] == family for row in rows)]
-    labelled = list(dict.fromkeys(row["pipeline"] for row in leaders + frontier))
-    by_name = {row["pipeline"]: row for row in rows}
-    place_labels(figure, axes, [(name, seconds[name], by_name[name]["mean_accuracy"] * 100)
-                                 for name in labelled])
+    labelled = {row["pipeline"]: row for row in leaders + frontier}  # each once, in order
+    place_labels(figure, axes, [(name, seconds[name], row["mean_accuracy"] * 100)
+                                for name, row in labelled.items()])
     return _save(figure, path)
 
 

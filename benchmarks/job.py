@@ -260,9 +260,13 @@ def new_record(job: Job, context: RunContext) -> Record:
     }
 
 
-def stopped_record(job: Job, context: RunContext, status: str, error: str) -> Record:
-    """The record of a job the executor had to stop (timeout) or lost (a dead worker)."""
+def stopped_record(job: Job, context: RunContext, status: str, error: str,
+                   threads: int) -> Record:
+    """The record of a job the executor had to stop (timeout) or lost (a dead worker). The
+    calling process makes it, so its ``env`` is this process's machine, with the threads the
+    job had been granted."""
     record = new_record(job, context)
+    record["env"]["threads"] = threads
     record.update(status=status, error=error, finished_at=utc_now())
     return record
 

@@ -47,12 +47,11 @@ class StoreLocation:
         return self.directory / STUDY_REPORT_NAME
 
 
-@dataclass(frozen=True)
 class ResultsLayout:
-    root: Path
+    """The places under one results directory (``root``)."""
 
     def __init__(self, root: Path | str) -> None:
-        object.__setattr__(self, "root", Path(root))
+        self.root = Path(root)
 
     @property
     def index(self) -> Path:

@@ -78,7 +78,7 @@ class LiveProgress(LineProgress):
         self.running: dict[tuple, float] = {}
         self.latest: dict[tuple, str] = {}  # the newest mid-job event of each running job
         self.started_at = time.monotonic()
-        self.waiting: dict[tuple, str] = {}  # jobs not started yet: key -> name
+        self.waiting: set[tuple] = set()  # (name, seed) of the jobs not started yet
         self.seconds: dict[str, float] = {}  # how long each name took the last time
         self.slots = 1
         self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
@@ -120,14 +120,13 @@ class LiveProgress(LineProgress):
         if typical is None:
             return None
         now = time.monotonic()
-        work = sum(self.seconds.get(name, typical) for name in self.waiting.values())
-        for key, since in self.running.items():
-            name = key[0]
+        work = sum(self.seconds.get(name, typical) for name, _ in self.waiting)
+        for (name, _), since in self.running.items():
             work += max(self.seconds.get(name, typical) - (now - since), 0.0)
-        return work / max(1, min(self.slots, len(self.waiting) + len(self.running)) or 1)
+        return work / max(1, min(self.slots, len(self.waiting) + len(self.running)))
 
     def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
-        self.waiting = {(job.name, job.seed): job.name for job in jobs}
+        self.waiting = {(job.name, job.seed) for job in jobs}
         self.seconds = dict(seconds)
         self.slots = max(1, slots)
         known = [seconds[job.name] for job in jobs if job.name in seconds]
@@ -140,7 +139,7 @@ class LiveProgress(LineProgress):
 
     def started(self, job: Job) -> None:
         self.running[(job.name, job.seed)] = time.monotonic()
-        self.waiting.pop((job.name, job.seed), None)
+        self.waiting.discard((job.name, job.seed))
 
     def progressed(self, job: Job, event: dict) -> None:
         key = (job.name, job.seed)
@@ -153,7 +152,7 @@ class LiveProgress(LineProgress):
         if since is not None:
             self.ran_seconds.append(time.monotonic() - since)
         self.latest.pop(key, None)
-        self.waiting.pop(key, None)
+        self.waiting.discard(key)
         super().finished(record)
 
     def end(self) -> None:

@@ -22,24 +22,21 @@ from .record import Record, RecordError, finished_at, job_key, load_record, reco
 
 class ResultsStore:
     def __init__(self, results_dir: Path | str, dataset: str, profile: str) -> None:
-        self._place(ResultsLayout(results_dir).store(dataset, profile))
-
-    def _place(self, location: StoreLocation) -> None:
-        self.location = location
-        self.directory = location.directory
-        self.path = location.runs
+        self.location = ResultsLayout(results_dir).store(dataset, profile)
 
     @classmethod
     def of(cls, location: StoreLocation) -> ResultsStore:
         store = cls.__new__(cls)
-        store._place(location)
+        store.location = location
         return store
 
-    @classmethod
-    def at(cls, path: Path) -> ResultsStore:
-        """The store whose runs.jsonl is ``path`` (named <dataset>/<profile>/ like any store)."""
-        path = Path(path)
-        return cls.of(StoreLocation(path.parent, path.parent.parent.name, path.parent.name))
+    @property
+    def directory(self) -> Path:
+        return self.location.directory
+
+    @property
+    def path(self) -> Path:
+        return self.location.runs
 
     def ensure_writable(self) -> None:
         """Fail early, naming the path, when records could not be written."""
