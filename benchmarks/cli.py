@@ -52,7 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="load pipelines from a loose Python file (repeatable)")
     data = parser.add_argument_group("data and protocol")
     data.add_argument("--dataset", default=DEFAULT_DATASET,
-                      help=f"one of {', '.join(DATASETS)} (default {DEFAULT_DATASET})")
+                      help=f"one of {', '.join(DATASETS)} (default {DEFAULT_DATASET}), or "
+                           f"your own: an .npz file (x_train, y_train, x_test, y_test, "
+                           f"optional class_names) or a folder with one sub-folder of images "
+                           f"per class; results go under its file or folder name")
+    data.add_argument("--image-size", type=_image_size, default=None, metavar="H[xW]",
+                      help="the size a folder dataset's images are converted to (default 28)")
+    data.add_argument("--color", choices=("gray", "rgb"), default="gray",
+                      help="whether a folder dataset's images become grayscale (default) or "
+                           "RGB")
     data.add_argument("--data-dir", type=Path, metavar="DIR",
                       help="where the dataset files are or get downloaded "
                            "(default $FASHIONBENCH_DATA_DIR, else the user cache)")
@@ -64,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
                       help="seeds to run each pipeline with (default 0)")
     how = parser.add_argument_group("execution")
-    how.add_argument("--executor", default="serial", choices=("serial", "process", "dask"),
-                     help="serial: one job at a time in this process (default); process: "
-                          "--workers worker processes; dask: a Dask LocalCluster or --scheduler")
+    how.add_argument("--executor", default="auto", choices=("auto", "serial", "process", "dask"),
+                     help="auto (default): worker processes, one per core, where two or more "
+                          "jobs and cores can use them, else serial; serial: one job at a time "
+                          "in this process; process: --workers worker processes; dask: a Dask "
+                          "LocalCluster or --scheduler")
     how.add_argument("--workers", type=int, default=None, metavar="N",
-                     help="parallel jobs for process/dask (default: the number of cores); "
+                     help="parallel jobs for auto/process/dask (default: the number of cores); "
                           "each job gets cores / N threads unless --threads")
     how.add_argument("--threads", type=int, default=None, metavar="N",
                      help="threads each job may use, whatever the executor (default: all the "
@@ -183,13 +193,23 @@ def _warn_plugin_failures() -> None:
               file=sys.stderr)
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    """``28`` or ``32x24`` (height x width) for --image-size."""
+    parts = text.lower().split("x")
+    if len(parts) in (1, 2) and all(part.isdigit() and int(part) > 0 for part in parts):
+        sizes = [int(part) for part in parts]
+        return (sizes[0], sizes[-1])
+    raise argparse.ArgumentTypeError(f"{text!r} is not a size: give H or HxW, e.g. 28 or 32x24")
+
+
 def _check_names(args: argparse.Namespace) -> None:
     from pipelines.profiles import get_profile
 
-    from .datasets import get_dataset_entry
+    from .datasets import get_dataset_entry, looks_like_a_path
     from .splits import check_split_name
 
-    get_dataset_entry(args.dataset)
+    if not looks_like_a_path(args.dataset):
+        get_dataset_entry(args.dataset)
     check_split_name(args.split)
     get_profile(args.profile)
 
@@ -228,8 +248,6 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
-    from pipelines.hardware import cpus_available
-
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions, run
     from .search import SearchStudy, run_search
@@ -247,18 +265,17 @@ def execute(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         raise FashionbenchError(f"--threads must be at least 1 (threads per job), not "
                                 f"{args.threads}; leave it out for cores / --workers")
-    parallel = args.executor in ("process", "dask")
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
     options = RunOptions(
         pipelines=[] if study else select_pipelines(args.only, args.exclude, args.recipe),
         variants=tuple((v.pipeline, v.overrides, v.label) for v in study.variants)
         if study and not searching else (),
-        dataset=args.dataset,
+        dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
-        workers=args.workers or (cpus_available() if parallel else 1), threads=args.threads,
+        workers=args.workers, threads=args.threads,
         timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir,

@@ -35,6 +35,10 @@ class Dataset:
     test_images: np.ndarray
     test_labels: np.ndarray
     source: str = ""
+    # a hash of the images, labels and class names of a custom dataset (custom_data.py),
+    # which its split's fingerprint includes; None for the built-in ones, whose files are
+    # checked against the publishers' checksums instead
+    fingerprint: str | None = None
 
     @property
     def n_train(self) -> int:
@@ -221,7 +225,27 @@ def get_dataset_entry(name: str) -> DatasetEntry:
     return DATASETS[name]
 
 
-def load_dataset(name: str = DEFAULT_DATASET, data_dir: Path | str | None = None,
-                 *, download: bool = True) -> Dataset:
-    """Load a registered dataset, downloading and verifying its files where needed."""
-    return get_dataset_entry(name).loader(Path(data_dir) if data_dir else None, download=download)
+def load_dataset(name: str | Path | Dataset = DEFAULT_DATASET,
+                 data_dir: Path | str | None = None, *, download: bool = True,
+                 image_size: tuple[int, int] | None = None, color: str = "gray") -> Dataset:
+    """A registered dataset by name (downloaded and verified where needed), a path to your
+    own data (an ``.npz`` file or a folder of class folders: custom_data.py; ``image_size``
+    and ``color`` convert a folder's images), or a Dataset already made."""
+    if isinstance(name, Dataset):
+        return name
+    if str(name) in DATASETS:
+        return get_dataset_entry(str(name)).loader(Path(data_dir) if data_dir else None,
+                                                   download=download)
+    if looks_like_a_path(name):
+        from .custom_data import DEFAULT_IMAGE_SIZE, load_custom_dataset
+
+        return load_custom_dataset(name, image_size=image_size or DEFAULT_IMAGE_SIZE,
+                                   color=color)
+    raise unknown_name("dataset", str(name), list(DATASETS) + ["FILE.npz", "FOLDER/"])
+
+
+def looks_like_a_path(name: str | Path) -> bool:
+    """A ``--dataset`` that is not a registered name but a file or folder of one's own."""
+    text = str(name)
+    return isinstance(name, Path) or text.endswith(".npz") or "/" in text or \
+        Path(text).exists()

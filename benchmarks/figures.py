@@ -1,7 +1,9 @@
 """Figures for a leaderboard, drawn with matplotlib (Agg) from the rows and records.
 
 Every figure is a pure function of the stored records (the misclassified grid also reads the
-test images), saved without a timestamp, so ``--report-only`` redraws identical files.
+test images), saved without a timestamp, so ``--report-only`` redraws identical files. The
+``draw_*`` functions return the matplotlib figure itself (the Python API's figures); the
+others save it to a file and close it.
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]]) -> list:
 
 
 def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
+    return _save(draw_accuracy_vs_fit_time(rows, title), path)
+
+
+def draw_accuracy_vs_fit_time(rows: list[dict], title: str):
     """Every pipeline a point (fit time on a log axis in human units, test accuracy), the
     Pareto frontier drawn; labelled: the frontier and each family's best, without overlaps."""
     figure, axes = plt.subplots(figsize=(8, 5.5))
@@ -113,11 +119,15 @@ def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
     labelled = {row["pipeline"]: row for row in leaders + frontier}  # each once, in order
     place_labels(figure, axes, [(name, seconds[name], row["mean_accuracy"] * 100)
                                 for name, row in labelled.items()])
-    return _save(figure, path)
+    return figure
 
 
 def confusion_heatmap(confusion: list[list[int]], class_names: list[str], path: Path,
                       title: str) -> Path:
+    return _save(draw_confusion_heatmap(confusion, class_names, title), path)
+
+
+def draw_confusion_heatmap(confusion: list[list[int]], class_names: list[str], title: str):
     matrix = np.asarray(confusion)
     figure, axes = plt.subplots(figsize=(7.5, 6.5))
     image = axes.imshow(matrix, cmap="Blues")
@@ -132,10 +142,14 @@ def confusion_heatmap(confusion: list[list[int]], class_names: list[str], path: 
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     axes.set_title(title)
-    return _save(figure, path)
+    return figure
 
 
 def per_class_bars(rows: list[dict], class_names: list[str], path: Path, title: str) -> Path:
+    return _save(draw_per_class_bars(rows, class_names, title), path)
+
+
+def draw_per_class_bars(rows: list[dict], class_names: list[str], title: str):
     figure, axes = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(len(rows), 1)
     positions = np.arange(len(class_names))
@@ -153,10 +167,14 @@ def per_class_bars(rows: list[dict], class_names: list[str], path: Path, title: 
     axes.legend(fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0),
                 frameon=False)
     axes.grid(True, axis="y", alpha=0.3)
-    return _save(figure, path)
+    return figure
 
 
 def training_curves(history: list[dict], path: Path, title: str) -> Path:
+    return _save(draw_training_curves(history, title), path)
+
+
+def draw_training_curves(history: list[dict], title: str):
     epochs = np.arange(1, len(history) + 1)
     figure, (accuracy_axes, loss_axes) = plt.subplots(1, 2, figsize=(10, 4))
     for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
@@ -176,7 +194,7 @@ def training_curves(history: list[dict], path: Path, title: str) -> Path:
         axes.grid(True, alpha=0.3)
         axes.legend()
     figure.suptitle(title)
-    return _save(figure, path)
+    return figure
 
 
 def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarray,

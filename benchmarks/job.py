@@ -91,10 +91,13 @@ class RunContext:
         state["_partitions"] = {}
         return state
 
-    def partitions(self, seed: int) -> dict[str, Partition]:
-        """Train / validation / test for a seed, subsampled to the profile's sizes."""
-        if seed not in self._partitions:
-            sizes = {"train": self.profile.train_size, "validation": self.profile.validation_size,
+    def partitions(self, seed: int, train_size: int | None = None) -> dict[str, Partition]:
+        """Train / validation / test for a seed, subsampled to the profile's sizes, or to
+        ``train_size`` training images (a pipeline's own cap, below the profile's)."""
+        key = (seed, train_size)
+        if key not in self._partitions:
+            sizes = {"train": train_size or self.profile.train_size,
+                     "validation": self.profile.validation_size,
                      "test": self.profile.test_size}
             parts = {}
             for role, indices in (("train", self.split.train),
@@ -102,8 +105,15 @@ class RunContext:
                                   ("test", self.split.test)):
                 chosen = subsample(indices, self.dataset.labels, sizes[role], seed)
                 parts[role] = Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
-            self._partitions[seed] = parts
-        return self._partitions[seed]
+            self._partitions[key] = parts
+        return self._partitions[key]
+
+    def job_partitions(self, job: Job) -> dict[str, Partition]:
+        """The data one job trains and is scored on: its pipeline's training-image cap in
+        this profile applies (``register_pipeline(train_sizes=...)``)."""
+        from pipelines.registry import get_entry
+
+        return self.partitions(job.seed, get_entry(job.pipeline).train_size(self.profile))
 
 
 CHECKPOINT_DIR_ENV = "FASHIONBENCH_CHECKPOINT_DIR"
@@ -229,7 +239,7 @@ def new_record(job: Job, context: RunContext) -> Record:
     entry = get_entry(job.pipeline)
     env = dict(environment())
     env["hardware"] = _hardware(entry.family, env)
-    parts = context.partitions(job.seed)
+    parts = context.job_partitions(job)
     return {
         "run_id": uuid.uuid4().hex,
         "name": job.name,  # what it is stored and ranked under (a study's label, say)
@@ -278,7 +288,7 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     create = create or create_pipeline
     context.load_plugins()
     record = new_record(job, context)
-    parts = context.partitions(job.seed)
+    parts = context.job_partitions(job)
     n_classes = context.dataset.n_classes
     pipeline = None
     job_started = time.perf_counter()
@@ -301,8 +311,14 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             with Stopwatch() as fit_watch:
                 pipeline.fit(train.images, train.labels,
                              validation=(validation.images, validation.labels), **fit_options)
+            both = (getattr(pipeline, "predict_with_proba", None)
+                    if getattr(pipeline, "predicts_by_argmax", False) else None)
             with Stopwatch() as predict_watch:
-                test_predictions = pipeline.predict(test.images)
+                # one pass gives a network's labels and probabilities: timing it is timing
+                # predict, and the test set is not run through the network a second time
+                test_predictions, test_probabilities = (
+                    both(test.images) if both is not None
+                    else (pipeline.predict(test.images), None))
             test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
                                                   "predict")
             validation_predictions, validation_probabilities = _labels_and_probabilities(
@@ -310,7 +326,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             validation_predictions = _check_predictions(
                 validation_predictions, len(validation.labels), n_classes, "predict")
             predict_proba = getattr(pipeline, "predict_proba", None)
-            test_probabilities = predict_proba(test.images) if predict_proba else None
+            if test_probabilities is None and predict_proba is not None:
+                test_probabilities = predict_proba(test.images)
             for probabilities in (test_probabilities, validation_probabilities):
                 if probabilities is not None and not np.isfinite(probabilities).all():
                     warnings.warn("predict_proba returned NaN or infinite values; log-loss is "

@@ -44,6 +44,37 @@ HEADER_NOTE = ("Generated from the records in [runs.jsonl](runs.jsonl) by "
 FigureDrawer = Callable[[list[dict], list[str], str, str], list[tuple[str, Path]]]
 
 
+def smaller_budgets(records: list[dict], profile) -> list[str]:
+    """A line for the rows trained on less than the profile gives (fewer images or epochs,
+    the quick profile's CPU-sized budget for the big networks): what each one had, so a
+    reader never compares them unawares. Nothing when every row had the profile's budget."""
+    if profile is None:
+        return []
+    budgets = []
+    for record in sorted(records, key=lambda record: record["name"]):
+        if record["status"] != "ok":
+            continue
+        model = record.get("model") or {}
+        epochs = (model.get("params") or {}).get("epochs")
+        fewer_images = profile.train_size is not None and \
+            record["sizes"]["train"] < profile.train_size
+        fewer_epochs = epochs is not None and epochs < profile.epochs
+        if not (fewer_images or fewer_epochs):
+            continue
+        parts = [f"{record['sizes']['train']:,} training images"]
+        if epochs is not None:
+            parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
+        if model.get("input_shape"):
+            parts.append("input " + "x".join(str(size) for size in model["input_shape"]))
+        budgets.append(f"`{record['name']}` ({', '.join(parts)})")
+    if not budgets:
+        return []
+    return [f"Trained on a smaller budget than the profile's ({profile.epochs} epochs"
+            + (f", {profile.train_size:,} images" if profile.train_size else "")
+            + f"): {'; '.join(budgets)}. Their rows rank on the same validation and test "
+              f"images as every other.", ""]
+
+
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
     """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
     it and linked."""
@@ -80,6 +111,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
                 f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
                 f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
                 f"Hardware: {'; '.join(hardware)}.", "",
+                *smaller_budgets(records, profile),
                 TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
                 main_table(rows, ranks, with_family=True, with_hardware=several), "",

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.hardware import cpus_available
 from pipelines.profiles import get_profile
 
-from .datasets import load_dataset
+from .datasets import Dataset, load_dataset
 from .executors import make_executor
 from .job import Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
@@ -25,15 +26,25 @@ from .store import ResultsStore
 @dataclass
 class RunOptions:
     pipelines: list[str]
-    dataset: str = "fashion-mnist"
+    # a registered name, a path to an .npz file or a folder of class folders, or a Dataset
+    # (``custom_data.dataset_from_arrays``); results are stored under the dataset's name
+    dataset: str | Path | Dataset = "fashion-mnist"
     data_dir: Path | None = None
+    # how a folder dataset's images are converted: (height, width), "gray" or "rgb"
+    image_size: tuple[int, int] | None = None
+    color: str = "gray"
     split: str = "standard"
     profile: str = "quick"
     seeds: list[int] = field(default_factory=lambda: [0])
     results_dir: Path = Path("results")
     force: bool = False
+    # "serial", "process", "dask", or "auto" (the command line's default): one worker
+    # process per core where two or more jobs and cores can use them, else serial. Serial
+    # by default here: a pipeline registered in the calling process (a notebook's, a test's)
+    # exists in no worker process
     executor: str = "serial"
-    workers: int = 1
+    # parallel jobs for process/dask (None: the number of cores)
+    workers: int | None = None
     # threads each job may use (BLAS, OpenMP, n_jobs); None: the cores / workers. A job's
     # numbers depend on it, so fixing it makes every executor give the same records
     threads: int | None = None
@@ -52,6 +63,8 @@ class RunSummary:
     ran: list[dict] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
     store: ResultsStore | None = None  # where the run's records went
+    executor: str = "serial"  # the executor that ran them, and its parallel jobs
+    workers: int = 1
 
     @property
     def failed(self) -> list[dict]:
@@ -63,12 +76,11 @@ class RunSummary:
         return sum(record["timing"]["job_seconds"] for record in self.ran if record["timing"])
 
 
-def plan_jobs(options: RunOptions) -> list[Job]:
+def plan_jobs(options: RunOptions, dataset: str) -> list[Job]:
     if options.variants:
-        return [Job(pipeline, options.dataset, options.split, options.profile, seed,
-                    overrides, label)
+        return [Job(pipeline, dataset, options.split, options.profile, seed, overrides, label)
                 for seed in options.seeds for pipeline, overrides, label in options.variants]
-    return [Job(name, options.dataset, options.split, options.profile, seed)
+    return [Job(name, dataset, options.split, options.profile, seed)
             for seed in options.seeds for name in options.pipelines]
 
 
@@ -80,28 +92,33 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     """
     progress = progress or LineProgress(report)
     profile = get_profile(options.profile)
-    executor = make_executor(options.executor, workers=options.workers,
-                             timeout=options.timeout, scheduler=options.scheduler,
-                             threads=options.threads)
-    store = ResultsStore(options.results_dir, options.dataset, profile.name)
+    dataset = load_dataset(options.dataset, options.data_dir, image_size=options.image_size,
+                           color=options.color)
+    store = ResultsStore(options.results_dir, dataset.name, profile.name)
     store.ensure_writable()
-    dataset = load_dataset(options.dataset, options.data_dir)
     split = make_split(options.split, dataset)
     context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir))
     context.load_plugins()
     done = set() if options.force else store.completed_keys()
-    jobs = plan_jobs(options)
-    summary = RunSummary(store=store)
+    jobs = plan_jobs(options, dataset.name)
+    stored = [(job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done
+              for job in jobs]
+    kind, workers = choose_executor(options.executor, options.workers,
+                                    pending=stored.count(False))
+    executor = make_executor(kind, workers=workers, timeout=options.timeout,
+                             scheduler=options.scheduler, threads=options.threads)
+    summary = RunSummary(store=store, executor=executor.name,
+                         workers=getattr(executor, "workers", 1))
     # two short lines rather than one that wraps on a terminal
     progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
                               f"({split.fingerprint}), profile {profile.name}\n"
-                              f"{executor.name} executor, {executor.threads} thread(s) per "
+                              f"{executor_label(executor)}, {executor.threads} thread(s) per "
                               f"job; store {store.path}")
     to_run = []
-    for number, job in enumerate(jobs, start=1):
-        if (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done:
+    for number, (job, already) in enumerate(zip(jobs, stored, strict=True), start=1):
+        if already:
             summary.skipped.append(job)
             progress.skipped(job, number)
         else:
@@ -123,6 +140,24 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     finally:
         progress.end()
     return summary
+
+
+def choose_executor(kind: str, workers: int | None, *, pending: int) -> tuple[str, int]:
+    """The executor and worker count to use. ``auto`` runs one worker process per core where
+    there are two or more jobs to run and two or more cores (a job's records state the one
+    thread it had), and serially otherwise: a single job, or a single core, gains nothing from
+    a worker process and pays its start."""
+    cores = cpus_available()
+    if kind == "auto":
+        kind = "process" if pending >= 2 and cores >= 2 else "serial"
+        workers = min(workers or cores, max(pending, 1)) if kind == "process" else 1
+    return kind, workers or (cores if kind in ("process", "dask") else 1)
+
+
+def executor_label(executor) -> str:
+    workers = getattr(executor, "workers", 1)
+    return (f"{executor.name} executor" if executor.name == "serial"
+            else f"{executor.name} executor, {workers} worker{'s' if workers != 1 else ''}")
 
 
 def expected_seconds(store: ResultsStore) -> dict[str, float]:

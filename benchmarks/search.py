@@ -212,7 +212,7 @@ def run_search(study: SearchStudy, options, progress_factory, say=print):
     searching = run(dataclasses.replace(options, pipelines=[], variants=trials,
                                         seeds=list(range(budget.executions))),
                     progress=progress_factory())
-    store = ResultsStore(options.results_dir, options.dataset, options.profile)
+    store = searching.store
     best = best_trial(trial_results(study, proposals, store))
     if best is None:
         raise FashionbenchError(f"no trial of {study.name} finished; see {store.path}")

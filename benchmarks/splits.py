@@ -7,6 +7,7 @@ three arrays, goes into every record so that "scored on the same split" can be c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,12 @@ class Split:
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
+    # a custom dataset's content fingerprint: then "same split" also means "same images"
+    content: str | None = None
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.train, self.validation, self.test)
+        return fingerprint(self.train, self.validation, self.test, content=self.content)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -39,13 +42,16 @@ class Split:
                 "test": len(self.test)}
 
 
-def fingerprint(*index_arrays: np.ndarray) -> str:
-    """A short stable hash of index arrays: same indices in the same order, same fingerprint."""
+def fingerprint(*index_arrays: np.ndarray, content: str | None = None) -> str:
+    """A short stable hash of index arrays: same indices in the same order, same fingerprint;
+    with ``content`` (a custom dataset's fingerprint), same images and labels too."""
     digest = hashlib.sha256()
     for indices in index_arrays:
         data = np.ascontiguousarray(indices, dtype="<i8")
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data.tobytes())
+    if content is not None:
+        digest.update(content.encode())
     return digest.hexdigest()[:16]
 
 
@@ -79,7 +85,9 @@ DEFAULT_SPLIT = "standard"
 def make_split(name: str, dataset: Dataset) -> Split:
     if name not in SPLITS:
         raise unknown_name("split", name, list(SPLITS))
-    return SPLITS[name](dataset)
+    split = SPLITS[name](dataset)
+    return dataclasses.replace(split, content=dataset.fingerprint) if dataset.fingerprint \
+        else split
 
 
 def check_split_name(name: str) -> None:

@@ -34,6 +34,9 @@ class Pipeline(Protocol):
     # Optional: ``predict_with_proba(X) -> (labels, probabilities or None)``, both from one
     # pass over X, the labels equal to ``predict(X)``. The runner scores the validation
     # images with it when a pipeline has it, and calls predict and predict_proba otherwise.
+    # Optional: ``predicts_by_argmax = True`` where predict is by definition the argmax of
+    # predict_proba (a network): predict_with_proba then costs what predict costs, so the
+    # runner times it as the test predict and runs the test images through once, not twice.
 
 
 def flatten_images(X: np.ndarray) -> np.ndarray:
@@ -78,7 +81,14 @@ class SklearnPipeline:
         self.notes = notes
 
     def fit(self, X, y, *, validation=None) -> SklearnPipeline:
-        self.estimator_ = clone(self.estimator).fit(flatten_images(X), np.asarray(y))
+        estimator = clone(self.estimator)
+        # steps that need the images' shape, not just their rows (HOG), declare an
+        # ``image_shape`` parameter: any dataset's size and channels then reach them
+        shape = {key: tuple(np.shape(X)[1:]) for key in estimator.get_params(deep=True)
+                 if key == "image_shape" or key.endswith("__image_shape")}
+        if shape:
+            estimator.set_params(**shape)
+        self.estimator_ = estimator.fit(flatten_images(X), np.asarray(y))
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -17,7 +17,7 @@ import inspect
 import pkgutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,15 @@ class PipelineEntry:
     tags: tuple[str, ...] = ()
     source: str = ""
     description: str = ""
+    # profile name -> at most this many training images for this pipeline, below the
+    # profile's own cap (a CPU-sized budget); the runner subsamples, the record states it
+    train_sizes: tuple[tuple[str, int], ...] = ()
+
+    def train_size(self, profile: Profile) -> int | None:
+        """The training images this pipeline gets in ``profile`` (None: all of the split)."""
+        own = dict(self.train_sizes).get(profile.name)
+        caps = [cap for cap in (profile.train_size, own) if cap is not None]
+        return min(caps) if caps else None
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,18 @@ class PipelineContractError(FashionbenchError):
 
 
 def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
-                      description: str | None = None):
-    """Decorator: register ``factory(profile, **overrides) -> Pipeline`` under ``name``."""
+                      description: str | None = None,
+                      train_sizes: Mapping[str, int] | None = None):
+    """Decorator: register ``factory(profile, **overrides) -> Pipeline`` under ``name``.
+
+    ``train_sizes`` caps the training images per profile name below the profile's own cap,
+    e.g. ``{"quick": 2000}``: the runner gives the pipeline a stratified subsample that size,
+    and its records and the leaderboard say so."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
+    caps = tuple(sorted((train_sizes or {}).items()))
+    if any(not isinstance(cap, int) or cap < 1 for _, cap in caps):
+        raise ValueError(f"train_sizes of {name!r} must be positive image counts: {caps}")
 
     def decorate(factory: Callable[..., object]) -> Callable[..., object]:
         source = f"{factory.__module__}.{factory.__qualname__}"
@@ -76,7 +93,7 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
         doc = (factory.__doc__ or "").strip().splitlines()
         _STATE.entries[name] = PipelineEntry(
             name=name, family=family, factory=factory, tags=tuple(tags), source=source,
-            description=description or (doc[0] if doc else ""),
+            description=description or (doc[0] if doc else ""), train_sizes=caps,
         )
         return factory
 

@@ -232,3 +232,22 @@ def test_reducer_matrix_by_hand():
     assert cells[3] == ["svm", "89.00", "**90.00**"]  # the better feature step in bold
     assert "mcnn" not in text
     assert reducer_matrix([row("raw-svm", "raw", 0.89)]) is None
+
+
+def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
+    from benchmarks.leaderboard import smaller_budgets
+    from pipelines.profiles import get_profile
+
+    def record(name, train, epochs=None, input_shape=None):
+        return {"name": name, "status": "ok", "sizes": {"train": train},
+                "model": {"params": {"epochs": epochs} if epochs else {},
+                          "input_shape": input_shape}}
+
+    quick = get_profile("quick")
+    lines = smaller_budgets([record("raw-svm", 10_000), record("mcnn", 10_000, 5, [28, 28, 1]),
+                             record("vgg16", 4_000, 2, [32, 32, 3])], quick)
+    assert lines == ["Trained on a smaller budget than the profile's (5 epochs, 10,000 "
+                     "images): `vgg16` (4,000 training images, 2 epochs, input 32x32x3). "
+                     "Their rows rank on the same validation and test images as every other.",
+                     ""]
+    assert smaller_budgets([record("raw-svm", 10_000)], quick) == []

@@ -321,3 +321,70 @@ def test_the_last_lines_say_how_long_what_failed_where_the_report_is_and_the_top
     assert lines[1] == f"report: {tmp_path / 'digits' / 'smoke' / 'LEADERBOARD.md'}"
     assert re.fullmatch(r"top 3 of 3: pca-svm [\d.]+% · raw-knn [\d.]+% · raw-tree [\d.]+%",
                         lines[2])
+
+
+def test_auto_uses_a_worker_per_core_only_where_two_jobs_and_cores_can(monkeypatch):
+    from benchmarks import runner
+
+    monkeypatch.setattr(runner, "cpus_available", lambda: 2)
+    assert runner.choose_executor("auto", None, pending=40) == ("process", 2)
+    assert runner.choose_executor("auto", None, pending=1) == ("serial", 1)
+    assert runner.choose_executor("auto", 4, pending=3) == ("process", 3)
+    assert runner.choose_executor("serial", None, pending=40) == ("serial", 1)
+    assert runner.choose_executor("process", None, pending=1) == ("process", 2)
+    monkeypatch.setattr(runner, "cpus_available", lambda: 1)
+    assert runner.choose_executor("auto", None, pending=40) == ("serial", 1)
+
+
+def test_a_pipeline_s_own_training_cap_is_applied_and_recorded(isolated_registry, tmp_path):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    register_pipeline("test-capped", family="classical", train_sizes={"smoke": 300})(
+        lambda profile: SklearnPipeline("test-capped", KNeighborsClassifier()))
+    summary = run(RunOptions(pipelines=["test-capped", "raw-knn"], dataset="digits",
+                             profile="smoke", results_dir=tmp_path), report=lambda line: None)
+    sizes = {record["name"]: record["sizes"] for record in summary.ran}
+    assert sizes["test-capped"] == {"train": 300, "validation": 288, "test": 360}
+    assert sizes["raw-knn"]["train"] == 1000
+    # the cap never raises a profile's own: a larger one leaves the profile's
+    entry = isolated_registry.get_entry("test-capped")
+    assert entry.train_size(get_profile("quick")) == 10_000
+    assert entry.train_size(get_profile("full")) is None
+    with pytest.raises(ValueError, match="positive image counts"):
+        register_pipeline("test-bad-cap", family="classical", train_sizes={"smoke": 0})
+
+
+def test_one_pass_gives_a_network_s_test_labels_and_probabilities(isolated_registry, context):
+    from sklearn.naive_bayes import GaussianNB
+
+    calls = []
+
+    class Counting(SklearnPipeline):
+        def predict(self, X):
+            calls.append(("predict", len(X)))
+            return super().predict(X)
+
+        def predict_proba(self, X):
+            calls.append(("predict_proba", len(X)))
+            return super().predict_proba(X)
+
+        def predict_with_proba(self, X):
+            calls.append(("both", len(X)))
+            probabilities = super().predict_proba(X)
+            return probabilities.argmax(axis=1), probabilities
+
+    class Network(Counting):
+        predicts_by_argmax = True
+
+    for cls in (Counting, Network):
+        register_pipeline(f"test-{cls.__name__}", family="classical")(
+            lambda profile, cls=cls: cls(f"test-{cls.__name__}", GaussianNB()))
+    record = run_job(Job("test-Network", "digits", "standard", "smoke", 0), context)
+    assert record["status"] == "ok" and record["metrics"]["test"]["log_loss"] is not None
+    # the test (timed) and validation images, one pass each
+    assert calls[:2] == [("both", 360), ("both", 288)]
+    assert ("predict_proba", 360) not in calls
+    # an estimator whose predict is not the argmax (an SVC's) has its own predict timed
+    calls.clear()
+    run_job(Job("test-Counting", "digits", "standard", "smoke", 0), context)
+    assert calls[:3] == [("predict", 360), ("both", 288), ("predict_proba", 360)]

@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection_arguments(parser)
     parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
-    parser.add_argument("--executor", default="serial", choices=("serial", "process", "dask"))
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--executor", default="auto",
+                        choices=("auto", "serial", "process", "dask"),
+                        help="as run_all.py's (default auto, what `make run` uses)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel jobs (default: the number of cores)")
     parser.add_argument("--results-dir", type=Path,
                         help="store the records here too (default: a scratch directory)")
     args = parser.parse_args(argv)
@@ -58,15 +61,23 @@ def main(argv: list[str] | None = None) -> int:
              f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
             for record in summary.ran]
     print(tabulate(rows, headers=["pipeline", "status", "fit s", "job s"], tablefmt="github"))
+    families: dict[str, list[float]] = {}
+    for record in summary.ran:
+        if record["timing"]:
+            families.setdefault(record["family"], []).append(record["timing"]["job_seconds"])
+    print(tabulate([[family, len(seconds), f"{sum(seconds):.1f}",
+                     f"{sum(seconds) / max(summary.job_seconds, 1e-9):.0%}"]
+                    for family, seconds in sorted(families.items())],
+                   headers=["family", "jobs", "job s", "share"], tablefmt="github"))
     job_seconds = summary.job_seconds
-    if args.workers > 1:
+    if summary.workers > 1:
         # the floor no schedule beats: the jobs' own time, spread evenly over the workers
-        floor = job_seconds / args.workers
-        print(f"the jobs took {job_seconds:.1f} s in all; on {args.workers} workers no order "
-              f"finishes them before {floor:.1f} s; this run's workers were busy "
+        floor = job_seconds / summary.workers
+        print(f"the jobs took {job_seconds:.1f} s in all; on {summary.workers} workers no "
+              f"order finishes them before {floor:.1f} s; this run's workers were busy "
               f"{floor / total:.0%} of its wall time")
     else:
-        print(f"the jobs took {job_seconds:.1f} s in all")
+        print(f"the jobs took {job_seconds:.1f} s in all, one at a time")
     verdict = "within" if total <= args.budget else "OVER"
     print(f"total wall time {total:.1f} s for {len(names)} pipelines ({args.profile} profile, "
           f"{os.cpu_count()} cores): {verdict} the {args.budget:.0f} s budget")

@@ -51,7 +51,8 @@ def _resized_to_at_least(inputs, min_size: int):
 
 
 def _imagenet_input(inputs):
-    """N x H x W x 1 in [0, 1] to N x 32 x 32 x 3, inside the model (jittable layers only)."""
+    """N x H x W x 1 (or x 3) in [0, 1] to N x 32 x 32 x 3, inside the model (jittable layers
+    only): grey images are repeated into the three channels, colour ones kept."""
     height, width = inputs.shape[1], inputs.shape[2]
     if (height, width) == (SEED_SIZE, SEED_SIZE):
         x = layers.ZeroPadding2D(padding=(IMAGENET_SIZE - SEED_SIZE) // 2, name="pad_to_32")(inputs)
@@ -60,6 +61,8 @@ def _imagenet_input(inputs):
     else:
         x = layers.Resizing(IMAGENET_SIZE, IMAGENET_SIZE, interpolation="bilinear",
                             name="resize_to_32")(inputs)
+    if inputs.shape[-1] == 3:
+        return x
     return layers.Concatenate(axis=-1, name="grey_to_rgb")([x, x, x])
 
 

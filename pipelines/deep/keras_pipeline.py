@@ -65,6 +65,10 @@ class TrainingConfig:
     warm_up_predict: bool | str = "auto"
     # used only when fit gets no validation split: a stratified hold-out of the training set
     validation_fraction: float = 0.1
+    # the epoch-end validation (early stopping, the schedule, the history) on a stratified
+    # subset of this many validation images (None: all of them): a budget for networks whose
+    # inference is slow on a CPU; the runner still scores the whole validation split after fit
+    monitor_images: int | None = None
 
     # ---- what a training recipe (pipelines/recipes.py) sets beyond seed 000's protocol ----
     momentum: float = 0.0  # SGD's
@@ -143,6 +147,7 @@ class KerasPipeline:
     """
 
     family = "deep"
+    predicts_by_argmax = True  # predict is predict_proba's argmax (see pipelines/base.py)
 
     def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
                  notes: str | None = None, network: dict[str, Any] | None = None) -> None:
@@ -218,6 +223,13 @@ class KerasPipeline:
         else:
             X_val, y_val = validation
             y_val = np.asarray(y_val).astype(np.int32)
+        validation_source = ("runner's validation split" if validation is not None
+                             else f"{config.validation_fraction:.0%} stratified hold-out")
+        if config.monitor_images is not None and config.monitor_images < len(y_val):
+            X_val, _, y_val, _ = train_test_split(
+                np.asarray(X_val), y_val, train_size=config.monitor_images, stratify=y_val,
+                random_state=self.seed)
+            validation_source += f", a stratified {len(y_val):,} of it at each epoch's end"
         images, val_images = scale_images(X), scale_images(X_val)
 
         keras.backend.clear_session()  # a long run builds many models in one process
@@ -297,8 +309,7 @@ class KerasPipeline:
         self.best_epoch_ = (None if not self.history_ else len(self.history_)
                             if early_stopping is None else int(early_stopping.best_epoch) + 1)
         self.images_per_epoch_ = trainer.images_per_epoch
-        self.validation_source_ = ("runner's validation split" if validation is not None
-                                   else f"{config.validation_fraction:.0%} stratified hold-out")
+        self.validation_source_ = validation_source
         return self
 
     def _hold_out(self, X: np.ndarray, y: np.ndarray):
