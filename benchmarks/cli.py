@@ -7,7 +7,6 @@ end as one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
-from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .errors import FashionbenchError
 from .progress import format_duration
 from .publish import publish
 
@@ -104,62 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="regenerate every leaderboard from the stores without training")
     out.add_argument("--force", action="store_true",
                      help="rerun jobs already stored as ok (the old records stay)")
+    out.add_argument("--export-mlflow", metavar="URI",
+                     help="after reporting, log every stored record as an MLflow run to this "
+                          "tracking URI (e.g. sqlite:///mlflow.db), once per record; needs "
+                          "pip install 'fashionbench[mlflow]'")
     return parser
-
-
-def select_pipelines(only: list[str], exclude: list[str], recipes: list[str] = ()) -> list[str]:
-    """The pipeline names to run, in registry order.
-
-    A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
-    matches, trained with it. ``recipes`` (``--recipe``) trains every selected deep pipeline
-    with each recipe given; the classical ones have no recipe and are left out, and a line on
-    stderr says so.
-    """
-    from pipelines.recipes import get_recipe, split_name, with_recipe
-    from pipelines.registry import get_entry, list_pipelines, pipeline_entries
-
-    known = list(pipeline_entries())
-
-    def matching(pattern: str) -> list[str]:
-        found = list_pipelines(pattern)
-        if not found:
-            raise unknown_name("pipeline", pattern, known) if not any(
-                char in pattern for char in "*?[") else UnknownNameError(
-                f"no pipeline matches {pattern!r}; see --list")
-        return found
-
-    def deep(name: str) -> bool:
-        return get_entry(name).family == "deep"
-
-    for pattern in exclude:
-        matching(split_name(pattern)[0])
-    for recipe in recipes:
-        get_recipe(recipe)
-    selected: list[str] = []
-    for pattern in only or ["*"]:
-        base, recipe = split_name(pattern)
-        names = matching(base)
-        if recipe is not None:
-            get_recipe(recipe)
-            names = [with_recipe(name, recipe) for name in names if deep(name)]
-            if not names:
-                raise UnknownNameError(f"{pattern!r}: recipes train deep pipelines, and no deep "
-                                       f"pipeline matches {base!r}")
-        selected += [name for name in names if name not in selected]
-    if recipes:
-        classical = [name for name in selected if not deep(split_name(name)[0])]
-        if classical:
-            print(f"note: --recipe trains deep pipelines; {len(classical)} classical "
-                  f"pipeline(s) left out of this run", file=sys.stderr)
-        bare = [split_name(name)[0] for name in selected if name not in classical]
-        selected = list(dict.fromkeys(with_recipe(name, recipe)
-                                      for name in bare for recipe in recipes))
-    selected = [name for name in selected if not any(
-        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
-        for pattern in exclude)]
-    if not selected:
-        raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
-    return selected
 
 
 def _print_list() -> None:
@@ -235,6 +183,8 @@ def execute(args: argparse.Namespace) -> int:
         written = publish(args.results_dir, args.data_dir)
         if not written:
             print(f"no results stores under {args.results_dir}; nothing to report")
+        if args.export_mlflow:
+            _export_mlflow(args)
         return 0
     for plugin in args.plugin:
         load_plugin_file(plugin)
@@ -248,23 +198,14 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
+    from .api import check_run_settings, run_options, select_pipelines
     from .progress import LineProgress, LiveProgress, QuietProgress
-    from .runner import RunOptions, run
+    from .runner import RunOptions
     from .search import SearchStudy, run_search
     from .study import study_results_dir
 
-    if args.timeout is not None and args.timeout <= 0:
-        raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
-                                f"{args.timeout:g}")
-    negative = [seed for seed in args.seeds if seed < 0]
-    if negative:
-        raise FashionbenchError(f"--seeds must be 0 or more (they seed numpy and the "
-                                f"subsamples), not {', '.join(map(str, negative))}")
-    if args.workers is not None and args.workers < 1:
-        raise FashionbenchError(f"--workers must be at least 1, not {args.workers}")
-    if args.threads is not None and args.threads < 1:
-        raise FashionbenchError(f"--threads must be at least 1 (threads per job), not "
-                                f"{args.threads}; leave it out for cores / --workers")
+    check_run_settings(seeds=args.seeds, workers=args.workers, threads=args.threads,
+                       timeout=args.timeout)
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
     options = RunOptions(
@@ -298,11 +239,22 @@ def execute(args: argparse.Namespace) -> int:
     if searching:
         summaries = run_search(study, options, display, say)
     else:
-        summaries = (run(options, progress=display()),)
+        summaries = (run_options(options, progress=display(), publish=False).summary,)
     written = publish(args.results_dir, args.data_dir, lambda line: None)
     for line in final_summary(summaries, written, time.monotonic() - started):
         say(line)
+    if args.export_mlflow:
+        _export_mlflow(args)
     return 0
+
+
+def _export_mlflow(args: argparse.Namespace) -> None:
+    from .mlflow_export import export_to_mlflow
+
+    summary = export_to_mlflow(args.results_dir, args.export_mlflow,
+                               say=None if args.quiet else print)
+    if not args.quiet:
+        print(summary.describe())
 
 
 TOP = 5

@@ -44,6 +44,15 @@ HEADER_NOTE = ("Generated from the records in [runs.jsonl](runs.jsonl) by "
 FigureDrawer = Callable[[list[dict], list[str], str, str], list[tuple[str, Path]]]
 
 
+def splits_in_order(latest: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The records by split fingerprint, the standard split first: a leaderboard's sections."""
+    splits: dict[str, list[dict]] = defaultdict(list)
+    for record in latest:
+        splits[record["split"]["fingerprint"]].append(record)
+    return sorted(splits.items(), key=lambda item: (item[1][0]["split"]["name"] != "standard",
+                                                    item[1][0]["split"]["name"], item[0]))
+
+
 def smaller_budgets(records: list[dict], profile) -> list[str]:
     """A line for the rows trained on less than the profile gives (fewer images or epochs,
     the quick profile's CPU-sized budget for the big networks): what each one had, so a
@@ -85,12 +94,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
     lines = [f"# Leaderboard: {dataset}, profile `{profile_name}`", "", HEADER_NOTE, ""]
     if profile is not None:
         lines += [f"Profile `{profile.name}`: {profile.description}.", ""]
-    splits: dict[str, list[dict]] = defaultdict(list)
-    for record in latest:
-        splits[record["split"]["fingerprint"]].append(record)
-    ordered = sorted(splits.items(), key=lambda item: (item[1][0]["split"]["name"] != "standard",
-                                                       item[1][0]["split"]["name"], item[0]))
-    for fingerprint, records in ordered:
+    for fingerprint, records in splits_in_order(latest):
         split = records[0]["split"]
         sizes = split["sizes"]
         lines += [

@@ -290,3 +290,23 @@ def test_a_uri_mlflow_refuses_is_one_line(tmp_path):
 
 def test_importing_the_module_does_not_import_mlflow():
     assert frameworks_imported_by("import benchmarks.mlflow_export", ("mlflow",)) == []
+
+
+def test_the_command_line_exports_after_reporting(tmp_path, monkeypatch, capsys):
+    from benchmarks.cli import main
+
+    monkeypatch.chdir(tmp_path)  # MLflow's default artifact folder, ./mlruns, lands here
+    results = tmp_path / "results"
+    assert main(["--dataset", "digits", "--profile", "smoke", "--only", "raw-knn",
+                 "--results-dir", str(results), "--quiet"]) == 0
+    uri = f"sqlite:///{tmp_path / 'cli.db'}"
+    for _ in range(2):  # the second export finds the run and logs nothing
+        assert main(["--report-only", "--results-dir", str(results), "--export-mlflow",
+                     uri]) == 0
+    [record] = ResultsStore(results, "digits", "smoke").records()
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("fashionbench")
+    [run] = client.search_runs([experiment.experiment_id])
+    assert run.data.tags[RUN_ID_TAG] == record["run_id"]
+    assert run.data.metrics["test.accuracy"] == record["metrics"]["test"]["accuracy"]
+    assert "exported 0 records from 1 stores" in capsys.readouterr().out

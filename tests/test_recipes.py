@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.cli import main, select_pipelines
+from benchmarks.api import select_pipelines
+from benchmarks.cli import main
 from benchmarks.errors import UnknownNameError
 from pipelines import create_pipeline
 from pipelines.recipes import (

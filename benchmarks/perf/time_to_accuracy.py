@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: seeds must be >= 0 and --target a fraction in (0, 1]", file=sys.stderr)
         return 2
 
-    from ..cli import select_pipelines
+    from ..api import select_pipelines
     from ..runner import RunOptions, run
 
     try:

@@ -1,0 +1,294 @@
+"""The Python API: run pipelines, or load stored results, and get DataFrames and figures back.
+
+    from benchmarks.api import load, run
+
+    results = run(["raw-svm", "pca-*"], dataset="fashion-mnist", profile="quick")
+    results.leaderboard            # a pandas DataFrame: the markdown leaderboard's main table
+    results.records                # the typed records behind it, newest per name
+    results.figure("accuracy-vs-fit-time")   # a matplotlib Figure
+    results                        # in Jupyter: the leaderboard as an HTML table
+
+    load("results", dataset="fashion-mnist", profile="full").leaderboard.head()
+
+``dataset`` is a registered name, a path to your own ``.npz`` file or folder of class folders,
+or a Dataset made from arrays with ``from_arrays``. Runs go through the same runner and store
+as ``python run_all.py``, which is a thin layer over this module; a run appends its records
+to the store and, unless ``publish=False``, regenerates the reports as the command does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import Dataset
+from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .record import Record
+from .runner import RunOptions, RunSummary
+from .store import ResultsStore
+
+FIGURES = ("accuracy-vs-fit-time", "per-class", "confusion", "curves")
+
+
+def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | None = None,
+                name: str = "arrays") -> Dataset:
+    """Your own arrays as a dataset to ``run`` on (checked; see custom_data.py): images
+    N x H x W or N x H x W x 3, uint8 / 0-255 integers / floats in [0, 1]; labels 0..K-1."""
+    from .custom_data import dataset_from_arrays
+
+    return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=class_names,
+                               name=name, source=f"arrays {name!r}")
+
+
+def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
+                     recipes: Iterable[str] = ()) -> list[str]:
+    """The pipeline names to run, in registry order (``--only``/``--exclude``/``--recipe``).
+
+    A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
+    matches, trained with it. ``recipes`` trains every selected deep pipeline with each recipe
+    given; the classical ones have no recipe and are left out, and a line on stderr says so.
+    """
+    from pipelines.recipes import get_recipe, split_name, with_recipe
+    from pipelines.registry import get_entry, list_pipelines, pipeline_entries
+
+    only, exclude, recipes = list(only), list(exclude), list(recipes)
+    known = list(pipeline_entries())
+
+    def matching(pattern: str) -> list[str]:
+        found = list_pipelines(pattern)
+        if not found:
+            raise unknown_name("pipeline", pattern, known) if not any(
+                char in pattern for char in "*?[") else UnknownNameError(
+                f"no pipeline matches {pattern!r}; see --list")
+        return found
+
+    def deep(name: str) -> bool:
+        return get_entry(name).family == "deep"
+
+    for pattern in exclude:
+        matching(split_name(pattern)[0])
+    for recipe in recipes:
+        get_recipe(recipe)
+    selected: list[str] = []
+    for pattern in only or ["*"]:
+        base, recipe = split_name(pattern)
+        names = matching(base)
+        if recipe is not None:
+            get_recipe(recipe)
+            names = [with_recipe(name, recipe) for name in names if deep(name)]
+            if not names:
+                raise UnknownNameError(f"{pattern!r}: recipes train deep pipelines, and no deep "
+                                       f"pipeline matches {base!r}")
+        selected += [name for name in names if name not in selected]
+    if recipes:
+        classical = [name for name in selected if not deep(split_name(name)[0])]
+        if classical:
+            print(f"note: --recipe trains deep pipelines; {len(classical)} classical "
+                  f"pipeline(s) left out of this run", file=sys.stderr)
+        bare = [split_name(name)[0] for name in selected if name not in classical]
+        selected = list(dict.fromkeys(with_recipe(name, recipe)
+                                      for name in bare for recipe in recipes))
+    selected = [name for name in selected if not any(
+        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
+        for pattern in exclude)]
+    if not selected:
+        raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
+    return selected
+
+
+def check_run_settings(*, seeds: Iterable[int] = (0,), workers: int | None = None,
+                       threads: int | None = None, timeout: float | None = None) -> None:
+    """One-line errors for settings no run can use, before anything runs or is stored."""
+    if timeout is not None and timeout <= 0:
+        raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
+                                f"{timeout:g}")
+    negative = [seed for seed in seeds if seed < 0]
+    if negative:
+        raise FashionbenchError(f"--seeds must be 0 or more (they seed numpy and the "
+                                f"subsamples), not {', '.join(map(str, negative))}")
+    if workers is not None and workers < 1:
+        raise FashionbenchError(f"--workers must be at least 1, not {workers}")
+    if threads is not None and threads < 1:
+        raise FashionbenchError(f"--threads must be at least 1 (threads per job), not "
+                                f"{threads}; leave it out for cores / --workers")
+
+
+def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
+        recipes: Iterable[str] = (), dataset: str | Path | Dataset = "fashion-mnist",
+        profile: str = "quick", split: str = "standard", seeds: Iterable[int] = (0,),
+        results_dir: str | Path = "results", data_dir: str | Path | None = None,
+        image_size: tuple[int, int] | None = None, color: str = "gray",
+        executor: str = "serial", workers: int | None = None, threads: int | None = None,
+        timeout: float | None = None, force: bool = False, progress: bool | object = True,
+        publish: bool = True) -> BenchmarkResults:
+    """Train, time and score pipelines (names or shell patterns, as ``--only``) and return
+    the store's results. Jobs already stored are not rerun unless ``force``. ``executor``
+    defaults to serial here: a pipeline registered in this process (a notebook's) exists in
+    no worker process. ``progress``: True prints a line per job, False nothing, or a display
+    from benchmarks.progress."""
+    from .progress import LineProgress, QuietProgress
+
+    patterns = [pipelines] if isinstance(pipelines, str) else list(pipelines)
+    seeds = list(seeds)
+    check_run_settings(seeds=seeds, workers=workers, threads=threads, timeout=timeout)
+    options = RunOptions(
+        pipelines=select_pipelines(patterns, exclude, recipes), dataset=dataset,
+        data_dir=Path(data_dir) if data_dir else None, image_size=image_size, color=color,
+        split=split, profile=profile, seeds=seeds, results_dir=Path(results_dir), force=force,
+        executor=executor, workers=workers, threads=threads, timeout=timeout)
+    if progress is True:
+        progress = LineProgress(lambda line: print(line, flush=True))
+    elif progress is False or progress is None:
+        progress = QuietProgress()
+    return run_options(options, progress=progress, publish=publish)
+
+
+def run_options(options: RunOptions, *, progress=None, publish: bool = True
+                ) -> BenchmarkResults:
+    """``run`` for options already made (the command line's way in)."""
+    from . import runner
+    from .publish import publish as publish_reports
+
+    summary = runner.run(options, progress=progress)
+    if publish:
+        publish_reports(Path(options.results_dir), options.data_dir, lambda line: None)
+    return BenchmarkResults(summary.store, summary)
+
+
+def load(results_dir: str | Path = "results", dataset: str = "fashion-mnist",
+         profile: str = "quick") -> BenchmarkResults:
+    """The results stored under ``results_dir`` for a dataset and profile, without training."""
+    from .layout import ResultsLayout
+
+    location = ResultsLayout(results_dir).store(dataset, profile)
+    if not location.runs.is_file():
+        raise FashionbenchError(f"no results store at {location.runs}; run some pipelines "
+                                f"first (run_all.py or benchmarks.api.run)")
+    return BenchmarkResults(ResultsStore(results_dir, dataset, profile))
+
+
+@dataclass
+class BenchmarkResults:
+    """One store's results: its leaderboard as a DataFrame, its records, its figures."""
+
+    store: ResultsStore
+    summary: RunSummary | None = None  # what the run that made this object did, if one did
+    _rows: dict | None = field(default=None, init=False, repr=False)
+
+    @property
+    def records(self) -> list[Record]:
+        """The newest record of every stored name, in store order."""
+        return list(self.store.latest().values())
+
+    def _split_rows(self) -> dict[str, list[dict]]:
+        from .leaderboard import splits_in_order
+        from .tables import summarise
+
+        if self._rows is None:
+            self._rows = {fingerprint: summarise(records)
+                          for fingerprint, records in splits_in_order(self.records)}
+        return self._rows
+
+    @property
+    def splits(self) -> list[str]:
+        """The split fingerprints, in the leaderboard's order (the standard split first)."""
+        return list(self._split_rows())
+
+    def _rows_of(self, split: str | None) -> list[dict]:
+        rows = self._split_rows()
+        if not rows:
+            raise FashionbenchError(f"{self.store.path} holds no records yet")
+        if split is None:
+            return next(iter(rows.values()))
+        if split not in rows:
+            raise unknown_name("split fingerprint", split, list(rows))
+        return rows[split]
+
+    @property
+    def leaderboard(self):
+        """The first split's main table: the markdown leaderboard's columns in its order,
+        numbers as numbers (percentages in percent), one row per pipeline, ranked."""
+        return self.table()
+
+    def table(self, split: str | None = None):
+        """The main table of one split (by fingerprint; default the leaderboard's first)."""
+        import pandas as pd
+
+        from .tables import main_columns
+
+        rows = self._rows_of(split)
+        several = len({row["hardware"] for row in rows}) > 1
+        columns = main_columns(with_family=True, with_hardware=several)
+        data = []
+        for rank, row in enumerate(rows, start=1):
+            values = []
+            for column in columns:
+                if column.key is None or column.header == "95% CI":
+                    values.append(column.cell(row, rank))  # text as printed
+                    continue
+                value = column.key(row, rank)
+                if value is not None and column.header.endswith("%"):
+                    value = value * 100
+                values.append(np.nan if value is None else value)
+            data.append(values)
+        return pd.DataFrame(data, columns=[column.header for column in columns])
+
+    def figure(self, kind: str, pipeline: str | None = None, *, split: str | None = None):
+        """A matplotlib Figure: ``accuracy-vs-fit-time``, ``per-class`` (the family leaders),
+        ``confusion`` (a pipeline's, default the leader's) or ``curves`` (a deep pipeline's
+        training curves)."""
+        from . import figures
+        from .tables import FAMILY_ORDER
+
+        rows = self._rows_of(split)
+        class_names = list(rows[0]["runs"][0]["class_names"])
+        title = f"{self.store.location.dataset}, profile {self.store.location.profile}"
+        if kind == "accuracy-vs-fit-time":
+            return figures.draw_accuracy_vs_fit_time(rows, title)
+        if kind == "per-class":
+            leaders = [row for family in FAMILY_ORDER
+                       for row in [r for r in rows if r["family"] == family][:2]]
+            return figures.draw_per_class_bars(leaders, class_names,
+                                               "Per-class test accuracy, family leaders")
+        if kind not in FIGURES:
+            raise unknown_name("figure", kind, list(FIGURES))
+        by_name = {row["pipeline"]: row for row in rows}
+        name = pipeline or rows[0]["pipeline"]
+        if name not in by_name:
+            raise unknown_name("pipeline", name, list(by_name))
+        run = by_name[name]["runs"][0]
+        if kind == "confusion":
+            return figures.draw_confusion_heatmap(run["metrics"]["test"]["confusion"],
+                                                  class_names, f"{name}, test set")
+        if not run.get("history"):
+            raise FashionbenchError(f"{name} has no training history (curves are for deep "
+                                    f"pipelines)")
+        return figures.draw_training_curves(run["history"], f"{name} (seed {run['seed']})")
+
+    def to_markdown(self) -> str:
+        """The whole markdown leaderboard, as LEADERBOARD.md has it (without figures)."""
+        from .leaderboard import leaderboard_markdown
+
+        return leaderboard_markdown(self.store)
+
+    def __repr__(self) -> str:
+        return (f"BenchmarkResults({self.store.location.dataset}, profile "
+                f"{self.store.location.profile}, {len(self.records)} pipelines, "
+                f"store {self.store.path})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        heading = (f"<p><b>fashionbench</b>: {html.escape(self.store.location.dataset)}, "
+                   f"profile <code>{html.escape(self.store.location.profile)}</code>, "
+                   f"{len(self.records)} pipelines; store "
+                   f"<code>{html.escape(str(self.store.path))}</code></p>")
+        if not self._split_rows():
+            return heading
+        return heading + self.leaderboard.to_html(index=False, na_rep="–",
+                                                  float_format=lambda value: f"{value:,.4g}")
