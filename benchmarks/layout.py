@@ -4,6 +4,7 @@
       README.md                                   the index of every store and study
       <dataset>/<profile>/runs.jsonl              a store: one record per line
       <dataset>/<profile>/LEADERBOARD.md          its leaderboard
+      <dataset>/<profile>/LEADERBOARD.html        the same, sortable, one self-contained file
       <dataset>/<profile>/figures/                the leaderboard's figures
       studies/<study>/<dataset>/<profile>/        a study's store, STUDY.md and figures
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 STORE_NAME = "runs.jsonl"
 LEADERBOARD_NAME = "LEADERBOARD.md"
+LEADERBOARD_HTML_NAME = "LEADERBOARD.html"
 STUDY_REPORT_NAME = "STUDY.md"
 INDEX_NAME = "README.md"
 FIGURES_NAME = "figures"
@@ -37,6 +39,10 @@ class StoreLocation:
     @property
     def leaderboard(self) -> Path:
         return self.directory / LEADERBOARD_NAME
+
+    @property
+    def leaderboard_html(self) -> Path:
+        return self.directory / LEADERBOARD_HTML_NAME
 
     @property
     def figures(self) -> Path:

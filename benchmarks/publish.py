@@ -1,5 +1,6 @@
-"""Publishing: the leaderboards, the results index, the study reports and README.md's excerpt
-written to disk, with the figures drawn beside them (and a stale one removed).
+"""Publishing: the leaderboards (markdown and HTML), the results index, the study reports and
+README.md's excerpt written to disk, with the figures drawn beside them (and a stale one
+removed).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from pipelines.profiles import PROFILES
 
 from .environment import PROJECT_ROOT
+from .html_report import SplitFigures, leaderboard_html
 from .layout import ResultsLayout
 from .leaderboard import (
     EXCERPT_END,
@@ -26,6 +28,11 @@ from .study import write_study_reports
 from .tables import FAMILY_ORDER
 
 ImagesLoader = Callable[[Record], "np.ndarray | None"]
+
+
+def curves_path(figures_dir: Path, prefix: str, pipeline: str) -> Path:
+    """Where a deep pipeline's training curves are drawn (the HTML detail view embeds them)."""
+    return figures_dir / f"{prefix}-curves-{pipeline}.png"
 
 
 def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_dir: Path,
@@ -59,7 +66,7 @@ def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_d
         history = row["runs"][0].get("history")
         if row["family"] == "deep" and history:
             drawn.append((f"Training curves of {row['pipeline']}", figures.training_curves(
-                history, figures_dir / f"{prefix}-curves-{row['pipeline']}.png",
+                history, curves_path(figures_dir, prefix, row["pipeline"]),
                 f"{row['pipeline']} (seed {row['runs'][0]['seed']})")))
     best_run = rows[0]["runs"][0]
     grid = figures_dir / f"{prefix}-misclassified-{rows[0]['pipeline']}.png"
@@ -115,9 +122,10 @@ def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
 
 
 def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> list[Path]:
-    """Regenerate every leaderboard (with figures) under ``results_dir`` and its index.
+    """Regenerate every leaderboard (markdown and HTML, with figures) under ``results_dir``
+    and its index.
 
-    Returns the markdown paths written.
+    Returns the paths written.
     """
     layout = ResultsLayout(results_dir)
     stores = find_stores(layout.root)
@@ -125,17 +133,30 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
     test_images = dataset_test_images(data_dir)
     for store in stores:
         drawn: list[Path] = []
+        by_split: dict[str, SplitFigures] = {}  # what the markdown drew, for the HTML too
 
         def draw(rows, class_names, prefix, title, figures_dir=store.location.figures,
-                 drawn=drawn):
+                 drawn=drawn, by_split=by_split):
             figures = draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
                                                test_images)
             drawn += [path for _, path in figures]
+            curves = {row["pipeline"]: curves_path(figures_dir, prefix, row["pipeline"])
+                      for row in rows}
+            curves = {name: path for name, path in curves.items() if path in drawn}
+            by_split[rows[0]["runs"][0]["split"]["fingerprint"]] = SplitFigures(
+                shown=[(caption, path) for caption, path in figures
+                       if path not in curves.values()],  # those are in the detail views
+                curves=curves)
             return figures
 
         path = store.location.leaderboard
         path.write_text(leaderboard_markdown(store, draw_figures=draw), encoding="utf-8")
         written.append(path)
+        # drawn above, once: the HTML embeds the same files (and lives outside figures/,
+        # so remove_stale_figures never touches it)
+        html_path = store.location.leaderboard_html
+        html_path.write_text(leaderboard_html(store, figures=by_split), encoding="utf-8")
+        written.append(html_path)
         remove_stale_figures(store.location.figures, keep=drawn)
     study_stores = find_study_stores(layout.root)
     if stores or study_stores:

@@ -1,5 +1,5 @@
 """Rows and tables of a leaderboard, as markdown: public helpers that leaderboards, studies
-and searches share.
+and searches share (the HTML leaderboard reuses the main table's ``main_columns``).
 
 ``summarise`` turns records into one row per stored name (metrics averaged over seeds, the
 bootstrap interval, McNemar's test against the leader, Pareto membership); each ``*_table``
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from tabulate import tabulate
@@ -147,27 +149,64 @@ def _versus_leader(row: dict, rank: int) -> str:
     return f"{value}{mark}"
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of the main table: what the markdown and the HTML leaderboard both show.
+
+    ``cell`` gives the text printed (the markdown's, exactly); ``key`` the exact value a
+    numeric column sorts by (None sorts last), so the HTML sorts on numbers, not on text.
+    """
+
+    header: str
+    align: str  # left or right
+    cell: Callable[[dict, int], object]  # (row, rank) -> the printed cell
+    key: Callable[[dict, int], float | int | None] | None = None  # None: a text column
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values)
+
+
+def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:
+    """The main table's columns, in order."""
+    return [
+        Column("rank", "right", lambda row, rank: rank, lambda row, rank: rank),
+        Column("pipeline", "left", lambda row, rank: row["pipeline"]),
+        *([Column("family", "left", lambda row, rank: row["family"])] if with_family else []),
+        Column("reducer", "left", lambda row, rank: row["reducer"]),
+        Column("test acc %", "right", lambda row, rank: percent(row["accuracy"]),
+               lambda row, rank: row["mean_accuracy"]),
+        Column("95% CI", "right", lambda row, rank: _interval(row),
+               lambda row, rank: None if row["ci"] is None else row["ci"][0]),
+        Column("p vs leader", "right", _versus_leader,
+               lambda row, rank: None if row["mcnemar"] is None else row["mcnemar"].p_value),
+        Column("macro-F1 %", "right", lambda row, rank: percent(row["macro_f1"]),
+               lambda row, rank: _mean(row["macro_f1"])),
+        Column("val acc %", "right", lambda row, rank: percent(row["validation_accuracy"]),
+               lambda row, rank: _mean(row["validation_accuracy"])),
+        Column("fit s", "right", lambda row, rank: number(row["fit_seconds"]),
+               lambda row, rank: row["fit_seconds"]),
+        Column("predict ms/1k", "right", lambda row, rank: number(row["predict_ms_per_1k"]),
+               lambda row, rank: row["predict_ms_per_1k"]),
+        Column("parameters", "right", lambda row, rank: count(row["n_parameters"]),
+               lambda row, rank: row["n_parameters"]),
+        Column("peak MB", "right", lambda row, rank: number(row["peak_rss_mb"], 0),
+               lambda row, rank: row["peak_rss_mb"]),
+        Column("train images", "right", lambda row, rank: count(row["train_size"]),
+               lambda row, rank: row["train_size"]),
+        Column("seeds", "right", lambda row, rank: row["seeds"], lambda row, rank: row["seeds"]),
+        Column("Pareto", "left", lambda row, rank: "★" if row["pareto"] else ""),
+        *([Column("hardware", "left", lambda row, rank: row["hardware"])]
+          if with_hardware else []),
+    ]
+
+
 def main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
-                with_hardware: bool) -> str:
-    headers = ["rank", "pipeline"] + (["family"] if with_family else []) + [
-        "reducer", "test acc %", "95% CI", "p vs leader", "macro-F1 %", "val acc %", "fit s",
-        "predict ms/1k", "parameters", "peak MB", "train images", "seeds", "Pareto",
-    ] + (["hardware"] if with_hardware else [])
-    table = []
-    for row in rows:
-        rank = ranks[row["pipeline"]]
-        table.append(
-            [rank, row["pipeline"]] + ([row["family"]] if with_family else []) + [
-                row["reducer"], percent(row["accuracy"]), _interval(row),
-                _versus_leader(row, rank), percent(row["macro_f1"]),
-                percent(row["validation_accuracy"]), number(row["fit_seconds"]),
-                number(row["predict_ms_per_1k"]), count(row["n_parameters"]),
-                number(row["peak_rss_mb"], 0), count(row["train_size"]), row["seeds"],
-                "★" if row["pareto"] else "",
-            ] + ([row["hardware"]] if with_hardware else [])
-        )
-    left = {"pipeline", "family", "reducer", "hardware", "Pareto"}
-    return markdown_table(table, headers, ["left" if h in left else "right" for h in headers])
+               with_hardware: bool) -> str:
+    columns = main_columns(with_family=with_family, with_hardware=with_hardware)
+    table = [[column.cell(row, ranks[row["pipeline"]]) for column in columns] for row in rows]
+    return markdown_table(table, [column.header for column in columns],
+                          [column.align for column in columns])
 
 
 def per_class_table(rows: list[dict], class_names: list[str]) -> str:

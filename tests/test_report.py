@@ -26,12 +26,12 @@ def results(tmp_path_factory, digits):
 def test_report_only_is_byte_identical(results, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(results, copy)
-    generated = [path for path in copy.rglob("*") if path.suffix in (".md", ".png")]
+    generated = [path for path in copy.rglob("*") if path.suffix in (".md", ".html", ".png")]
     assert any(path.suffix == ".png" for path in generated)
     for path in generated:
         path.unlink()
     written = write_reports(copy)
-    assert len(written) == 2
+    assert len(written) == 3  # the leaderboard, as markdown and as HTML, and the index
     for path in generated:
         assert path.exists(), f"{path.name} was not regenerated"
         assert path.read_bytes() == (results / path.relative_to(copy)).read_bytes(), path.name

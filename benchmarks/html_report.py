@@ -1,0 +1,486 @@
+"""The HTML leaderboard: ``LEADERBOARD.html`` beside each ``LEADERBOARD.md``, from the same store.
+
+One self-contained file a reader opens from disk (``file://``) with no network: the CSS and a
+small vanilla script are inline, the figures are the PNGs ``benchmarks.publish`` already drew,
+embedded as base64 data URIs, and a Content-Security-Policy forbids loading anything else. It
+adds what markdown cannot: columns sorted by a click, a filter by family and by reducer, and
+a detail view per pipeline (its settings, per-class accuracy, confusion matrix and training
+curves), opened by clicking its row.
+
+Like the markdown, it is a pure function of the stored records (and of the figure files, which
+are themselves byte-stable): no clock, no random ids, every ordering fixed, so
+``--report-only`` rewrites it byte for byte. The table's columns and cells are the markdown
+main table's own (``tables.main_columns``): the metrics are never recomputed here.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.profiles import PROFILES
+
+from .layout import LEADERBOARD_NAME, STORE_NAME
+from .leaderboard import smaller_budgets, splits_in_order
+from .record import Record
+from .significance import BOOTSTRAP_RESAMPLES
+from .store import ResultsStore
+from .tables import FAMILY_ORDER, TABLE_NOTES, Column, main_columns, number, summarise
+
+
+@dataclass(frozen=True)
+class SplitFigures:
+    """The figures publish drew for one split: those the figures section shows, in the
+    markdown's order, and each deep pipeline's training curves (shown in its detail view)."""
+
+    shown: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG)
+    curves: dict[str, Path] = field(default_factory=dict)  # pipeline -> PNG
+
+
+def escape(value: object) -> str:
+    """Every piece of text from a record goes through here: names, errors and settings are
+    free text, and a stray ``<`` or quote must not become markup."""
+    return html.escape(str(value), quote=True)
+
+
+def inline_markdown(text: str) -> str:
+    """The notes shared with the markdown (``code`` and *emphasis*) as HTML, escaped first."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)
+
+
+def png_data_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def leaderboard_html(store: ResultsStore,
+                     figures: Mapping[str, SplitFigures] | None = None) -> str:
+    """The HTML leaderboard of one store. ``figures`` (by split fingerprint) are the files
+    publish drew; without them the figures section is left out and a deep pipeline's
+    training curves are drawn here, in memory."""
+    latest = list(store.latest().values())
+    dataset, profile_name = store.location.dataset, store.location.profile
+    profile = PROFILES.get(profile_name)
+    title = f"Leaderboard: {dataset}, profile {profile_name}"
+    body = [
+        f"<h1>Leaderboard: {escape(dataset)}, profile <code>{escape(profile_name)}</code></h1>",
+        f'<p class="note">Generated from the records in <a href="{STORE_NAME}">{STORE_NAME}</a> '
+        f"by <code>python run_all.py --report-only</code>; do not edit by hand. "
+        f'<a href="{LEADERBOARD_NAME}">{LEADERBOARD_NAME}</a> has the same ranking and the '
+        f"tables this page leaves out (recipe gain, time to accuracy, the reducer matrix, how "
+        f"settings were chosen, pipelines without a result). Click a column's header to sort, "
+        f"a row to see the pipeline's details.</p>",
+    ]
+    if profile is not None:
+        body.append(f"<p>Profile <code>{escape(profile.name)}</code>: "
+                    f"{escape(profile.description)}.</p>")
+    for index, (fingerprint, records) in enumerate(splits_in_order(latest)):  # the markdown's
+        body += split_section(f"s{index}", fingerprint, records, profile,
+                              None if figures is None else figures.get(fingerprint))
+    if not latest:
+        body.append("<p>No records in this store yet.</p>")
+    return page(title, "\n".join(body))
+
+
+def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
+                  figures: SplitFigures | None) -> list[str]:
+    split = records[0]["split"]
+    sizes = split["sizes"]
+    parts = [
+        "<section>",
+        f"<h2>Split <code>{escape(split['name'])}</code> "
+        f"(fingerprint <code>{escape(fingerprint)}</code>)</h2>",
+        f"<p>{sizes['train']:,} train / {sizes['validation']:,} validation / "
+        f"{sizes['test']:,} test images in the split; every row below was scored on it.</p>",
+    ]
+    rows = summarise(records)
+    if rows:
+        used = sorted({row["train_size"] for row in rows})
+        test_sizes = sorted({record["sizes"]["test"] for record in records
+                             if record["status"] == "ok"})
+        hardware = sorted({row["hardware"] for row in rows})
+        class_names = next(
+            (record["class_names"] for record in records if record.get("class_names")),
+            [str(index) for index in range(len(rows[0]["per_class"]))])
+        # the columns the markdown's "Overall" table has, decided the same way
+        columns = main_columns(with_family=True, with_hardware=len(hardware) > 1)
+        parts += [
+            f"<p>Training images used: {escape(', '.join(f'{size:,}' for size in used))}; "
+            f"test images scored: {escape(', '.join(f'{size:,}' for size in test_sizes))}. "
+            f"Hardware: {escape('; '.join(hardware))}.</p>",
+            # the rows trained on less than the profile gives, as the markdown states them
+            *(f"<p>{inline_markdown(line)}</p>" for line in smaller_budgets(records, profile)
+              if line),
+            f'<p class="note">{inline_markdown(TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES))}'
+            f"</p>",
+            *filters(prefix, rows),
+            *board(prefix, rows, columns, class_names, figures),
+        ]
+        if figures is not None and figures.shown:
+            parts.append("<h3>Figures</h3>")
+            for caption, path in figures.shown:
+                parts.append(f'<figure><img src="{png_data_uri(path.read_bytes())}" '
+                             f'alt="{escape(caption)}"><figcaption>{escape(caption)}'
+                             f"</figcaption></figure>")
+    failures = sorted((record for record in records if record["status"] != "ok"),
+                      key=lambda record: (record["name"], record["seed"]))
+    if failures:
+        parts += ["<h3>Failed or timed-out runs</h3>",
+                  '<table class="plain"><thead><tr><th>pipeline</th><th>seed</th>'
+                  "<th>status</th><th>error</th></tr></thead><tbody>"]
+        parts += [f"<tr><td>{escape(record['name'])}</td><td>{record['seed']}</td>"
+                  f"<td>{escape(record['status'])}</td>"
+                  f'<td class="error">{escape(record.get("error") or "")}</td></tr>'
+                  for record in failures]
+        parts.append("</tbody></table>")
+    parts.append("</section>")
+    return parts
+
+
+def filters(prefix: str, rows: list[dict]) -> list[str]:
+    """The family and reducer selects; their options are the values present, in a fixed
+    order, and the script reads them from the rows' data attributes."""
+    families = [family for family in FAMILY_ORDER if any(row["family"] == family for row in rows)]
+    families += sorted({row["family"] for row in rows} - set(families))
+    reducers = sorted({row["reducer"] for row in rows})
+
+    def select(name: str, values: list[str]) -> str:
+        options = "".join(f'<option value="{escape(value)}">{escape(value)}</option>'
+                          for value in values)
+        return (f'<label>{name} <select data-filter="{name}">'
+                f'<option value="">all</option>{options}</select></label>')
+
+    return [f'<div class="controls" data-board="{prefix}">{select("family", families)} '
+            f"{select('reducer', reducers)} "
+            f'<span class="shown" aria-live="polite">{len(rows)} of {len(rows)} pipelines '
+            f"shown</span></div>"]
+
+
+def sort_key(column: Column, row: dict, rank: int) -> str:
+    """A numeric column's exact value for the script (``repr`` of a float round-trips);
+    empty where there is none (or it is not finite), which sorts last either way."""
+    value = column.key(row, rank)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def board(prefix: str, rows: list[dict], columns: list[Column], class_names: list[str],
+          figures: SplitFigures | None) -> list[str]:
+    """The main table: each pipeline's row, then its (hidden) detail row; the script moves
+    the two together when it sorts."""
+    heads = "".join(
+        f'<th class="{column.align}" data-type="{"number" if column.key else "text"}">'
+        f'<button type="button">{escape(column.header)}</button></th>' for column in columns)
+    parts = [f'<div class="scroll"><table class="board" id="{prefix}">',
+             f"<thead><tr>{heads}</tr></thead><tbody>"]
+    for rank, row in enumerate(rows, start=1):
+        detail_id = f"{prefix}-d{rank}"
+        cells = "".join(
+            f'<td class="{column.align}"'
+            + (f' data-key="{sort_key(column, row, rank)}"' if column.key else "")
+            + f">{escape(column.cell(row, rank))}</td>" for column in columns)
+        parts += [
+            f'<tr class="row" data-rank="{rank}" data-family="{escape(row["family"])}" '
+            f'data-reducer="{escape(row["reducer"])}" tabindex="0" aria-expanded="false" '
+            f'aria-controls="{detail_id}">{cells}</tr>',
+            f'<tr class="detail" id="{detail_id}" hidden><td colspan="{len(columns)}">'
+            f"{detail(row, class_names, figures)}</td></tr>",
+        ]
+    parts.append("</tbody></table></div>")
+    return parts
+
+
+def detail(row: dict, class_names: list[str], figures: SplitFigures | None) -> str:
+    """One pipeline's detail view: its run's settings, its model as the record describes it,
+    per-class accuracy, the confusion matrix and, for a deep pipeline, its training curves."""
+    first, newest = row["runs"][0], row["runs"][-1]  # lowest seed (as the figures), newest
+    panels = [
+        panel("Run", key_values(run_settings(row))),
+        panel("Model (its own description)",
+              f'<div class="model">{key_values(model_settings(newest))}</div>', kind="grow"),
+        panel("Per-class test accuracy" + (f" (mean of {row['seeds']} seeds)"
+                                           if row["seeds"] > 1 else ""),
+              per_class(row, class_names)),
+    ]
+    matrix = first["metrics"]["test"].get("confusion")  # a very old record may lack it
+    if matrix:
+        panels.append(panel(f"Confusion matrix (seed {first['seed']}, test set)",
+                            confusion(matrix, class_names), kind="wide"))
+    curves = training_curves_png(row, figures)
+    if curves is not None:
+        caption = f"Training curves of {row['pipeline']} (seed {first['seed']})"
+        panels.append(panel("Training curves", f'<img src="{png_data_uri(curves)}" '
+                                               f'alt="{escape(caption)}">', kind="wide"))
+    return f'<div class="panels">{"".join(panels)}</div>'
+
+
+def panel(title: str, content: str, kind: str = "") -> str:
+    return (f'<div class="{f"panel {kind}" if kind else "panel"}"><h4>{escape(title)}</h4>'
+            f"{content}</div>")
+
+
+def run_settings(row: dict) -> dict:
+    first = row["runs"][0]
+    sizes = first["sizes"]
+    settings = {
+        "registered pipeline": first["pipeline"],
+        "family": row["family"],
+        "reducer": row["reducer"],
+        "profile": first["profile"],
+        "seeds": ", ".join(str(run["seed"]) for run in row["runs"]),
+        "images used": f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
+                       f"{sizes['test']:,} test",
+        "hardware": row["hardware"],
+    }
+    if first.get("recipe"):
+        settings["recipe"] = first["recipe"]
+    if first.get("overrides"):
+        settings["overrides"] = first["overrides"]
+    settings["run ids"] = ", ".join(run["run_id"] for run in row["runs"])
+    return settings
+
+
+def model_settings(run: Record) -> dict:
+    """The model's describe(), less its epoch history (drawn as the training curves)."""
+    return {key: value for key, value in (run.get("model") or {}).items() if key != "history"}
+
+
+def key_values(mapping: dict, depth: int = 0) -> str:
+    """A mapping as a two-column table; nested mappings (a model's params) nest once, deeper
+    values are shown as compact JSON."""
+    if not mapping:
+        return '<p class="muted">none recorded</p>'
+    # a break allowed after each underscore: long keys (batch_norm_layers_recalibrated)
+    # would otherwise set the column's width and push the values out of the panel
+    lines = [f'<tr><th>{escape(key).replace("_", "_<wbr>")}</th>'
+             f"<td>{value_html(value, depth)}</td></tr>" for key, value in mapping.items()]
+    return f'<table class="kv">{"".join(lines)}</table>'
+
+
+def value_html(value: object, depth: int) -> str:
+    if isinstance(value, dict) and value and depth < 2:
+        return key_values(value, depth + 1)
+    if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value) \
+            and value:
+        return escape(", ".join(str(item) for item in value))
+    if isinstance(value, str):
+        return escape(value)
+    return escape(json.dumps(value, ensure_ascii=False))
+
+
+def per_class(row: dict, class_names: list[str]) -> str:
+    lines = []
+    for name, value in zip(class_names, row["per_class"], strict=False):
+        width = "0" if value is None else f"{value * 100:.1f}"
+        lines.append(f"<tr><th>{escape(name)}</th>"
+                     f'<td class="right">{number(None if value is None else value * 100, 1)}</td>'
+                     f'<td class="barcell"><span class="bar" style="width:{width}%"></span>'
+                     f"</td></tr>")
+    return f'<table class="kv perclass">{"".join(lines)}</table>'
+
+
+def confusion(matrix: list[list[int]], class_names: list[str]) -> str:
+    """The confusion matrix as a table, each cell shaded by its share of the true class:
+    blue on the diagonal (right), red off it (wrong; three times as strong, so the few
+    percent a confusion takes still show)."""
+    heads = "".join(f'<th class="predicted" title="predicted {escape(name)}">{escape(name)}</th>'
+                    for name in class_names)
+    lines = [f'<table class="confusion"><thead><tr><th class="corner">true ↓ / predicted →'
+             f"</th>{heads}</tr></thead><tbody>"]
+    for true, (name, counts) in enumerate(zip(class_names, matrix, strict=False)):
+        total = sum(counts) or 1
+        cells = []
+        for predicted, value in enumerate(counts):
+            share = value / total
+            strength = min(1.0, share if predicted == true else 3 * share)
+            colour = "31,119,180" if predicted == true else "214,39,40"
+            ink = " color:#fff;" if strength > 0.55 else ""
+            cells.append(f'<td style="background:rgba({colour},{strength:.2f});{ink}" '
+                         f'title="true {escape(name)}, predicted '
+                         f'{escape(class_names[predicted])}: {value} ({share:.1%})">{value}</td>')
+        lines.append(f'<tr><th>{escape(name)}</th>{"".join(cells)}</tr>')
+    lines.append("</tbody></table>")
+    return "".join(lines)
+
+
+def training_curves_png(row: dict, figures: SplitFigures | None) -> bytes | None:
+    """The curves publish drew for the pipeline; without them, the same figure drawn here
+    from the epoch history (in a scratch folder: ``figures`` saves to files, byte-stable)."""
+    path = None if figures is None else figures.curves.get(row["pipeline"])
+    if path is not None and path.exists():
+        return path.read_bytes()
+    run = row["runs"][0]
+    history = run.get("history")
+    if row["family"] != "deep" or not history:
+        return None
+    from . import figures as drawing
+
+    with tempfile.TemporaryDirectory() as scratch:
+        drawn = drawing.training_curves(history, Path(scratch) / "curves.png",
+                                        f"{row['pipeline']} (seed {run['seed']})")
+        return drawn.read_bytes()
+
+
+def page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        # nothing but this file: inline style and script, images as data URIs
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
+        # without the script the detail rows could never open: show them all instead
+        "<noscript><style>tr.detail[hidden] { display: table-row; }</style></noscript>\n"
+        f"</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+STYLE = """
+:root { --line: #d0d7de; --muted: #57606a; --head: #f6f8fa; --hover: #eef4fb; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       margin: 1.5em 2em; color: #1f2328; }
+h1 { font-size: 1.6em; margin-bottom: .3em; }
+h2 { font-size: 1.3em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.1em; margin-top: 1.6em; }
+h4 { margin: 0 0 .5em; font-size: 1em; }
+p { max-width: 75em; }
+.note, .muted { color: var(--muted); }
+code { font: .92em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+       background: var(--head); padding: 0 .25em; border-radius: 3px; }
+.controls { display: flex; gap: 1.5em; align-items: center; margin: 1em 0 .5em; }
+.controls select { font: inherit; padding: .1em .3em; }
+.shown { color: var(--muted); }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; }
+table.board { font-variant-numeric: tabular-nums; white-space: nowrap; }
+/* child selectors: the tables of a detail view keep their own look */
+table.board > * > tr > th, table.board > * > tr > td {
+  border-bottom: 1px solid var(--line); padding: .3em .5em; }
+table.board > thead > tr > th { background: var(--head); }
+/* the pipeline's name stays in view while the wide table scrolls sideways */
+table.board > * > tr > :nth-child(2) { position: sticky; left: 0; background: #fff; }
+table.board > thead > tr > :nth-child(2) { background: var(--head); z-index: 1; }
+table.board th button { font: inherit; font-weight: 600; border: 0; background: none;
+                        padding: 0; cursor: pointer; color: inherit; white-space: nowrap; }
+table.board th[aria-sort="ascending"] button::after { content: " ▲"; }
+table.board th[aria-sort="descending"] button::after { content: " ▼"; }
+.right { text-align: right; }
+.left { text-align: left; }
+tr.row { cursor: pointer; }
+tr.row:hover, tr.row:focus, tr.row:hover > td, tr.row:focus > td { background: var(--hover);
+                                                                   outline: none; }
+tr.row[aria-expanded="true"], tr.row[aria-expanded="true"] > td { background: var(--hover);
+                                                                 font-weight: 600; }
+tr.detail > td { background: #fbfcfd; white-space: normal; padding: .8em 0; }
+/* the detail row spans the whole (wide) table: keep its panels within the visible width */
+.panels { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start;
+          position: sticky; left: 0; max-width: calc(100vw - 5em); }
+.panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .7em;
+         flex: 1 1 22em; min-width: 0; }
+.panel.wide { flex-basis: 100%; }
+.panel.grow { flex-grow: 2; }
+.panel img { max-width: 100%; height: auto; }
+.model { max-height: 26em; overflow: auto; }
+table.kv th { text-align: left; font-weight: 600; padding: .1em .8em .1em 0;
+              vertical-align: top; white-space: nowrap; }
+.model table.kv th { white-space: normal; }  /* long keys break after an underscore */
+table.kv td { padding: .1em 0; vertical-align: top; overflow-wrap: anywhere; }
+table.kv table.kv { font-size: .92em; }
+table.perclass td.right { padding: .1em .6em; }
+td.barcell { width: 12em; }
+.bar { display: block; height: .8em; background: #1f77b4; border-radius: 2px; }
+table.confusion { font-size: .9em; font-variant-numeric: tabular-nums; }
+table.confusion td { text-align: right; padding: .2em .45em; border: 1px solid #fff;
+                     min-width: 2.8em; }
+table.confusion th { font-weight: 600; padding: .2em .45em; text-align: left;
+                     white-space: nowrap; }
+table.confusion th.predicted { text-align: right; }
+table.confusion th.corner { color: var(--muted); font-weight: normal; }
+table.plain th, table.plain td { border-bottom: 1px solid var(--line); padding: .3em .6em;
+                                 text-align: left; vertical-align: top; }
+td.error { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60em; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); margin-top: .3em; max-width: 60em; }
+"""
+
+# Vanilla and small: sort on header click (numbers by their exact data-key, missing last),
+# filter by family and reducer, open a row's detail view on click or Enter/Space.
+SCRIPT = """
+"use strict";
+document.querySelectorAll("table.board").forEach(function (table) {
+  var body = table.tBodies[0];
+  var controls = document.querySelector('.controls[data-board="' + table.id + '"]');
+  function pairs() {
+    return Array.from(body.querySelectorAll("tr.row")).map(function (row) {
+      return [row, document.getElementById(row.getAttribute("aria-controls"))];
+    });
+  }
+  function rank(pair) { return Number(pair[0].dataset.rank); }
+  function value(row, column, numeric) {
+    var cell = row.cells[column];
+    if (numeric) { return cell.dataset.key === "" ? null : Number(cell.dataset.key); }
+    var text = cell.textContent.trim();
+    return text === "" ? null : text;
+  }
+  var heads = Array.from(table.tHead.rows[0].cells);
+  heads.forEach(function (head, column) {
+    head.querySelector("button").addEventListener("click", function () {
+      var ascending = head.getAttribute("aria-sort") !== "ascending";
+      var numeric = head.dataset.type === "number";
+      heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
+      head.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var sorted = pairs().sort(function (a, b) {
+        var x = value(a[0], column, numeric), y = value(b[0], column, numeric);
+        if (x === null || y === null) {
+          return (x === null) - (y === null) || rank(a) - rank(b);
+        }
+        var order = numeric ? x - y : x.localeCompare(y);
+        return (ascending ? order : -order) || rank(a) - rank(b);
+      });
+      sorted.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    });
+  });
+  function toggle(row, open) {
+    var detail = document.getElementById(row.getAttribute("aria-controls"));
+    detail.hidden = !open;
+    row.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  body.addEventListener("click", function (event) {
+    var row = event.target.closest("tr.row");
+    if (row) { toggle(row, row.getAttribute("aria-expanded") !== "true"); }
+  });
+  body.addEventListener("keydown", function (event) {
+    var row = event.target.closest("tr.row");
+    if (row && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      toggle(row, row.getAttribute("aria-expanded") !== "true");
+    }
+  });
+  if (!controls) { return; }
+  var selects = Array.from(controls.querySelectorAll("select[data-filter]"));
+  function filter() {
+    var shown = 0, all = pairs();
+    all.forEach(function (pair) {
+      var visible = selects.every(function (select) {
+        return !select.value || pair[0].dataset[select.dataset.filter] === select.value;
+      });
+      pair[0].hidden = !visible;
+      if (!visible) { toggle(pair[0], false); }
+      shown += visible ? 1 : 0;
+    });
+    controls.querySelector(".shown").textContent =
+      shown + " of " + all.length + " pipelines shown";
+  }
+  selects.forEach(function (select) { select.addEventListener("change", filter); });
+});
+"""
