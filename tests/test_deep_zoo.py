@@ -205,3 +205,16 @@ def test_the_class_count_comes_from_the_dataset_not_the_largest_label(small_spli
     assert pipeline.predict_proba(X_test).shape == (len(X_test), 10)
     with pytest.raises(ValueError, match="n_classes=5, but the labels go up to 8"):
         create_pipeline("cnn-seed004", "smoke").fit(X[keep], y[keep], n_classes=5)
+
+
+def test_epoch_end_validation_can_watch_a_stratified_part_of_the_validation_split(small_split):
+    pytest.importorskip("keras")
+    X, y = small_split["train"]
+    X_val, y_val = small_split["validation"]
+    model = create_pipeline("cnn-seed004", "smoke", epochs=1, monitor_images=40)
+    model.fit(X, y, validation=(X_val, y_val))
+    description = model.describe()
+    assert description["validation"] == "runner's validation split, a stratified 40 of it at " \
+                                        "each epoch's end"
+    assert description["history"][0]["val_accuracy"] is not None
+    assert len(model.predict(X_val)) == len(y_val)  # the runner still scores all of it

@@ -153,3 +153,20 @@ def test_a_plugin_reusing_a_builtin_name_fails_itself_and_the_builtins_stay(tmp_
     assert warning.startswith(f"warning: plugin file {plugin} failed to load")
     assert "'pca-knn' is already registered by pipelines.neighbors.pca_knn" in warning
     assert f"build in {plugin} cannot register it again" in warning
+
+
+def test_the_big_networks_get_the_quick_profile_s_cpu_sized_budget_and_only_there():
+    from pipelines.deep.zoo import QUICK_BUDGET_FOR_BIG_NETWORKS as BUDGET
+    from pipelines.profiles import get_profile
+    from pipelines.registry import create_pipeline, get_entry
+
+    for name in ("vgg16", "resnet50"):
+        quick = create_pipeline(name, "quick").config
+        assert (quick.epochs, quick.monitor_images) == (BUDGET["epochs"],
+                                                        BUDGET["monitor_images"])
+        assert get_entry(name).train_size(get_profile("quick")) == BUDGET["train_size"]
+        full = create_pipeline(name, "full").config
+        assert (full.epochs, full.monitor_images) == (100, None)
+        assert get_entry(name).train_size(get_profile("full")) is None
+    assert create_pipeline("mcnn", "quick").config.monitor_images is None
+    assert get_entry("mcnn").train_size(get_profile("quick")) == 10_000
