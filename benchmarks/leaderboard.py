@@ -54,9 +54,11 @@ def splits_in_order(latest: list[dict]) -> list[tuple[str, list[dict]]]:
 
 
 def smaller_budgets(records: list[dict], profile) -> list[str]:
-    """A line for the rows trained on less than the profile gives (fewer images or epochs,
-    the quick profile's CPU-sized budget for the big networks): what each one had, so a
-    reader never compares them unawares. Nothing when every row had the profile's budget."""
+    """A line for the rows trained on fewer images than the profile gives (the quick
+    profile's CPU-sized budget for the big networks): what each one had (images, epochs,
+    input), so a reader never compares them unawares. Nothing when every row had the
+    profile's images. Fewer epochs alone are no smaller budget: the profile's epochs are an
+    upper bound that early stopping or a recipe's fixed budget stays under."""
     if profile is None:
         return []
     budgets = []
@@ -65,10 +67,8 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
             continue
         model = record.get("model") or {}
         epochs = (model.get("params") or {}).get("epochs")
-        fewer_images = profile.train_size is not None and \
-            record["sizes"]["train"] < profile.train_size
-        fewer_epochs = epochs is not None and epochs < profile.epochs
-        if not (fewer_images or fewer_epochs):
+        cap = profile.train_size or record["split"]["sizes"]["train"]
+        if record["sizes"]["train"] >= cap:
             continue
         parts = [f"{record['sizes']['train']:,} training images"]
         if epochs is not None:
@@ -78,10 +78,11 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
         budgets.append(f"`{record['name']}` ({', '.join(parts)})")
     if not budgets:
         return []
-    return [f"Trained on a smaller budget than the profile's ({profile.epochs} epochs"
-            + (f", {profile.train_size:,} images" if profile.train_size else "")
-            + f"): {'; '.join(budgets)}. Their rows rank on the same validation and test "
-              f"images as every other.", ""]
+    gives = ("the whole training split" if profile.train_size is None
+             else f"{profile.train_size:,}")
+    return [f"Trained on fewer images than the profile gives ({gives}), a CPU-sized budget: "
+            f"{'; '.join(budgets)}. Their rows rank on the same validation and test images as "
+            f"every other.", ""]
 
 
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:

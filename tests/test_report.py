@@ -240,14 +240,21 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
 
     def record(name, train, epochs=None, input_shape=None):
         return {"name": name, "status": "ok", "sizes": {"train": train},
+                "split": {"sizes": {"train": 48_000}},
                 "model": {"params": {"epochs": epochs} if epochs else {},
                           "input_shape": input_shape}}
 
     quick = get_profile("quick")
     lines = smaller_budgets([record("raw-svm", 10_000), record("mcnn", 10_000, 5, [28, 28, 1]),
+                             record("mcnn@modern", 10_000, 3, [28, 28, 1]),
                              record("vgg16", 4_000, 2, [32, 32, 3])], quick)
-    assert lines == ["Trained on a smaller budget than the profile's (5 epochs, 10,000 "
-                     "images): `vgg16` (4,000 training images, 2 epochs, input 32x32x3). "
-                     "Their rows rank on the same validation and test images as every other.",
-                     ""]
+    assert lines == ["Trained on fewer images than the profile gives (10,000), a CPU-sized "
+                     "budget: `vgg16` (4,000 training images, 2 epochs, input 32x32x3). Their "
+                     "rows rank on the same validation and test images as every other.", ""]
     assert smaller_budgets([record("raw-svm", 10_000)], quick) == []
+    # the full profile trains on the whole split: fewer images than that is a smaller budget
+    full = smaller_budgets([record("mcnn", 48_000, 100), record("vgg16", 9_000, 2)],
+                           get_profile("full"))
+    assert full[0].startswith("Trained on fewer images than the profile gives (the whole "
+                              "training split)")
+    assert "`vgg16`" in full[0] and "`mcnn`" not in full[0]
