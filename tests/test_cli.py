@@ -128,4 +128,4 @@ def test_a_deep_run_prints_no_backend_start_up_noise_unless_verbose(tmp_path):
     assert not BACKEND_NOISE.search(output), output
     assert "[1/1] cnn-seed003 seed 0: test accuracy" in output
     if not gpu_names():  # the one-line notice instead
-        assert output.count("train on this CPU (no GPU found)") == 1
+        assert output.count("train on the CPU (no GPU), slowly") == 1
