@@ -180,3 +180,18 @@ def test_the_imagenet_networks_take_colour_images_as_they_are():
     assert colour.output_shape == grey.output_shape == (None, 3)
     assert "grey_to_rgb" not in [layer.name for layer in colour.layers]
     assert "grey_to_rgb" in [layer.name for layer in grey.layers]
+
+
+def test_an_npz_and_a_folder_run_end_to_end_through_the_api(tmp_path):
+    from benchmarks.api import run
+
+    npz = write_npz(tmp_path / "strokes.npz")
+    folder = write_folder(tmp_path / "shapes")
+    for dataset, name, options in ((npz, "strokes", {}),
+                                   (folder, "shapes", {"image_size": (16, 16)})):
+        results = run(["raw-knn", "hog-knn"], dataset=dataset, profile="smoke",
+                      results_dir=tmp_path / "results", progress=False, **options)
+        assert results.store.location.dataset == name
+        assert set(results.leaderboard["pipeline"]) == {"raw-knn", "hog-knn"}
+        assert (results.leaderboard["test acc %"] > 60).all()
+        assert (tmp_path / "results" / name / "smoke" / "LEADERBOARD.html").exists()
