@@ -153,7 +153,8 @@ def _image_size(text: str) -> tuple[int, int]:
 def _check_names(args: argparse.Namespace) -> None:
     from pipelines.profiles import get_profile
 
-    from .datasets import get_dataset_entry, looks_like_a_path
+    from .custom_data import looks_like_a_path
+    from .datasets import get_dataset_entry
     from .splits import check_split_name
 
     if not looks_like_a_path(args.dataset):

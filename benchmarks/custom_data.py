@@ -25,14 +25,36 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import Dataset
-from .errors import DataError
+from .datasets import DATASETS, Dataset, load_dataset
+from .errors import DataError, unknown_name
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # image_dataset_from_directory's
 COLOR_MODES = {"gray": "L", "rgb": "RGB"}
 DEFAULT_IMAGE_SIZE = (28, 28)
 FOLDER_TEST_FRACTION = 0.2
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def open_dataset(name: str | Path | Dataset, data_dir: Path | str | None = None, *,
+                 image_size: tuple[int, int] | None = None, color: str = "gray") -> Dataset:
+    """What ``--dataset`` names: a registered dataset (downloaded and verified where needed),
+    a path to your own data (``image_size`` and ``color`` convert a folder's images), or a
+    Dataset already made (``from_arrays``)."""
+    if isinstance(name, Dataset):
+        return name
+    if str(name) in DATASETS:
+        return load_dataset(str(name), data_dir)
+    if looks_like_a_path(name):
+        return load_custom_dataset(name, image_size=image_size or DEFAULT_IMAGE_SIZE,
+                                   color=color)
+    raise unknown_name("dataset", str(name), list(DATASETS) + ["FILE.npz", "FOLDER/"])
+
+
+def looks_like_a_path(name: str | Path) -> bool:
+    """A ``--dataset`` that is not a registered name but a file or folder of one's own."""
+    text = str(name)
+    return isinstance(name, Path) or text.endswith(".npz") or "/" in text or \
+        Path(text).exists()
 
 
 def load_custom_dataset(path: str | Path, *, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,

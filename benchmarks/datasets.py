@@ -225,27 +225,8 @@ def get_dataset_entry(name: str) -> DatasetEntry:
     return DATASETS[name]
 
 
-def load_dataset(name: str | Path | Dataset = DEFAULT_DATASET,
-                 data_dir: Path | str | None = None, *, download: bool = True,
-                 image_size: tuple[int, int] | None = None, color: str = "gray") -> Dataset:
-    """A registered dataset by name (downloaded and verified where needed), a path to your
-    own data (an ``.npz`` file or a folder of class folders: custom_data.py; ``image_size``
-    and ``color`` convert a folder's images), or a Dataset already made."""
-    if isinstance(name, Dataset):
-        return name
-    if str(name) in DATASETS:
-        return get_dataset_entry(str(name)).loader(Path(data_dir) if data_dir else None,
-                                                   download=download)
-    if looks_like_a_path(name):
-        from .custom_data import DEFAULT_IMAGE_SIZE, load_custom_dataset
-
-        return load_custom_dataset(name, image_size=image_size or DEFAULT_IMAGE_SIZE,
-                                   color=color)
-    raise unknown_name("dataset", str(name), list(DATASETS) + ["FILE.npz", "FOLDER/"])
-
-
-def looks_like_a_path(name: str | Path) -> bool:
-    """A ``--dataset`` that is not a registered name but a file or folder of one's own."""
-    text = str(name)
-    return isinstance(name, Path) or text.endswith(".npz") or "/" in text or \
-        Path(text).exists()
+def load_dataset(name: str = DEFAULT_DATASET, data_dir: Path | str | None = None,
+                 *, download: bool = True) -> Dataset:
+    """Load a registered dataset, downloading and verifying its files where needed (your own
+    data, a file or folder: ``custom_data.open_dataset``)."""
+    return get_dataset_entry(name).loader(Path(data_dir) if data_dir else None, download=download)

@@ -15,7 +15,8 @@ from pathlib import Path
 from pipelines.hardware import cpus_available
 from pipelines.profiles import get_profile
 
-from .datasets import Dataset, load_dataset
+from .custom_data import open_dataset
+from .datasets import Dataset
 from .executors import make_executor
 from .job import Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
@@ -92,7 +93,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     """
     progress = progress or LineProgress(report)
     profile = get_profile(options.profile)
-    dataset = load_dataset(options.dataset, options.data_dir, image_size=options.image_size,
+    dataset = open_dataset(options.dataset, options.data_dir, image_size=options.image_size,
                            color=options.color)
     store = ResultsStore(options.results_dir, dataset.name, profile.name)
     store.ensure_writable()
