@@ -15,6 +15,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.profiles import PROFILES
+
 from .errors import FashionbenchError, unknown_name
 from .layout import ResultsLayout
 from .search import SearchStudy, parse_search_study, search_markdown
@@ -161,6 +163,12 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
         + (f" (fingerprint `{first['split']['fingerprint']}`)" if first else "")
         + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
     ]
+    ran = PROFILES.get(store.location.profile)
+    if ran is not None and store.location.profile != study.profile:
+        # the budget this store had, when it is not the one the study is written for
+        lines += [f"The study is written for the `{study.profile}` profile; these runs had "
+                  f"the `{ran.name}` budget ({ran.description}, up to {ran.epochs} epochs), so "
+                  f"they compare with each other, not with the seed's numbers.", ""]
     if study.notes:
         lines += [study.notes, ""]
     lines += [table, ""]
