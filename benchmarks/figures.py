@@ -56,12 +56,15 @@ def human_duration(seconds: float, _position=None) -> str:
     return f"{seconds:g} s"
 
 
-def place_labels(figure, axes, points: list[tuple[str, float, float]]) -> list:
-    """Annotate each (text, x, y) where its label overlaps no earlier label and no marker,
+def place_labels(figure, axes, points: list[tuple[str, float, float]],
+                 markers: list[tuple[float, float]] | None = None) -> list:
+    """Annotate each (text, x, y) where its label overlaps no earlier label and no marker
+    (``markers``: every plotted (x, y), the unlabelled too; default the labelled points),
     trying the offsets of LABEL_OFFSETS in turn; a label with no free place is left out
     (the leaderboard's table lists every pipeline)."""
     renderer = figure.canvas.get_renderer()
-    markers = [axes.transData.transform((x, y)) for _, x, y in points]
+    markers = [axes.transData.transform(point)
+               for point in (markers or [(x, y) for _, x, y in points])]
     plot_area = axes.get_window_extent(renderer)
     taken = []
     for text, x, y in points:
@@ -118,7 +121,9 @@ def draw_accuracy_vs_fit_time(rows: list[dict], title: str):
                for family in FAMILY_COLOURS if any(row["family"] == family for row in rows)]
     labelled = {row["pipeline"]: row for row in leaders + frontier}  # each once, in order
     place_labels(figure, axes, [(name, seconds[name], row["mean_accuracy"] * 100)
-                                for name, row in labelled.items()])
+                                for name, row in labelled.items()],
+                 markers=[(seconds[row["pipeline"]], row["mean_accuracy"] * 100)
+                          for row in rows])
     return figure
 
 
@@ -252,10 +257,11 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
         axes.set_xlim(min(scores) - 1, max(scores) + 1.5)
     axes.set_xlabel("test accuracy (%)")
     axes.set_ylabel(variable)
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title, fontsize=10, pad=18)  # room for the legend under the title
     axes.grid(True, alpha=0.3)
-    # under the plot, where it can cover no variant's dot
-    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2,
+    # between the title and the plot, as per_class_bars has it: over the plot it can cover a
+    # variant's dot, under it it met the axis label of a short (few-variant) figure
+    axes.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
                 frameon=False)
     return _save(figure, path)
 

@@ -31,6 +31,21 @@ def test_crowded_labels_never_overlap_each_other_or_a_marker():
     assert len(labels) == len(boxes)  # a label that found no place was removed
 
 
+def test_a_label_keeps_off_an_unlabelled_marker():
+    # the first place tried (right of and above the point) holds another pipeline's marker
+    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    axes.set_xlim(0, 10)
+    axes.set_ylim(0, 10)
+    label_at = axes.transData.inverted().transform(
+        axes.transData.transform((5, 5)) + np.array([30, 12]))
+    boxes = figures.place_labels(figure, axes, [("labelled", 5.0, 5.0)],
+                                 markers=[(5.0, 5.0), tuple(label_at)])
+    figures.plt.close(figure)
+    [box] = boxes
+    marker = axes.transData.transform(label_at)
+    assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
+
+
 def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path, monkeypatch):
     rows = [{"pipeline": name, "family": family, "fit_seconds": seconds,
              "mean_accuracy": accuracy, "pareto": pareto}
@@ -42,9 +57,9 @@ def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path,
     captured = {}
     original = figures.place_labels
 
-    def spy(figure, axes, points):
+    def spy(figure, axes, points, **options):
         captured["names"] = [name for name, _, _ in points]
-        return original(figure, axes, points)
+        return original(figure, axes, points, **options)
 
     monkeypatch.setattr(figures, "place_labels", spy)
     path = figures.accuracy_vs_fit_time(rows, tmp_path / "figure.png", "title")
