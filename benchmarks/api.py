@@ -219,11 +219,11 @@ class BenchmarkResults:
         """The main table of one split (by fingerprint; default the leaderboard's first)."""
         import pandas as pd
 
+        from .leaderboard import shows_hardware
         from .tables import main_columns
 
         rows = self._rows_of(split)
-        several = len({row["hardware"] for row in rows}) > 1
-        columns = main_columns(with_family=True, with_hardware=several)
+        columns = main_columns(with_family=True, with_hardware=shows_hardware(rows))
         data = []
         for rank, row in enumerate(rows, start=1):
             values = []
@@ -243,7 +243,8 @@ class BenchmarkResults:
         ``confusion`` (a pipeline's, default the leader's) or ``curves`` (a deep pipeline's
         training curves)."""
         from . import figures
-        from .tables import FAMILY_ORDER
+        from .publish import PER_CLASS_TITLE
+        from .tables import family_leaders
 
         rows = self._rows_of(split)
         class_names = list(rows[0]["runs"][0]["class_names"])
@@ -251,10 +252,8 @@ class BenchmarkResults:
         if kind == "accuracy-vs-fit-time":
             return figures.draw_accuracy_vs_fit_time(rows, title)
         if kind == "per-class":
-            leaders = [row for family in FAMILY_ORDER
-                       for row in [r for r in rows if r["family"] == family][:2]]
-            return figures.draw_per_class_bars(leaders, class_names,
-                                               "Per-class test accuracy, family leaders")
+            return figures.draw_per_class_bars(family_leaders(rows, 2), class_names,
+                                               PER_CLASS_TITLE)
         if kind not in FIGURES:
             raise unknown_name("figure", kind, list(FIGURES))
         by_name = {row["pipeline"]: row for row in rows}

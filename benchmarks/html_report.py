@@ -28,7 +28,7 @@ from pathlib import Path
 from pipelines.profiles import PROFILES
 
 from .layout import LEADERBOARD_NAME, STORE_NAME
-from .leaderboard import smaller_budgets, splits_in_order
+from .leaderboard import images_and_hardware, shows_hardware, smaller_budgets, splits_in_order
 from .record import Record
 from .significance import BOOTSTRAP_RESAMPLES
 from .store import ResultsStore
@@ -102,19 +102,13 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
     ]
     rows = summarise(records)
     if rows:
-        used = sorted({row["train_size"] for row in rows})
-        test_sizes = sorted({record["sizes"]["test"] for record in records
-                             if record["status"] == "ok"})
-        hardware = sorted({row["hardware"] for row in rows})
         class_names = next(
             (record["class_names"] for record in records if record.get("class_names")),
             [str(index) for index in range(len(rows[0]["per_class"]))])
         # the columns the markdown's "Overall" table has, decided the same way
-        columns = main_columns(with_family=True, with_hardware=len(hardware) > 1)
+        columns = main_columns(with_family=True, with_hardware=shows_hardware(rows))
         parts += [
-            f"<p>Training images used: {escape(', '.join(f'{size:,}' for size in used))}; "
-            f"test images scored: {escape(', '.join(f'{size:,}' for size in test_sizes))}. "
-            f"Hardware: {escape('; '.join(hardware))}.</p>",
+            f"<p>{escape(images_and_hardware(rows, records))}</p>",
             # the rows trained on less than the profile gives, as the markdown states them
             *(f"<p>{inline_markdown(line)}</p>" for line in smaller_budgets(records, profile)
               if line),

@@ -94,9 +94,9 @@ class RunContext:
     def partitions(self, seed: int, train_size: int | None = None) -> dict[str, Partition]:
         """Train / validation / test for a seed, subsampled to the profile's sizes, or to
         ``train_size`` training images (a pipeline's own cap, below the profile's)."""
-        key = (seed, train_size)
+        key = (seed, train_size or self.profile.train_size)  # one subsample per size
         if key not in self._partitions:
-            sizes = {"train": train_size or self.profile.train_size,
+            sizes = {"train": key[1],
                      "validation": self.profile.validation_size,
                      "test": self.profile.test_size}
             parts = {}

@@ -5,7 +5,8 @@
       <dataset>/<profile>/runs.jsonl              a store: one record per line
       <dataset>/<profile>/LEADERBOARD.md          its leaderboard
       <dataset>/<profile>/LEADERBOARD.html        the same, sortable, one self-contained file
-      <dataset>/<profile>/figures/                the leaderboard's figures
+      <dataset>/<profile>/figures/                the leaderboard's figures, named
+                                                  <split>-<fingerprint[:8]>-<kind>[-<name>].png
       studies/<study>/<dataset>/<profile>/        a study's store, STUDY.md and figures
 """
 
@@ -21,6 +22,16 @@ STUDY_REPORT_NAME = "STUDY.md"
 INDEX_NAME = "README.md"
 FIGURES_NAME = "figures"
 STUDIES_NAME = "studies"
+
+
+def figure_prefix(split_name: str, fingerprint: str) -> str:
+    """The file-name prefix of one split's figures in a store's figures/ folder."""
+    return f"{split_name}-{fingerprint[:8]}"
+
+
+def run_figure(figures_dir: Path, prefix: str, kind: str, name: str) -> Path:
+    """A figure of one pipeline's run: ``confusion``, ``curves`` or ``misclassified``."""
+    return figures_dir / f"{prefix}-{kind}-{name}.png"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
-from .layout import ResultsLayout
+from .layout import ResultsLayout, figure_prefix
 from .significance import BOOTSTRAP_RESAMPLES
 from .store import ResultsStore
 from .tables import (
@@ -51,6 +51,22 @@ def splits_in_order(latest: list[dict]) -> list[tuple[str, list[dict]]]:
         splits[record["split"]["fingerprint"]].append(record)
     return sorted(splits.items(), key=lambda item: (item[1][0]["split"]["name"] != "standard",
                                                     item[1][0]["split"]["name"], item[0]))
+
+
+def shows_hardware(rows: list[dict]) -> bool:
+    """Whether a split's main table needs a hardware column: its rows ran on several."""
+    return len({row["hardware"] for row in rows}) > 1
+
+
+def images_and_hardware(rows: list[dict], records: list[dict]) -> str:
+    """The line under a split's heading: training images used, test images scored, hardware."""
+    used = sorted({row["train_size"] for row in rows})
+    test_sizes = sorted({record["sizes"]["test"] for record in records
+                         if record["status"] == "ok"})
+    hardware = sorted({row["hardware"] for row in rows})
+    return (f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
+            f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
+            f"Hardware: {'; '.join(hardware)}.")
 
 
 def smaller_budgets(records: list[dict], profile) -> list[str]:
@@ -107,15 +123,9 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
         rows = summarise(records)
         if rows:
             ranks = {row["pipeline"]: rank for rank, row in enumerate(rows, start=1)}
-            used = sorted({row["train_size"] for row in rows})
-            test_sizes = sorted({record["sizes"]["test"] for record in records
-                                 if record["status"] == "ok"})
-            hardware = sorted({row["hardware"] for row in rows})
-            several = len(hardware) > 1
+            several = shows_hardware(rows)
             lines += [
-                f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
-                f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
-                f"Hardware: {'; '.join(hardware)}.", "",
+                images_and_hardware(rows, records), "",
                 *smaller_budgets(records, profile),
                 TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
@@ -146,8 +156,8 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
                           "bold.", "", matrix, ""]
             if draw_figures is not None:
                 title = f"{dataset}, {profile_name}, split {split['name']}"
-                drawn = draw_figures(rows, class_names, f"{split['name']}-{fingerprint[:8]}",
-                                     title)
+                drawn = draw_figures(rows, class_names,
+                                     figure_prefix(split["name"], fingerprint), title)
                 lines += ["### Figures", ""]
                 for caption, path in drawn:
                     relative = path.relative_to(store.directory).as_posix()

@@ -57,7 +57,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import FashionbenchError
-from .layout import ResultsLayout, StoreLocation
+from .layout import ResultsLayout, StoreLocation, figure_prefix, run_figure
 from .record import Record, finite
 from .store import ResultsStore
 
@@ -69,8 +69,8 @@ FIGURES_ARTIFACT_DIR = "figures"
 EVALUATION_PARTS = ("validation", "test")
 EVALUATION_METRICS = ("accuracy", "macro_f1", "balanced_accuracy", "kappa", "log_loss")
 MODEL_FIELDS = ("reducer", "estimator", "architecture", "n_parameters")
-# the figures publish.draw_leaderboard_figures names after one pipeline:
-# <split>-<fingerprint[:8]>-<kind>-<name>.png; the misclassified grid says its run itself
+# the figures publish.draw_leaderboard_figures draws of one pipeline's run (named by
+# layout.run_figure); the misclassified grid says its run itself
 RECORD_FIGURE_KINDS = ("confusion", "curves")
 MISCLASSIFIED_KIND = "misclassified"
 # MLflow's batch limits (mlflow.utils.validation): 100 params, 1000 metrics a call
@@ -370,9 +370,9 @@ def _record_figures(store: ResultsStore) -> dict[str, list[Path]]:
             drawn_from[key] = record
     found: dict[str, list[Path]] = {}
     for (fingerprint, name), record in drawn_from.items():
-        prefix = f"{record['split']['name']}-{fingerprint[:8]}"
+        prefix = figure_prefix(record["split"]["name"], fingerprint)
         for kind in RECORD_FIGURE_KINDS:
-            path = figures_dir / f"{prefix}-{kind}-{name}.png"
+            path = run_figure(figures_dir, prefix, kind, name)
             if path.is_file():
                 found.setdefault(record["run_id"], []).append(path)
     from . import figures

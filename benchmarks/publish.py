@@ -14,7 +14,7 @@ from pipelines.profiles import PROFILES
 
 from .environment import PROJECT_ROOT
 from .html_report import SplitFigures, leaderboard_html
-from .layout import ResultsLayout
+from .layout import ResultsLayout, run_figure
 from .leaderboard import (
     EXCERPT_END,
     EXCERPT_START,
@@ -25,14 +25,11 @@ from .leaderboard import (
 from .record import Record, decode_labels
 from .store import find_stores, find_study_stores
 from .study import write_study_reports
-from .tables import FAMILY_ORDER
+from .tables import family_leaders
+
+PER_CLASS_TITLE = "Per-class test accuracy, family leaders"
 
 ImagesLoader = Callable[[Record], "np.ndarray | None"]
-
-
-def curves_path(figures_dir: Path, prefix: str, pipeline: str) -> Path:
-    """Where a deep pipeline's training curves are drawn (the HTML detail view embeds them)."""
-    return figures_dir / f"{prefix}-curves-{pipeline}.png"
 
 
 def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_dir: Path,
@@ -45,31 +42,25 @@ def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_d
               "family's best; every pipeline is in the tables above)",
               figures.accuracy_vs_fit_time(
         rows, figures_dir / f"{prefix}-accuracy-vs-fit-time.png", title))]
-    leaders = {}
-    for family in FAMILY_ORDER:
-        members = [row for row in rows if row["family"] == family]
-        if members:
-            leaders[family] = members[0]
-            run = members[0]["runs"][0]
-            drawn.append((f"Confusion matrix of the best {family} pipeline, "
-                          f"{members[0]['pipeline']}", figures.confusion_heatmap(
-                              run["metrics"]["test"]["confusion"], class_names,
-                              figures_dir / f"{prefix}-confusion-{members[0]['pipeline']}.png",
-                              f"{members[0]['pipeline']} (seed {run['seed']}), test set")))
-    compared = [row for family in FAMILY_ORDER
-                for row in [r for r in rows if r["family"] == family][:2]]
+    for leader in family_leaders(rows, 1):
+        run = leader["runs"][0]
+        drawn.append((f"Confusion matrix of the best {leader['family']} pipeline, "
+                      f"{leader['pipeline']}", figures.confusion_heatmap(
+                          run["metrics"]["test"]["confusion"], class_names,
+                          run_figure(figures_dir, prefix, "confusion", leader["pipeline"]),
+                          f"{leader['pipeline']} (seed {run['seed']}), test set")))
     drawn.append(("Per-class test accuracy of the leaders of each family",
-                  figures.per_class_bars(compared, class_names,
+                  figures.per_class_bars(family_leaders(rows, 2), class_names,
                                          figures_dir / f"{prefix}-per-class.png",
-                                         "Per-class test accuracy, family leaders")))
+                                         PER_CLASS_TITLE)))
     for row in rows:
         history = row["runs"][0].get("history")
         if row["family"] == "deep" and history:
             drawn.append((f"Training curves of {row['pipeline']}", figures.training_curves(
-                history, curves_path(figures_dir, prefix, row["pipeline"]),
+                history, run_figure(figures_dir, prefix, "curves", row["pipeline"]),
                 f"{row['pipeline']} (seed {row['runs'][0]['seed']})")))
     best_run = rows[0]["runs"][0]
-    grid = figures_dir / f"{prefix}-misclassified-{rows[0]['pipeline']}.png"
+    grid = run_figure(figures_dir, prefix, "misclassified", rows[0]["pipeline"])
     images = test_images(best_run) if test_images else None
     predictions = best_run.get("predictions") or {}
     if images is not None and "test_true" in predictions:
@@ -140,7 +131,7 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
             figures = draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
                                                test_images)
             drawn += [path for _, path in figures]
-            curves = {row["pipeline"]: curves_path(figures_dir, prefix, row["pipeline"])
+            curves = {row["pipeline"]: run_figure(figures_dir, prefix, "curves", row["pipeline"])
                       for row in rows}
             curves = {name: path for name, path in curves.items() if path in drawn}
             by_split[rows[0]["runs"][0]["split"]["fingerprint"]] = SplitFigures(

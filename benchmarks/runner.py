@@ -64,8 +64,7 @@ class RunSummary:
     ran: list[dict] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
     store: ResultsStore | None = None  # where the run's records went
-    executor: str = "serial"  # the executor that ran them, and its parallel jobs
-    workers: int = 1
+    workers: int = 1  # the parallel jobs of the executor that ran them
 
     @property
     def failed(self) -> list[dict]:
@@ -110,8 +109,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                     pending=stored.count(False))
     executor = make_executor(kind, workers=workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads)
-    summary = RunSummary(store=store, executor=executor.name,
-                         workers=getattr(executor, "workers", 1))
+    summary = RunSummary(store=store, workers=getattr(executor, "workers", 1))
     # two short lines rather than one that wraps on a terminal
     progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
                               f"({split.fingerprint}), profile {profile.name}\n"

@@ -22,6 +22,13 @@ from .significance import bootstrap_accuracy_ci, mcnemar_exact
 FAMILY_ORDER = ("classical", "deep")
 
 
+def family_leaders(rows: list[dict], per_family: int) -> list[dict]:
+    """The best ``per_family`` rows of each family, families in FAMILY_ORDER (the figures'
+    leaders: rows come ranked)."""
+    return [row for family in FAMILY_ORDER
+            for row in [row for row in rows if row["family"] == family][:per_family]]
+
+
 def _mean_std(values: list[float]) -> tuple[float, float | None]:
     mean = statistics.fmean(values)
     return mean, (statistics.stdev(values) if len(values) > 1 else None)

@@ -15,13 +15,14 @@ a test: the figure depends on the machine, so it is reported, never asserted in 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from tabulate import tabulate
+
+from pipelines.hardware import cpus_available
 
 from ..errors import FashionbenchError
 from .arguments import add_selection_arguments, selected_pipelines
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the jobs took {job_seconds:.1f} s in all, one at a time")
     verdict = "within" if total <= args.budget else "OVER"
     print(f"total wall time {total:.1f} s for {len(names)} pipelines ({args.profile} profile, "
-          f"{os.cpu_count()} cores): {verdict} the {args.budget:.0f} s budget")
+          f"{cpus_available()} cores): {verdict} the {args.budget:.0f} s budget")
     return 0 if total <= args.budget else 1
 
 
