@@ -124,10 +124,12 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
         results_dir: str | Path = "results", data_dir: str | Path | None = None,
         image_size: tuple[int, int] | None = None, color: str = "gray",
         executor: str = "serial", workers: int | None = None, threads: int | None = None,
-        timeout: float | None = None, force: bool = False, progress: bool | object = True,
-        publish: bool = True) -> BenchmarkResults:
+        timeout: float | None = None, force: bool = False, refit: bool = False,
+        progress: bool | object = True, publish: bool = True) -> BenchmarkResults:
     """Train, time and score pipelines (names or shell patterns, as ``--only``) and return
-    the store's results. Jobs already stored are not rerun unless ``force``. ``executor``
+    the store's results. Jobs already stored are not rerun unless ``force``. ``refit``:
+    each pipeline is trained again on train + validation with what its validation run
+    chose, and stored as ``NAME[refit]`` (benchmarks/refit.py). ``executor``
     defaults to serial here: a pipeline registered in this process (a notebook's) exists in
     no worker process. ``progress``: True prints a line per job, False nothing, or a display
     from benchmarks.progress."""
@@ -140,7 +142,7 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
         pipelines=select_pipelines(patterns, exclude, recipes), dataset=dataset,
         data_dir=Path(data_dir) if data_dir else None, image_size=image_size, color=color,
         split=split, profile=profile, seeds=seeds, results_dir=Path(results_dir), force=force,
-        executor=executor, workers=workers, threads=threads, timeout=timeout)
+        executor=executor, workers=workers, threads=threads, timeout=timeout, refit=refit)
     if progress is True:
         progress = LineProgress(lambda line: print(line, flush=True))
     elif progress is False or progress is None:

@@ -103,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="regenerate every leaderboard from the stores without training")
     out.add_argument("--force", action="store_true",
                      help="rerun jobs already stored as ok (the old records stay)")
+    out.add_argument("--refit", action="store_true",
+                     help="after each pipeline's run, train the configuration chosen on the "
+                          "validation split again on train + validation and score it on the "
+                          "test set, stored as NAME[refit] (a network: for its best epoch "
+                          "count, at the learning rates it had)")
     out.add_argument("--export-mlflow", metavar="URI",
                      help="after reporting, log every stored record as an MLflow run to this "
                           "tracking URI (e.g. sqlite:///mlflow.db), once per record; needs "
@@ -220,7 +225,7 @@ def execute(args: argparse.Namespace) -> int:
         workers=args.workers, threads=args.threads,
         timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
-        checkpoint_dir=args.checkpoint_dir,
+        checkpoint_dir=args.checkpoint_dir, refit=args.refit,
     )
     def display():
         if args.quiet:

@@ -28,7 +28,13 @@ from pathlib import Path
 from pipelines.profiles import PROFILES
 
 from .layout import LEADERBOARD_NAME, STORE_NAME
-from .leaderboard import images_and_hardware, shows_hardware, smaller_budgets, splits_in_order
+from .leaderboard import (
+    images_and_hardware,
+    refit_rows,
+    shows_hardware,
+    smaller_budgets,
+    splits_in_order,
+)
 from .record import Record
 from .significance import BOOTSTRAP_RESAMPLES
 from .store import ResultsStore
@@ -110,8 +116,8 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
         parts += [
             f"<p>{escape(images_and_hardware(rows, records))}</p>",
             # the rows trained on less than the profile gives, as the markdown states them
-            *(f"<p>{inline_markdown(line)}</p>" for line in smaller_budgets(records, profile)
-              if line),
+            *(f"<p>{inline_markdown(line)}</p>"
+              for line in smaller_budgets(records, profile) + refit_rows(records) if line),
             f'<p class="note">{inline_markdown(TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES))}'
             f"</p>",
             *filters(prefix, rows),

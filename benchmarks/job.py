@@ -44,6 +44,8 @@ from .timing import (
     single_image_latency_ms,
 )
 
+REFIT_MARK = "[refit]"  # a refit's name: the pipeline's, with this after it
+
 
 @dataclass(frozen=True)
 class Job:
@@ -54,11 +56,14 @@ class Job:
     seed: int
     overrides: tuple[tuple[str, object], ...] = ()  # hyper-parameters given to its factory
     label: str = ""  # a study variant's name, e.g. "mcnn[batch_size=16]"
+    # a refit (refit.py): the run_id of the validation run whose configuration it trains on
+    # train + validation
+    refit_of: str = ""
 
     @property
     def name(self) -> str:
         """The name its record is stored under."""
-        return self.label or self.pipeline
+        return (self.label or self.pipeline) + (REFIT_MARK if self.refit_of else "")
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,15 @@ class RunContext:
         this profile applies (``register_pipeline(train_sizes=...)``)."""
         from pipelines.registry import get_entry
 
-        return self.partitions(job.seed, get_entry(job.pipeline).train_size(self.profile))
+        parts = self.partitions(job.seed, get_entry(job.pipeline).train_size(self.profile))
+        if not job.refit_of:
+            return parts
+        # a refit trains on both; the validation images stay what they were, for the network
+        # that reports its epochs on them (they are training images now, scored by nobody)
+        train, validation = parts["train"], parts["validation"]
+        both = Partition(np.concatenate([train.images, validation.images]),
+                         np.concatenate([train.labels, validation.labels]))
+        return {**parts, "train": both}
 
 
 CHECKPOINT_DIR_ENV = "FASHIONBENCH_CHECKPOINT_DIR"
@@ -265,6 +278,9 @@ def new_record(job: Job, context: RunContext) -> Record:
         "recipe": (split_name(job.pipeline)[1] or DEFAULT_RECIPE) if entry.family == "deep"
         else None,
         "overrides": {key: value for key, value in job.overrides},
+        # a refit on train + validation, and the validation run that chose its configuration
+        "refit": ({"of_run": job.refit_of, "trained_on": "train + validation"}
+                  if job.refit_of else None),
         "started_at": utc_now(),
         "finished_at": None,
     }
@@ -308,9 +324,13 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             train, validation, test = parts["train"], parts["validation"], parts["test"]
             memory_scope = "job" if reset_peak_memory() else "process"
             memory_before = current_memory_mb()
+            # a refit has no validation split to tune on: its images are training images. A
+            # network still gets them, as the images its epoch log is computed on (it is not
+            # early-stopped; without them it would hold out part of its training set)
+            given = (None if job.refit_of and getattr(pipeline, "family", "") != "deep"
+                     else (validation.images, validation.labels))
             with Stopwatch() as fit_watch:
-                pipeline.fit(train.images, train.labels,
-                             validation=(validation.images, validation.labels), **fit_options)
+                pipeline.fit(train.images, train.labels, validation=given, **fit_options)
             both = (getattr(pipeline, "predict_with_proba", None)
                     if getattr(pipeline, "predicts_by_argmax", False) else None)
             with Stopwatch() as predict_watch:
@@ -321,10 +341,12 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
                     else (pipeline.predict(test.images), None))
             test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
                                                   "predict")
-            validation_predictions, validation_probabilities = _labels_and_probabilities(
-                pipeline, validation.images)
-            validation_predictions = _check_predictions(
-                validation_predictions, len(validation.labels), n_classes, "predict")
+            validation_probabilities = None
+            if not job.refit_of:  # a refit's validation images are training images
+                validation_predictions, validation_probabilities = _labels_and_probabilities(
+                    pipeline, validation.images)
+                validation_predictions = _check_predictions(
+                    validation_predictions, len(validation.labels), n_classes, "predict")
             predict_proba = getattr(pipeline, "predict_proba", None)
             if test_probabilities is None and predict_proba is not None:
                 test_probabilities = predict_proba(test.images)
@@ -337,8 +359,10 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             peak_mb = peak_memory_mb()
             description = pipeline.describe()
             record["metrics"] = {
-                "validation": score(validation.labels, validation_predictions, n_classes,
-                                    validation_probabilities),
+                # a refit trained on the validation images: no hold-out score is left
+                "validation": None if job.refit_of else score(
+                    validation.labels, validation_predictions, n_classes,
+                    validation_probabilities),
                 "test": score(test.labels, test_predictions, n_classes, test_probabilities),
             }
             record["timing"] = {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
+from .job import REFIT_MARK
 from .layout import ResultsLayout, figure_prefix
 from .significance import BOOTSTRAP_RESAMPLES
 from .store import ResultsStore
@@ -101,6 +102,23 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
             f"every other.", ""]
 
 
+def refit_rows(records: list[dict]) -> list[str]:
+    """A line for the refit rows (``NAME[refit]``, refit.py): trained on train + validation,
+    so they have more training images than their validation runs and no validation score."""
+    refits = sorted({record["name"] for record in records
+                     if record["status"] == "ok" and record.get("refit")})
+    if not refits:
+        return []
+    images = sorted({record["sizes"]["train"] for record in records
+                     if record["status"] == "ok" and record.get("refit")})
+    return [f"Rows marked `{REFIT_MARK}` ({len(refits)}) were refitted: the configuration "
+            f"their validation run chose (settings; for a network its epochs and their "
+            f"learning rates) trained again on the training and validation images together "
+            f"({', '.join(f'{size:,}' for size in images)}), then scored on the same test "
+            f"images. They have no validation accuracy; compare them with each other, or "
+            f"with their own validation run's row.", ""]
+
+
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
     """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
     it and linked."""
@@ -127,6 +145,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
             lines += [
                 images_and_hardware(rows, records), "",
                 *smaller_budgets(records, profile),
+                *refit_rows(records),
                 TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
                 main_table(rows, ranks, with_family=True, with_hardware=several), "",

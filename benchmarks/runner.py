@@ -18,8 +18,9 @@ from pipelines.profiles import get_profile
 from .custom_data import open_dataset
 from .datasets import Dataset
 from .executors import make_executor
-from .job import Job, RunContext, checkpoint_root_for, remove_checkpoint
+from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
+from .refit import refit_job
 from .splits import make_split
 from .store import ResultsStore
 
@@ -57,12 +58,16 @@ class RunOptions:
     checkpoint_dir: Path | None = None
     # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
     variants: tuple[tuple[str, tuple, str], ...] = ()
+    # after each job's validation run, its refit on train + validation (refit.py), stored
+    # as NAME[refit]
+    refit: bool = False
 
 
 @dataclass
 class RunSummary:
     ran: list[dict] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
+    unrefitted: list[Job] = field(default_factory=list)  # --refit, validation run not ok
     store: ResultsStore | None = None  # where the run's records went
     workers: int = 1  # the parallel jobs of the executor that ran them
 
@@ -101,32 +106,25 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir))
     context.load_plugins()
-    done = set() if options.force else store.completed_keys()
     jobs = plan_jobs(options, dataset.name)
-    stored = [(job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done
-              for job in jobs]
-    kind, workers = choose_executor(options.executor, options.workers,
-                                    pending=stored.count(False))
+    done = set() if options.force else store.completed_keys()
+
+    def stored(job: Job) -> bool:
+        return (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done
+
+    # a refit counts as pending until it is stored: its job exists once its validation run does
+    pending = sum(not stored(job) for job in jobs) + sum(
+        not stored(refit_job(job, {"run_id": "planned"})) for job in jobs if options.refit)
+    kind, workers = choose_executor(options.executor, options.workers, pending=pending)
     executor = make_executor(kind, workers=workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads)
     summary = RunSummary(store=store, workers=getattr(executor, "workers", 1))
+    total = len(jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
-    progress.begin(len(jobs), f"{len(jobs)} jobs: {dataset.name}, split {split.name} "
-                              f"({split.fingerprint}), profile {profile.name}\n"
-                              f"{executor_label(executor)}, {executor.threads} thread(s) per "
-                              f"job; store {store.path}")
-    to_run = []
-    for number, (job, already) in enumerate(zip(jobs, stored, strict=True), start=1):
-        if already:
-            summary.skipped.append(job)
-            progress.skipped(job, number)
-        else:
-            to_run.append(job)
-    progress.finished_count = len(summary.skipped)
-    expected = expected_seconds(store)
-    if executor.name != "serial":
-        to_run = longest_first(to_run, expected)
-    progress.expect(to_run, expected, getattr(executor, "workers", 1))
+    progress.begin(total, f"{total} jobs: {dataset.name}, split {split.name} "
+                          f"({split.fingerprint}), profile {profile.name}\n"
+                          f"{executor_label(executor)}, {executor.threads} thread(s) per "
+                          f"job; store {store.path}")
 
     def keep(record: dict) -> None:
         store.append(record)
@@ -134,8 +132,38 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         summary.ran.append(record)
         progress.finished(record)
 
+    def run_phase(phase: list[Job], first_number: int) -> None:
+        to_run = []
+        for number, job in enumerate(phase, start=first_number):
+            if stored(job):
+                summary.skipped.append(job)
+                progress.skipped(job, number)
+            else:
+                to_run.append(job)
+        progress.finished_count = len(summary.skipped) + len(summary.ran)
+        expected = expected_seconds(store)
+        if executor.name != "serial":
+            to_run = longest_first(to_run, expected)
+        progress.expect(to_run, expected, getattr(executor, "workers", 1))
+        if to_run:
+            executor.run(to_run, context, progress.started, keep, progress.progressed)
+
     try:
-        executor.run(to_run, context, progress.started, keep, progress.progressed)
+        run_phase(jobs, 1)
+        if options.refit:
+            # the validation runs are stored now: each refit takes its configuration from one
+            latest = store.latest()
+            refits = []
+            for job in jobs:
+                chosen = latest.get((job.name, job.dataset, split.fingerprint, job.profile,
+                                     job.seed))
+                if chosen is None or chosen.get("status") != "ok":
+                    summary.unrefitted.append(job)
+                    progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, its "
+                                  f"validation run {job.name} did not finish ok")
+                else:
+                    refits.append(refit_job(job, chosen))
+            run_phase(refits, len(jobs) + 1)
     finally:
         progress.end()
     return summary

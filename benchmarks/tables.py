@@ -35,6 +35,8 @@ def _mean_std(values: list[float]) -> tuple[float, float | None]:
 
 
 def percent(values: list[float]) -> str:
+    if not values:  # a refit's validation accuracy: there is none
+        return "–"
     mean, std = _mean_std(values)
     return f"{mean * 100:.2f}" if std is None else f"{mean * 100:.2f} ± {std * 100:.2f}"
 
@@ -75,7 +77,8 @@ def summarise(records: list[Record]) -> list[dict]:
             "accuracy": accuracy,
             "mean_accuracy": statistics.fmean(accuracy),
             "macro_f1": [run["metrics"]["test"]["macro_f1"] for run in runs],
-            "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs],
+            "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs
+                                    if run["metrics"]["validation"] is not None],
             "fit_seconds": statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
             "predict_ms_per_1k": statistics.fmean(run["timing"]["predict_ms_per_1k"]
                                                   for run in runs),
@@ -170,8 +173,8 @@ class Column:
     key: Callable[[dict, int], float | int | None] | None = None  # None: a text column
 
 
-def _mean(values: list[float]) -> float:
-    return statistics.fmean(values)
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
 
 
 def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:

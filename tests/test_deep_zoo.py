@@ -218,3 +218,15 @@ def test_epoch_end_validation_can_watch_a_stratified_part_of_the_validation_spli
                                         "each epoch's end"
     assert description["history"][0]["val_accuracy"] is not None
     assert len(model.predict(X_val)) == len(y_val)  # the runner still scores all of it
+
+
+def test_a_steps_schedule_trains_each_epoch_at_its_given_rate(small_split):
+    """What a refit replays (benchmarks/refit.py): the rates its validation run had."""
+    pytest.importorskip("keras")
+    X, y = small_split["train"]
+    rates = (2e-3, 1e-3, 2.5e-4)
+    model = create_pipeline("cnn-seed004", "smoke", epochs=3, schedule="steps",
+                            learning_rates=rates, early_stopping=False)
+    model.fit(X, y, validation=small_split["validation"])
+    history = model.describe()["history"]
+    assert [epoch["learning_rate"] for epoch in history] == pytest.approx(rates)

@@ -5,7 +5,10 @@
 
 A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correction),
 ``raw=W`` (append the pixels x W), ``cell=P`` (P x P-pixel cells), ``block=B``,
-``orientations=N``, ``C=...`` (the SVM's), ``g=F`` (gamma = F x scikit-learn's 'scale').
+``orientations=N``, ``C=...`` (the SVM's), ``g=F`` (gamma = F x scikit-learn's 'scale'),
+``vsv=T+T...`` (refit on the support vectors and their copies moved by each transformation T
+of ``pipelines.virtual_svs``: mirror, left, right, up, down; ``vsv=all`` for all five),
+``aug=T+T...`` (the whole training sample and its moved copies, for comparison).
 Each is fitted on a seeded sample of the standard split's training part and scored on a
 sample of its validation part; one JSON line per variant. The chosen settings are written
 into ``pipelines/classical.py`` (REDUCER_CHOSEN) with the figures that justified them.
@@ -32,9 +35,16 @@ def parse_variant(text: str) -> dict:
     return settings
 
 
+def transformations(text: str) -> tuple[str, ...]:
+    from pipelines.virtual_svs import TRANSFORMS
+
+    return TRANSFORMS if text == "all" else tuple(text.split("+"))
+
+
 def evaluate(text: str, train: tuple, validation: tuple) -> dict:
     from pipelines.reducers import HogFeatures
     from pipelines.svm import BlasSVC
+    from pipelines.virtual_svs import VirtualSupportVectorSVC, transformed
 
     settings = parse_variant(text)
     started = time.perf_counter()
@@ -43,15 +53,32 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
                            cells_per_block=int(settings.get("block", 2)),
                            transform_sqrt="sqrt" in settings,
                            raw_weight=float(settings.get("raw", 0.0)))
-    X_train = features.fit(train[0]).transform(train[0])
-    X_validation = features.transform(validation[0])
-    gamma = float(settings.get("g", 1.0)) / (X_train.shape[1] * X_train.var())
-    model = BlasSVC(C=float(settings.get("C", 10.0)), kernel="rbf", gamma=gamma)
-    model.fit(X_train, train[1])
-    accuracy = float(np.mean(model.predict(X_validation) == validation[1]))
+    images, labels = train
+    if "aug" in settings:
+        side = int(np.sqrt(images.shape[1]))
+        square = images.reshape(len(images), side, side)
+        moved = [transformed(square, name).reshape(len(images), -1)
+                 for name in transformations(settings["aug"])]
+        images = np.concatenate([images, *moved])
+        labels = np.tile(labels, 1 + len(moved))
+    X_train = features.fit(images).transform(images)
+    gamma = float(settings.get("g", 1.0)) / float(X_train.shape[1] * X_train.var())
+    C = float(settings.get("C", 10.0))
+    if "vsv" in settings:
+        model = VirtualSupportVectorSVC(features=features, C=C, gamma=gamma,
+                                        transforms=transformations(settings["vsv"]))
+        model.fit(images, labels)
+        predicted = model.predict(validation[0])
+        extra = {"first_support_vectors": model.n_first_support_,
+                 "second_fit_images": model.n_virtual_training_}
+    else:
+        model = BlasSVC(C=C, kernel="rbf", gamma=gamma).fit(X_train, labels)
+        predicted = model.predict(features.transform(validation[0]))
+        extra = {"support_vectors": int(len(model.support_)), "training_images": len(images)}
+    accuracy = float(np.mean(predicted == validation[1]))
     return {"variant": text or "hog", "features": int(X_train.shape[1]),
             "gamma": round(gamma, 5), "validation_accuracy": round(100 * accuracy, 2),
-            "seconds": round(time.perf_counter() - started, 1)}
+            **extra, "seconds": round(time.perf_counter() - started, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,9 +75,12 @@ class TrainingConfig:
     nesterov: bool = False  # SGD's
     weight_decay: float = 0.0  # decoupled, the optimizer's own ``weight_decay``
     # "plateau": seed 000's ReduceLROnPlateau; "cosine": linear warm-up from 0 over
-    # ``warmup_epochs``, then cosine decay to 0 at the last step (Keras's CosineDecay)
+    # ``warmup_epochs``, then cosine decay to 0 at the last step (Keras's CosineDecay);
+    # "steps": epoch i trains at ``learning_rates[i]`` (a refit replays the rates its
+    # validation run's plateau schedule chose, benchmarks/refit.py)
     schedule: str = "plateau"
     warmup_epochs: float = 0.0
+    learning_rates: tuple[float, ...] = ()
     # False: no EarlyStopping, the whole epoch budget, the last epoch's weights
     early_stopping: bool = True
     label_smoothing: float = 0.0
@@ -104,12 +107,18 @@ class TrainingConfig:
         if self.optimizer.lower() not in OPTIMIZERS:
             problems.append(f"optimizer {self.optimizer!r} is not one of "
                             f"{', '.join(OPTIMIZERS)}")
+        if self.schedule == "steps" and len(self.learning_rates) < self.epochs:
+            problems.append(f"schedule 'steps' needs a learning rate for each of the "
+                            f"{self.epochs} epochs; learning_rates has "
+                            f"{len(self.learning_rates)}")
         if problems:
             raise ValueError("; ".join(problems))
         object.__setattr__(self, "augment", tuple(self.augment))
+        object.__setattr__(self, "learning_rates",
+                           tuple(float(rate) for rate in self.learning_rates))
 
 
-SCHEDULES = ("plateau", "cosine")
+SCHEDULES = ("plateau", "cosine", "steps")
 TEST_TIME_AUGMENTATIONS = ("none", "flip")
 AUGMENTATIONS = ("translate", "flip", "erase")  # as _augmentation.AUGMENTATIONS (no Keras here)
 OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
@@ -268,6 +277,10 @@ class KerasPipeline:
                 monitor=config.monitor, mode="max", patience=config.early_stopping_patience,
                 restore_best_weights=True)
             callbacks.append(early_stopping)
+        if config.schedule == "steps":
+            rates = config.learning_rates
+            callbacks.append(keras.callbacks.LearningRateScheduler(
+                lambda epoch, current: rates[min(epoch, len(rates) - 1)]))
         if config.schedule == "plateau":
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,

@@ -1,0 +1,53 @@
+"""Refit: the standard last step of model selection, trained on train + validation.
+
+Everything about a pipeline is chosen on the validation split first (its settings, and for a
+network the epoch count, by early stopping); the refit then trains that same configuration
+once more on the training and the validation images together (60,000 for ``standard``) and
+scores it on the test set, as the published Fashion-MNIST results do. There is no hold-out
+left, so a refit record has no validation score and nothing is chosen from it.
+
+A refit is stored as ``NAME[refit]``, so it never ranks as the pipeline itself: its row
+carries the mark and its 60,000 training images. A classical pipeline refits with its
+settings as they are, and a boosted one for the rounds its early stopping kept. A network
+refits for the epochs of its validation run up to the best one, each at the learning rate
+that run's schedule had reached (seed 000's plateau schedule lowers the rate when the
+validation accuracy stalls, which a refit cannot observe: it replays the rates instead),
+with no early stopping, and ends with its last epoch's weights.
+"""
+
+from __future__ import annotations
+
+from .job import REFIT_MARK, Job
+from .record import Record
+
+
+def refit_name(name: str) -> str:
+    return f"{name}{REFIT_MARK}"
+
+
+def is_refit(record: Record) -> bool:
+    return bool(record.get("refit"))
+
+
+def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:
+    """What a refit of ``chosen`` (an ok record of the validation run) adds to its overrides:
+    what early stopping chose on the validation split (a boosted model's rounds); for a
+    network, its best epoch count and the learning rate of each of those epochs; nothing
+    for a pipeline whose settings are all fixed."""
+    model = chosen.get("model") or {}
+    if model.get("chosen_on_validation"):  # boosting rounds kept by early stopping
+        return tuple(sorted(model["chosen_on_validation"].items()))
+    history = chosen.get("history") or []
+    if chosen.get("family") != "deep" or not history:
+        return ()
+    best = (chosen.get("model") or {}).get("best_epoch") or len(history)
+    rates = tuple(float(epoch["learning_rate"]) for epoch in history[:best])
+    return (("epochs", int(best)), ("early_stopping", False), ("schedule", "steps"),
+            ("learning_rates", rates))
+
+
+def refit_job(job: Job, chosen: Record) -> Job:
+    """The refit of ``job`` (its validation run), configured from that run's record."""
+    return Job(job.pipeline, job.dataset, job.split, job.profile, job.seed,
+               overrides=job.overrides + refit_overrides(chosen), label=job.label,
+               refit_of=chosen["run_id"])

@@ -1,0 +1,112 @@
+"""Refit on train + validation (--refit): what it trains on, what it replays, how it shows."""
+
+import numpy as np
+import pytest
+
+from benchmarks.leaderboard import leaderboard_markdown
+from benchmarks.record import decode_labels
+from benchmarks.refit import refit_overrides
+from benchmarks.runner import RunOptions, run
+from benchmarks.splits import make_split, subsample
+from benchmarks.store import ResultsStore
+from pipelines import create_pipeline
+from pipelines.profiles import get_profile
+
+
+@pytest.fixture(scope="module")
+def refitted(digits, tmp_path_factory):
+    results = tmp_path_factory.mktemp("refit")
+    summary = run(RunOptions(pipelines=["pca-svm", "raw-knn"], dataset="digits",
+                             profile="smoke", results_dir=results, refit=True),
+                  report=lambda line: None)
+    assert not summary.failed
+    return results, {record["name"]: record for record in summary.ran}
+
+
+def test_a_refit_trains_the_chosen_settings_on_train_and_validation(refitted, digits):
+    _, records = refitted
+    chosen, refit = records["pca-svm"], records["pca-svm[refit]"]
+    assert refit["refit"] == {"of_run": chosen["run_id"], "trained_on": "train + validation"}
+    assert refit["sizes"]["train"] == chosen["sizes"]["train"] + chosen["sizes"]["validation"]
+    assert refit["sizes"]["test"] == chosen["sizes"]["test"]
+    assert refit["metrics"]["validation"] is None  # nothing held out is left
+    # independently: the same estimator fitted by hand on the two parts together
+    split, profile = make_split("standard", digits), get_profile("smoke")
+    parts = [subsample(indices, digits.labels, size, 0) for indices, size in
+             ((split.train, profile.train_size), (split.validation, profile.validation_size),
+              (split.test, profile.test_size))]
+    images = np.concatenate([digits.images[parts[0]], digits.images[parts[1]]])
+    labels = np.concatenate([digits.labels[parts[0]], digits.labels[parts[1]]])
+    by_hand = create_pipeline("pca-svm", profile, seed=0).fit(images, labels)
+    expected = by_hand.predict(digits.images[parts[2]])
+    assert np.array_equal(decode_labels(refit["predictions"]["test"]), expected)
+    assert not np.array_equal(decode_labels(chosen["predictions"]["test"]), expected) \
+        or chosen["metrics"]["test"] == refit["metrics"]["test"]
+
+
+def test_refit_rows_are_marked_and_have_no_validation_score(refitted):
+    results, _ = refitted
+    markdown = leaderboard_markdown(ResultsStore(results, "digits", "smoke"))
+    assert "Rows marked `[refit]` (2) were refitted" in markdown
+    row = next(line for line in markdown.splitlines() if "| pca-svm[refit] " in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert "–" in cells  # the validation accuracy column
+    assert "1,288" in cells  # 1,000 training + 288 validation images
+
+
+def test_a_second_run_finds_the_refits_stored(refitted):
+    results, _ = refitted
+    lines = []
+    summary = run(RunOptions(pipelines=["pca-svm", "raw-knn"], dataset="digits",
+                             profile="smoke", results_dir=results, refit=True),
+                  report=lines.append)
+    assert summary.ran == [] and len(summary.skipped) == 4
+    assert any("pca-svm[refit] seed 0: already stored" in line for line in lines)
+
+
+def history(rates):
+    return [{"epoch": epoch, "learning_rate": rate, "val_accuracy": 0.5}
+            for epoch, rate in enumerate(rates, start=1)]
+
+
+def test_a_network_refits_for_its_best_epochs_at_their_learning_rates():
+    chosen = {"family": "deep", "model": {"best_epoch": 3},
+              "history": history([1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4])}
+    assert dict(refit_overrides(chosen)) == {
+        "epochs": 3, "early_stopping": False, "schedule": "steps",
+        "learning_rates": (1e-3, 1e-3, 5e-4)}
+    assert refit_overrides({"family": "classical", "model": {}, "history": None}) == ()
+    # no best epoch recorded (no early stopping): every epoch it ran
+    assert dict(refit_overrides({"family": "deep", "model": {},
+                                 "history": history([1e-3, 1e-4])}))["epochs"] == 2
+
+
+def test_a_steps_schedule_needs_a_rate_for_every_epoch():
+    from pipelines.deep.keras_pipeline import TrainingConfig
+
+    with pytest.raises(ValueError, match="learning rate for each of the 3 epochs"):
+        TrainingConfig(epochs=3, schedule="steps", learning_rates=(1e-3, 1e-3))
+    assert TrainingConfig(epochs=2, schedule="steps", learning_rates=(1, 0.5)).learning_rates \
+        == (1.0, 0.5)
+
+
+def test_boosting_rounds_are_chosen_on_validation_and_a_refit_trains_that_many(digits, tmp_path):
+    pytest.importorskip("xgboost")
+    summary = run(RunOptions(pipelines=["pca-xgboost"], dataset="digits", profile="smoke",
+                             results_dir=tmp_path, refit=True, force=True),
+                  report=lambda line: None)
+    chosen, refit = summary.ran
+    rounds = chosen["model"]["chosen_on_validation"]["n_estimators"]
+    # independently: XGBoost's own validation log-loss curve, refitted by hand
+    split, profile = make_split("standard", digits), get_profile("smoke")
+    train, validation = (subsample(indices, digits.labels, size, 0) for indices, size in
+                         ((split.train, profile.train_size),
+                          (split.validation, profile.validation_size)))
+    pipeline = create_pipeline("pca-xgboost", profile, seed=0)
+    pipeline.fit(digits.images[train], digits.labels[train],
+                 validation=(digits.images[validation], digits.labels[validation]))
+    curve = pipeline.estimator_[-1].evals_result()["validation_0"]["mlogloss"]
+    assert rounds == int(np.argmin(curve)) + 1
+    assert refit["overrides"] == {"early_stopping_rounds": None, "n_estimators": rounds}
+    assert refit["model"]["params"]["xgboost__n_estimators"] == rounds
+    assert refit["model"]["chosen_on_validation"] is None
