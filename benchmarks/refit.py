@@ -17,6 +17,9 @@ with no early stopping, and ends with its last epoch's weights.
 
 from __future__ import annotations
 
+import json
+import math
+
 from .job import REFIT_MARK, Job
 from .record import Record
 
@@ -51,3 +54,31 @@ def refit_job(job: Job, chosen: Record) -> Job:
     return Job(job.pipeline, job.dataset, job.split, job.profile, job.seed,
                overrides=job.overrides + refit_overrides(chosen), label=job.label,
                refit_of=chosen["run_id"])
+
+
+def changed_settings(job: Job, chosen: Record, profile) -> list[str]:
+    """The settings of ``job``'s pipeline as the code builds it today that differ from those
+    its validation run ``chosen`` recorded (what the refit sets itself aside): a refit must
+    train the configuration that was chosen, not one edited since."""
+    from pipelines.registry import create_pipeline
+
+    recorded = (chosen.get("model") or {}).get("params")
+    if not recorded:
+        return []
+    now = create_pipeline(job.pipeline, profile, seed=job.seed,
+                          **dict(job.overrides)).describe().get("params") or {}
+    ignored = {name for name, _ in refit_overrides(chosen)} | HOW_NOT_WHAT
+    return sorted(key for key in set(recorded) | set(now)
+                  if key.rsplit("__", 1)[-1] not in ignored
+                  and as_json(recorded.get(key)) != as_json(now.get(key)))
+
+
+# settings of how a model is computed, not of what it is: the thread count an executor grants
+HOW_NOT_WHAT = {"n_jobs", "nthread"}
+
+
+def as_json(value) -> str:
+    """A setting as its record stores it: a tuple is a list, NaN is null."""
+    if isinstance(value, float) and math.isnan(value):
+        value = None
+    return json.dumps(value, sort_keys=True, default=str)

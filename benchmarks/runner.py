@@ -20,7 +20,7 @@ from .datasets import Dataset
 from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
-from .refit import refit_job
+from .refit import changed_settings, refit_job
 from .splits import make_split
 from .store import ResultsStore
 
@@ -157,12 +157,18 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
             for job in jobs:
                 chosen = latest.get((job.name, job.dataset, split.fingerprint, job.profile,
                                      job.seed))
+                changed = (changed_settings(job, chosen, profile)
+                           if chosen is not None and chosen.get("status") == "ok" else [])
                 if chosen is None or chosen.get("status") != "ok":
-                    summary.unrefitted.append(job)
-                    progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, its "
-                                  f"validation run {job.name} did not finish ok")
+                    why = f"its validation run {job.name} did not finish ok"
+                elif changed:
+                    why = (f"its settings changed since its validation run ({', '.join(changed)});"
+                           f" rerun {job.name} with --force first")
                 else:
                     refits.append(refit_job(job, chosen))
+                    continue
+                summary.unrefitted.append(job)
+                progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, {why}")
             run_phase(refits, len(jobs) + 1)
     finally:
         progress.end()

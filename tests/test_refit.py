@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from benchmarks.job import Job
 from benchmarks.leaderboard import leaderboard_markdown
 from benchmarks.record import decode_labels
-from benchmarks.refit import refit_overrides
+from benchmarks.refit import changed_settings, refit_overrides
 from benchmarks.runner import RunOptions, run
 from benchmarks.splits import make_split, subsample
 from benchmarks.store import ResultsStore
@@ -110,3 +111,17 @@ def test_boosting_rounds_are_chosen_on_validation_and_a_refit_trains_that_many(d
     assert refit["overrides"] == {"early_stopping_rounds": None, "n_estimators": rounds}
     assert refit["model"]["params"]["xgboost__n_estimators"] == rounds
     assert refit["model"]["chosen_on_validation"] is None
+
+
+def test_a_refit_is_refused_when_the_settings_changed_since_the_validation_run(refitted):
+    results, records = refitted
+    chosen = records["pca-svm"]
+    job = Job("pca-svm", "digits", "standard", "smoke", 0)
+    assert changed_settings(job, chosen, get_profile("smoke")) == []
+    edited = {**chosen, "model": {**chosen["model"],
+                                  "params": {**chosen["model"]["params"], "svm__C": 1.0}}}
+    assert changed_settings(job, edited, get_profile("smoke")) == ["svm__C"]
+    # the threads a job was granted are not a setting of the model
+    threads = {**chosen, "model": {**chosen["model"],
+                                   "params": {**chosen["model"]["params"], "pca__n_jobs": 7}}}
+    assert changed_settings(job, threads, get_profile("smoke")) == []
