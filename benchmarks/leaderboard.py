@@ -112,11 +112,11 @@ def refit_rows(records: list[dict]) -> list[str]:
     images = sorted({record["sizes"]["train"] for record in records
                      if record["status"] == "ok" and record.get("refit")})
     return [f"Rows marked `{REFIT_MARK}` ({len(refits)}) were refitted: the configuration "
-            f"their validation run chose (settings; for a network its epochs and their "
-            f"learning rates) trained again on the training and validation images together "
-            f"({', '.join(f'{size:,}' for size in images)}), then scored on the same test "
-            f"images. They have no validation accuracy; compare them with each other, or "
-            f"with their own validation run's row.", ""]
+            f"their validation run chose (its settings; a boosted model's rounds; a network's "
+            f"epochs and their learning rates) trained again on the training and "
+            f"validation images together ({', '.join(f'{size:,}' for size in images)}), "
+            f"then scored on the same test images. They have no validation accuracy; compare "
+            f"them with each other, or with their own validation run's row.", ""]
 
 
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:

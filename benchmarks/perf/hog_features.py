@@ -8,7 +8,9 @@ A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correct
 ``orientations=N``, ``C=...`` (the SVM's), ``g=F`` (gamma = F x scikit-learn's 'scale'),
 ``vsv=T+T...`` (refit on the support vectors and their copies moved by each transformation T
 of ``pipelines.virtual_svs``: mirror, left, right, up, down; ``vsv=all`` for all five),
-``aug=T+T...`` (the whole training sample and its moved copies, for comparison).
+``aug=T+T...`` (the whole training sample and its moved copies, for comparison),
+``power=P`` (each HOG value to the power P, before the pixels are appended: P = 0.5 is the
+Hellinger / "root" normalisation of histogram features).
 Each is fitted on a seeded sample of the standard split's training part and scored on a
 sample of its validation part; one JSON line per variant. The chosen settings are written
 into ``pipelines/classical.py`` (REDUCER_CHOSEN) with the figures that justified them.
@@ -41,18 +43,32 @@ def transformations(text: str) -> tuple[str, ...]:
     return TRANSFORMS if text == "all" else tuple(text.split("+"))
 
 
+def raised(X: np.ndarray, exponent: float, weight: float = 1.0) -> np.ndarray:
+    """weight x X ** exponent, in float32 (HOG values are non-negative)."""
+    return (np.float32(weight) * np.power(X, np.float32(exponent))).astype(np.float32)
+
+
 def evaluate(text: str, train: tuple, validation: tuple) -> dict:
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer
+
     from pipelines.reducers import HogFeatures
     from pipelines.svm import BlasSVC
     from pipelines.virtual_svs import VirtualSupportVectorSVC, transformed
 
     settings = parse_variant(text)
     started = time.perf_counter()
-    features = HogFeatures(orientations=int(settings.get("orientations", 9)),
-                           pixels_per_cell=int(settings["cell"]) if "cell" in settings else None,
-                           cells_per_block=int(settings.get("block", 2)),
-                           transform_sqrt="sqrt" in settings,
-                           raw_weight=float(settings.get("raw", 0.0)))
+    hog = HogFeatures(orientations=int(settings.get("orientations", 9)),
+                      pixels_per_cell=int(settings["cell"]) if "cell" in settings else None,
+                      cells_per_block=int(settings.get("block", 2)),
+                      transform_sqrt="sqrt" in settings,
+                      raw_weight=float(settings.get("raw", 0.0)))
+    features = hog if "power" not in settings else make_pipeline(
+        hog.set_params(raw_weight=0.0),
+        FunctionTransformer(raised, kw_args={"exponent": float(settings["power"])}))
+    if "power" in settings and "raw" in settings:
+        features = make_union(features, FunctionTransformer(
+            raised, kw_args={"exponent": 1.0, "weight": float(settings["raw"])}))
     images, labels = train
     if "aug" in settings:
         side = int(np.sqrt(images.shape[1]))
