@@ -270,10 +270,15 @@ def excerpt_markdown(results_dir: Path) -> str:
                "train images"] + (["hardware"] if several else [])
     link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
     extra = len(shown) - min(EXCERPT_ROWS, len(rows))
+    refits = any(row["pipeline"].endswith(REFIT_MARK) for _, row in shown)
     return "\n".join([
         f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
         f"of {len(rows)}" + (", then the best of each family below them" if extra else "")
         + f"; all of it in [{link}]({link})):", "",
         markdown_table(table, headers, ["right", "left", "left", "right", "right", "right", "right"]
                   + (["left"] if several else [])),
+        *(["", f"`{REFIT_MARK}`: the pipeline's chosen configuration trained again on the "
+               f"training and validation images together (`--refit`), the standard last step "
+               f"of model selection; the other rows trained on the training images only."]
+          if refits else []),
     ])
