@@ -327,7 +327,7 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             # a refit has no validation split to tune on: its images are training images. A
             # network still gets them, as the images its epoch log is computed on (it is not
             # early-stopped; without them it would hold out part of its training set)
-            given = (None if job.refit_of and getattr(pipeline, "family", "") != "deep"
+            given = (None if job.refit_of and record["family"] != "deep"
                      else (validation.images, validation.labels))
             with Stopwatch() as fit_watch:
                 pipeline.fit(train.images, train.labels, validation=given, **fit_options)

@@ -20,16 +20,8 @@ from __future__ import annotations
 import json
 import math
 
-from .job import REFIT_MARK, Job
+from .job import Job
 from .record import Record
-
-
-def refit_name(name: str) -> str:
-    return f"{name}{REFIT_MARK}"
-
-
-def is_refit(record: Record) -> bool:
-    return bool(record.get("refit"))
 
 
 def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:

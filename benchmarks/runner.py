@@ -109,12 +109,16 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     jobs = plan_jobs(options, dataset.name)
     done = set() if options.force else store.completed_keys()
 
+    def key(job: Job, name: str | None = None) -> tuple:
+        """The store's key of ``job``, or of the job stored under ``name`` in its place."""
+        return (name or job.name, job.dataset, split.fingerprint, job.profile, job.seed)
+
     def stored(job: Job) -> bool:
-        return (job.name, job.dataset, split.fingerprint, job.profile, job.seed) in done
+        return key(job) in done
 
     # a refit counts as pending until it is stored: its job exists once its validation run does
     pending = sum(not stored(job) for job in jobs) + sum(
-        not stored(refit_job(job, {"run_id": "planned"})) for job in jobs if options.refit)
+        key(job, job.name + REFIT_MARK) not in done for job in jobs if options.refit)
     kind, workers = choose_executor(options.executor, options.workers, pending=pending)
     executor = make_executor(kind, workers=workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads)
@@ -155,8 +159,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
             latest = store.latest()
             refits = []
             for job in jobs:
-                chosen = latest.get((job.name, job.dataset, split.fingerprint, job.profile,
-                                     job.seed))
+                chosen = latest.get(key(job))
                 changed = (changed_settings(job, chosen, profile)
                            if chosen is not None and chosen.get("status") == "ok" else [])
                 if chosen is None or chosen.get("status") != "ok":

@@ -92,24 +92,22 @@ class SklearnPipeline:
         self.chosen_on_validation_ = None
         if getattr(final, "early_stopping_rounds", None):
             if validation is not None:
-                self.estimator_ = self._fit_watching(estimator, X, y, validation)
+                self.estimator_ = self._fit_watching(estimator, final, X, y, validation)
                 return self
             # nothing to watch (a refit, or a caller's own fit): every round is trained
             final.set_params(early_stopping_rounds=None)
         self.estimator_ = estimator.fit(flatten_images(X), np.asarray(y))
         return self
 
-    def _fit_watching(self, estimator, X, y, validation):
+    def _fit_watching(self, estimator, final, X, y, validation):
         """Fit a final step that stops early (XGBoost's ``early_stopping_rounds``) watching
         the runner's validation split, seen through the feature steps fitted on the training
         images; the rounds it kept are what a refit trains (``chosen_on_validation``)."""
-        steps = hasattr(estimator, "steps")
-        features = estimator[:-1] if steps and len(estimator.steps) > 1 else None
         rows, watched = flatten_images(X), flatten_images(validation[0])
-        if features is not None:
+        if final is not estimator and len(estimator.steps) > 1:
+            features = estimator[:-1]
             rows = features.fit_transform(rows, np.asarray(y))
             watched = features.transform(watched)
-        final = estimator[-1] if steps else estimator
         final.fit(rows, np.asarray(y), eval_set=[(watched, np.asarray(validation[1]))],
                   verbose=False)
         self.chosen_on_validation_ = {"n_estimators": int(final.best_iteration) + 1,

@@ -52,6 +52,22 @@ def fld(*, tol: float = 1e-4) -> LinearDiscriminantAnalysis:
     return LinearDiscriminantAnalysis(solver="svd", n_components=None, tol=tol)
 
 
+def shape_of_rows(values: int, image_shape: tuple[int, ...] | None,
+                  what: str) -> tuple[int, ...]:
+    """The image shape of rows of ``values`` values: ``image_shape`` where the pipeline
+    adapter set one (checked against the rows), else square greyscale images."""
+    if image_shape is not None:
+        shape = tuple(int(size) for size in image_shape)
+        if math.prod(shape) != values:
+            raise ValueError(f"image_shape {shape} does not hold rows of {values} values")
+        return shape
+    side = math.isqrt(values)
+    if side * side != values:
+        raise ValueError(f"{what} without image_shape needs square greyscale images; rows of "
+                         f"{values} values are not")
+    return (side, side)
+
+
 class HogFeatures(TransformerMixin, BaseEstimator):
     """Histogram-of-oriented-gradients features of images given as rows.
 
@@ -85,18 +101,7 @@ class HogFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=[np.float32, np.float64])
-        if self.image_shape is not None:
-            shape = tuple(int(size) for size in self.image_shape)
-            if math.prod(shape) != X.shape[1]:
-                raise ValueError(f"image_shape {shape} does not hold rows of {X.shape[1]} "
-                                 f"values")
-        else:
-            side = math.isqrt(X.shape[1])
-            if side * side != X.shape[1]:
-                raise ValueError(f"HOG without image_shape needs square greyscale images; "
-                                 f"rows of {X.shape[1]} values are not")
-            shape = (side, side)
-        self.image_shape_ = shape
+        shape = self.image_shape_ = shape_of_rows(X.shape[1], self.image_shape, "HOG")
         self.cell_side_ = self.pixels_per_cell or max(2, min(shape[:2]) // 7)
         return self
 

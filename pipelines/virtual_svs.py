@@ -15,8 +15,6 @@ Everything it learns comes from the training split; the transformations are fixe
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -26,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .base import SklearnPipeline
 from .classical import HOG_SVM_FEATURES, HOG_SVM_GAMMA
 from .profiles import Profile
-from .reducers import hog, pixel_scaler
+from .reducers import hog, pixel_scaler, shape_of_rows
 from .registry import register_pipeline
 from .svm import BlasSVC
 
@@ -61,15 +59,6 @@ class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
         self.image_shape = image_shape
         self.random_state = random_state
 
-    def _shape(self, X: np.ndarray) -> tuple[int, ...]:
-        if self.image_shape is not None:
-            return tuple(int(size) for size in self.image_shape)
-        side = math.isqrt(X.shape[1])
-        if side * side != X.shape[1]:
-            raise ValueError(f"virtual support vectors without image_shape need square "
-                             f"greyscale images; rows of {X.shape[1]} values are not")
-        return (side, side)
-
     def _svc(self) -> BlasSVC:
         return BlasSVC(kernel="rbf", C=self.C, gamma=self.gamma, random_state=self.random_state)
 
@@ -80,7 +69,7 @@ class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
             if name not in TRANSFORMS:
                 raise ValueError(f"unknown transformation {name!r}; known: "
                                  f"{', '.join(TRANSFORMS)}")
-        shape = self._shape(X)
+        shape = shape_of_rows(X.shape[1], self.image_shape, "virtual support vectors")
         self.features_ = clone(self.features) if self.features is not None else None
         first = self._svc().fit(self._features(X, fit=True), y)
         support = X[first.support_]
