@@ -71,7 +71,10 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]],
         for dx, dy in LABEL_OFFSETS:
             label = axes.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
                                   fontsize=8, ha="left" if dx >= 0 else "right",
-                                  va="bottom" if dy >= 0 else "top")
+                                  va="bottom" if dy >= 0 else "top",
+                                  # a line under a label (the frontier) stops short of it
+                                  bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
+                                        "edgecolor": "none", "alpha": 0.85})
             box = label.get_window_extent(renderer).expanded(1.05, 1.1)
             clear = not any(box.overlaps(other) for other in taken) and not any(
                 box.x0 - 3 <= mx <= box.x1 + 3 and box.y0 - 3 <= my <= box.y1 + 3
