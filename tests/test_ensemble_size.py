@@ -1,0 +1,50 @@
+"""The ensemble-size selection script: its prefix curves against scikit-learn's own smaller
+ensembles."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from benchmarks.perf.ensemble_size import prefix_accuracies, smallest_within
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:1200], y[:1200], X[1200:], y[1200:]
+
+
+def test_a_forest_prefix_scores_as_the_forest_of_its_first_trees(digits):
+    X, y, X_val, y_val = digits
+    forest = RandomForestClassifier(n_estimators=12, random_state=0).fit(X, y)
+    curve = prefix_accuracies(forest, X_val, y_val)
+    assert len(curve) == 12
+    for k in (1, 5, 12):
+        smaller = copy.deepcopy(forest)
+        smaller.estimators_ = forest.estimators_[:k]
+        assert curve[k - 1] == pytest.approx(smaller.score(X_val, y_val))
+
+
+def test_an_adaboost_prefix_scores_as_adaboost_fitted_for_that_many_rounds(digits):
+    X, y, X_val, y_val = digits
+
+    def boosted(rounds):
+        weak = DecisionTreeClassifier(max_depth=2, random_state=0)
+        return AdaBoostClassifier(estimator=weak, n_estimators=rounds, learning_rate=0.5,
+                                  random_state=0).fit(X, y)
+
+    curve = prefix_accuracies(boosted(15), X_val, y_val)
+    assert curve[6] == pytest.approx(boosted(7).score(X_val, y_val))
+    assert curve[-1] == pytest.approx(boosted(15).score(X_val, y_val))
+
+
+def test_the_smallest_ensemble_within_the_tolerance():
+    curve = [0.80, 0.85, 0.899, 0.90, 0.905, 0.902]
+    assert smallest_within(curve, 0.1) == 5  # only 90.5 itself is within 0.1 of 90.5
+    assert smallest_within(curve, 0.6) == 3  # 89.9 is 0.6 below the best
+    assert smallest_within(curve, 10.0) == 2  # 85.0; 80.0 is 10.5 below
