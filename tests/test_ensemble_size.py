@@ -43,8 +43,13 @@ def test_an_adaboost_prefix_scores_as_adaboost_fitted_for_that_many_rounds(digit
     assert curve[-1] == pytest.approx(boosted(15).score(X_val, y_val))
 
 
-def test_the_smallest_ensemble_within_the_tolerance():
+def test_the_chosen_size_is_where_the_curve_stays_near_its_best():
     curve = [0.80, 0.85, 0.899, 0.90, 0.905, 0.902]
     assert smallest_within(curve, 0.1) == 5  # only 90.5 itself is within 0.1 of 90.5
     assert smallest_within(curve, 0.6) == 3  # 89.9 is 0.6 below the best
     assert smallest_within(curve, 10.0) == 2  # 85.0; 80.0 is 10.5 below
+    # an early spike is not chosen when the curve falls away after it
+    assert smallest_within([0.90, 0.85, 0.88, 0.901], 0.2) == 4
+    # a curve that falls after its peak is cut at the peak (or before, within the tolerance)
+    assert smallest_within([0.80, 0.89, 0.90, 0.87, 0.86], 0.5) == 3
+    assert smallest_within([0.80, 0.897, 0.90, 0.87, 0.86], 0.5) == 2

@@ -6,9 +6,10 @@ prefix of its ensemble, from one fit at the profile's setting (never the test se
 A random forest's prediction from its first k trees is the mean of their class probabilities
 (what the forest of k trees would predict, as its trees are drawn independently); AdaBoost's
 after k rounds is ``staged_predict``'s. So one fit gives the whole curve, and the smallest
-ensemble within ``--tolerance`` points of the best prefix is printed: the size to choose where
-fit time matters. A fit's time grows with the ensemble, so the time a prefix would have taken
-is estimated as the fit time x k / n. One JSON line per pipeline, for results/selection/.
+ensemble from which the curve stays within ``--tolerance`` points of its best, up to the best
+prefix, is printed: the size to choose where fit time matters. A fit's time grows with the
+ensemble, so the time a prefix would have taken is estimated as the fit time x k / n. One JSON
+line per pipeline, with the whole curve, for results/selection/.
 """
 
 from __future__ import annotations
@@ -39,10 +40,15 @@ def prefix_accuracies(final, rows: np.ndarray, labels: np.ndarray) -> list[float
 
 
 def smallest_within(accuracies: list[float], tolerance_points: float) -> int:
-    """The fewest members whose accuracy is within ``tolerance_points`` of the best prefix."""
-    best = max(accuracies)
-    return next(k for k, accuracy in enumerate(accuracies, start=1)
-                if 100 * (best - accuracy) <= tolerance_points + 1e-9)
+    """The fewest members from which every prefix up to the best one is within
+    ``tolerance_points`` of the best: a lucky early spike of a noisy curve is not chosen, and a
+    curve that falls after its peak (AdaBoost overfitting) is cut at or before the peak."""
+    best_at = int(np.argmax(accuracies))
+    floor = max(accuracies) - tolerance_points / 100 - 1e-9
+    chosen = best_at
+    while chosen > 0 and accuracies[chosen - 1] >= floor:
+        chosen -= 1
+    return chosen + 1
 
 
 def evaluate(name: str, profile: str, parts: dict, tolerance: float) -> dict:
@@ -67,8 +73,9 @@ def evaluate(name: str, profile: str, parts: dict, tolerance: float) -> dict:
                                     for k in sorted({*CHECKPOINTS, chosen, size}) if k <= size},
             "best": {"members": int(np.argmax(accuracies)) + 1,
                      "accuracy": round(100 * max(accuracies), 2)},
-            "tolerance_points": tolerance, "smallest_within_tolerance": chosen,
-            "estimated_fit_seconds_at_that_size": round(fit_seconds * chosen / size, 1)}
+            "tolerance_points": tolerance, "chosen": chosen,
+            "estimated_fit_seconds_at_that_size": round(fit_seconds * chosen / size, 1),
+            "curve": [round(100 * accuracy, 2) for accuracy in accuracies]}
 
 
 def main(argv: list[str] | None = None) -> int:
