@@ -10,7 +10,12 @@ from sklearn.datasets import load_digits
 from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from benchmarks.perf.ensemble_size import prefix_accuracies, smallest_within
+from benchmarks.perf.ensemble_size import (
+    choose,
+    prefix_accuracies,
+    smallest_settled,
+    smallest_within,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +58,20 @@ def test_the_chosen_size_is_where_the_curve_stays_near_its_best():
     # a curve that falls after its peak is cut at the peak (or before, within the tolerance)
     assert smallest_within([0.80, 0.89, 0.90, 0.87, 0.86], 0.5) == 3
     assert smallest_within([0.80, 0.897, 0.90, 0.87, 0.86], 0.5) == 2
+
+
+def test_a_forest_is_cut_where_its_curve_settles_near_the_whole_forest():
+    # the early spike (0.90) is not chosen; from the 4th tree on all are within 0.2 of 0.88
+    assert smallest_settled([0.80, 0.90, 0.85, 0.879, 0.881, 0.878, 0.88], 0.2) == 4
+    assert smallest_settled([0.80, 0.90, 0.85, 0.879, 0.881, 0.878, 0.88], 0.0) == 7
+
+
+def test_choose_applies_each_ensembles_rule_to_a_stored_curve():
+    measured = {"pipeline": "x", "members": 5, "fit_seconds": 50.0,
+                "curve": [80.0, 89.0, 90.0, 87.0, 86.0]}
+    boosting = choose({**measured, "ensemble": "boosting"}, 0.5)
+    forest = choose({**measured, "ensemble": "forest"}, 0.5)
+    assert (boosting["rule"], boosting["chosen"]) == ("smallest_within", 3)
+    assert (forest["rule"], forest["chosen"]) == ("smallest_settled", 2)  # none below 85.5
+    assert boosting["estimated_fit_seconds_at_that_size"] == 30.0
+    assert boosting["best"] == {"members": 3, "accuracy": 90.0}

@@ -5,9 +5,11 @@ prefix of its ensemble, from one fit at the profile's setting (never the test se
 
 A random forest's prediction from its first k trees is the mean of their class probabilities
 (what the forest of k trees would predict, as its trees are drawn independently); AdaBoost's
-after k rounds is ``staged_predict``'s. So one fit gives the whole curve, and the smallest
-ensemble from which the curve stays within ``--tolerance`` points of its best, up to the best
-prefix, is printed: the size to choose where fit time matters. A fit's time grows with the
+after k rounds is ``staged_predict``'s. So one fit gives the whole curve, and the size to
+choose where fit time matters is printed with it: for boosting, early stopping at the
+validation peak (the fewest rounds within ``--tolerance`` points of the best); for a forest,
+the fewest trees from which the curve stays within ``--tolerance`` points of the whole
+forest's accuracy. A fit's time grows with the
 ensemble, so the time a prefix would have taken is estimated as the fit time x k / n. One JSON
 line per pipeline, with the whole curve, for results/selection/.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,9 +43,9 @@ def prefix_accuracies(final, rows: np.ndarray, labels: np.ndarray) -> list[float
 
 
 def smallest_within(accuracies: list[float], tolerance_points: float) -> int:
-    """The fewest members from which every prefix up to the best one is within
-    ``tolerance_points`` of the best: a lucky early spike of a noisy curve is not chosen, and a
-    curve that falls after its peak (AdaBoost overfitting) is cut at or before the peak."""
+    """Boosting's choice, early stopping at the validation peak: the fewest rounds from which
+    every prefix up to the best one is within ``tolerance_points`` of the best. A curve that
+    falls after its peak (AdaBoost overfitting) is cut at or before the peak."""
     best_at = int(np.argmax(accuracies))
     floor = max(accuracies) - tolerance_points / 100 - 1e-9
     chosen = best_at
@@ -51,7 +54,20 @@ def smallest_within(accuracies: list[float], tolerance_points: float) -> int:
     return chosen + 1
 
 
-def evaluate(name: str, profile: str, parts: dict, tolerance: float) -> dict:
+def smallest_settled(accuracies: list[float], tolerance_points: float) -> int:
+    """A forest's choice: the fewest trees from which every larger prefix stays within
+    ``tolerance_points`` of the whole forest. More trees never hurt a forest in expectation,
+    so the question is what a smaller one gives up; a noisy curve's early spike is not
+    chosen."""
+    floor = accuracies[-1] - tolerance_points / 100 - 1e-9
+    chosen = len(accuracies) - 1
+    while chosen > 0 and accuracies[chosen - 1] >= floor:
+        chosen -= 1
+    return chosen + 1
+
+
+def measure(name: str, profile: str, parts: dict) -> dict:
+    """Fit ``name`` once at the profile's setting; its validation curve over the prefixes."""
     from pipelines.registry import create_pipeline
 
     pipeline = create_pipeline(name, profile, seed=0)
@@ -64,18 +80,26 @@ def evaluate(name: str, profile: str, parts: dict, tolerance: float) -> dict:
     if hasattr(fitted, "steps"):  # the feature steps (scaling, PCA, HOG ...), then the ensemble
         rows, fitted = (fitted[:-1].transform(rows) if len(fitted.steps) > 1 else rows), fitted[-1]
     accuracies = prefix_accuracies(fitted, rows, validation.labels)
-    size = len(accuracies)
-    chosen = smallest_within(accuracies, tolerance)
     return {"pipeline": name, "profile": profile, "train_images": len(train.labels),
-            "validation_images": len(validation.labels), "members": size,
-            "fit_seconds": round(fit_seconds, 1),
-            "validation_accuracy": {k: round(100 * accuracies[k - 1], 2)
-                                    for k in sorted({*CHECKPOINTS, chosen, size}) if k <= size},
-            "best": {"members": int(np.argmax(accuracies)) + 1,
-                     "accuracy": round(100 * max(accuracies), 2)},
-            "tolerance_points": tolerance, "chosen": chosen,
-            "estimated_fit_seconds_at_that_size": round(fit_seconds * chosen / size, 1),
+            "validation_images": len(validation.labels),
+            "ensemble": "boosting" if hasattr(fitted, "staged_score") else "forest",
+            "members": len(accuracies), "fit_seconds": round(fit_seconds, 1),
             "curve": [round(100 * accuracy, 2) for accuracy in accuracies]}
+
+
+def choose(measured: dict, tolerance: float) -> dict:
+    """The measured curve with the size chosen from it (see the two rules above)."""
+    curve = [accuracy / 100 for accuracy in measured["curve"]]
+    rule = smallest_within if measured["ensemble"] == "boosting" else smallest_settled
+    chosen, size = rule(curve, tolerance), len(curve)
+    return {**{key: value for key, value in measured.items() if key != "curve"},
+            "best": {"members": int(np.argmax(curve)) + 1, "accuracy": max(measured["curve"])},
+            "tolerance_points": tolerance, "rule": rule.__name__, "chosen": chosen,
+            "validation_accuracy": {k: measured["curve"][k - 1]
+                                    for k in sorted({*CHECKPOINTS, chosen, size}) if k <= size},
+            "estimated_fit_seconds_at_that_size": round(measured["fit_seconds"] * chosen / size,
+                                                        1),
+            "curve": measured["curve"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,17 +113,24 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection_arguments(parser)
-    parser.add_argument("--tolerance", type=float, default=0.1,
+    parser.add_argument("--tolerance", type=float, default=0.2,
                         help="validation accuracy points given up for a smaller ensemble "
-                             "(default 0.1)")
+                             "(default 0.2)")
+    parser.add_argument("--curves", type=Path,
+                        help="choose again from the curves of an earlier run's output, "
+                             "with this --tolerance, without fitting anything")
     args = parser.parse_args(argv)
+    if args.curves:
+        for line in args.curves.read_text().splitlines():
+            print(json.dumps(choose(json.loads(line), args.tolerance)))
+        return 0
     if not args.only:
         args.only = ["*-rf", "*-adaboost"]
     dataset = load_dataset(args.dataset, args.data_dir)
     context = RunContext(dataset, make_split("standard", dataset), get_profile(args.profile))
     parts = context.partitions(0)
     for name in selected_pipelines(args):
-        print(json.dumps(evaluate(name, args.profile, parts, args.tolerance)), flush=True)
+        print(json.dumps(choose(measure(name, args.profile, parts), args.tolerance)), flush=True)
     return 0
 
 
