@@ -75,3 +75,20 @@ def test_choose_applies_each_ensembles_rule_to_a_stored_curve():
     assert (forest["rule"], forest["chosen"]) == ("smallest_settled", 2)  # none below 85.5
     assert boosting["estimated_fit_seconds_at_that_size"] == 30.0
     assert boosting["best"] == {"members": 3, "accuracy": 90.0}
+
+
+def test_the_full_profile_uses_the_committed_selection():
+    """Each forest's and AdaBoost pipeline's full-profile size is the one its committed
+    selection run chose, on the full profile's validation split; none is left out."""
+    import json
+    from pathlib import Path
+
+    from pipelines.registry import create_pipeline, list_pipelines
+
+    lines = Path(__file__).parents[1].joinpath("results/selection/ensemble_size.jsonl")
+    chosen = {row["pipeline"]: row for row in map(json.loads, lines.read_text().splitlines())}
+    assert sorted(chosen) == sorted(list_pipelines(["*-rf", "*-adaboost"]))
+    for name, row in chosen.items():
+        final = create_pipeline(name, "full", seed=0).estimator[-1]
+        assert final.n_estimators == row["chosen"], name
+        assert row["profile"] == "full" and row["validation_images"] == 12_000
