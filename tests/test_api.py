@@ -42,7 +42,9 @@ def assert_row_matches(frame: pd.DataFrame, markdown: list[list[str]], index: in
                 assert text == "leader" or np.isnan(value), column
                 continue
             text = text.split(" ± ")[0]  # several seeds: the frame holds their mean
-            number = float(re.sub(r"[^0-9.e+-]", "", text.replace(",", "")))
+            # marks beside a number (p's "≈" when not significant) are not digits
+            text = re.sub(r"[^0-9.e+-]", "", text.replace(",", ""))
+            number = float(text)
             digits = len(text.split(".")[1]) if "." in text and "e" not in text else None
             if digits is not None:
                 assert round(float(value), digits) == pytest.approx(number), column
