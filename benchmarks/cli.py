@@ -37,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print the JSON description of one pipeline (hyper-parameters, "
                            "n_parameters) for the chosen profile")
     what.add_argument("--only", action="append", default=[], metavar="PATTERN",
-                      help="run only pipelines matching this shell-style pattern (repeatable)")
+                      help="run only pipelines matching this shell-style pattern (repeatable; "
+                           "with --study: the variants whose value or name matches)")
     what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
-                      help="skip pipelines matching this pattern (repeatable)")
+                      help="skip pipelines (with --study: variants) matching this pattern "
+                           "(repeatable)")
     what.add_argument("--recipe", action="append", default=[], metavar="NAME",
                       help="train the selected deep pipelines with this training recipe "
                            "(repeatable; stored as PIPELINE@NAME; 'seed', the seeds' own "
@@ -208,15 +210,19 @@ def execute(args: argparse.Namespace) -> int:
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions
     from .search import SearchStudy, run_search
-    from .study import study_results_dir
+    from .study import select_variants, study_results_dir
 
     check_run_settings(seeds=args.seeds, workers=args.workers, threads=args.threads,
                        timeout=args.timeout)
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
+    if searching and (args.only or args.exclude):
+        raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
+                                "--only/--exclude to choose; run it without them")
     options = RunOptions(
         pipelines=[] if study else select_pipelines(args.only, args.exclude, args.recipe),
-        variants=tuple((v.pipeline, v.overrides, v.label) for v in study.variants)
+        variants=tuple((v.pipeline, v.overrides, v.label)
+                       for v in select_variants(study, args.only, args.exclude))
         if study and not searching else (),
         dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,

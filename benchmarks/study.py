@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from pipelines.profiles import PROFILES
@@ -106,6 +108,29 @@ def load_study(name: str) -> Study | SearchStudy:
         values=tuple(values), variants=tuple(variants), seed_values=tuple(seed_values),
         curves=bool(spec.get("curves", False)), notes=spec.get("notes", ""),
     )
+
+
+def select_variants(study: Study, only: Iterable[str] = (),
+                    exclude: Iterable[str] = ()) -> tuple[Variant, ...]:
+    """The variants ``--only``/``--exclude`` leave, in the study's order.
+
+    A shell-style pattern matches a variant's value (``"no dropout"``, ``"0.01"``) or the name
+    its records are stored under (``"mcnn@modern[no dropout]"``), so one costly variant of a
+    study can run on its own (``--study NAME --profile full --only "no dropout"``).
+    """
+    def matches(variant: Variant, pattern: str) -> bool:
+        return any(fnmatchcase(text, pattern)
+                   for text in (_format_value(variant.value), variant.label))
+
+    only, exclude = list(only), list(exclude)
+    for pattern in only + exclude:
+        if not any(matches(variant, pattern) for variant in study.variants):
+            values = ", ".join(repr(_format_value(value)) for value in study.values)
+            raise FashionbenchError(f"no variant of study {study.name!r} matches {pattern!r}; "
+                                    f"its variants: {values}")
+    return tuple(v for v in study.variants
+                 if (not only or any(matches(v, pattern) for pattern in only))
+                 and not any(matches(v, pattern) for pattern in exclude))
 
 
 def study_results_dir(results_dir: Path, name: str) -> Path:

@@ -3,8 +3,9 @@
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.errors import UnknownNameError
-from benchmarks.study import list_studies, load_study
+from benchmarks.errors import FashionbenchError, UnknownNameError
+from benchmarks.store import ResultsStore
+from benchmarks.study import list_studies, load_study, select_variants
 from pipelines import create_pipeline
 from pipelines.registry import get_entry
 
@@ -66,3 +67,30 @@ def test_a_study_runs_and_reports(tmp_path, capsys):
     assert not list(results.glob("digits/*/runs.jsonl"))  # the suite's stores stay apart
     index = (results / "README.md").read_text()  # the results index links the study
     assert "[studies/seed001-dropout/digits/smoke/STUDY.md]" in index
+
+
+def test_only_and_exclude_choose_a_studys_variants_by_value_or_name():
+    study = load_study("modern-recipe-ablation")
+    labels = [v.label for v in select_variants(study, ["no random erasing*", "no dropout"])]
+    assert labels == ["mcnn@modern[no random erasing]", "mcnn@modern[no dropout]",
+                      "mcnn@modern[no random erasing or dropout]"]  # the study's order
+    assert [v.label for v in select_variants(study, ["mcnn@modern?no dropout?"])] == \
+        ["mcnn@modern[no dropout]"]
+    left = select_variants(study, exclude=["*dropout*", "*epochs"])
+    assert len(left) == len(study.variants) - 6 and all("dropout" not in v.label for v in left)
+    with pytest.raises(FashionbenchError, match="no variant of study 'modern-recipe-ablation' "
+                                                "matches 'no erasing'; its variants: "):
+        select_variants(study, ["no erasing"])
+
+
+def test_a_study_runs_only_the_chosen_variant(tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["--study", "seed001-dropout", "--only", "with dropout", "--dataset", "digits",
+                 "--profile", "smoke", "--results-dir", str(results), "--quiet"]) == 0
+    store = ResultsStore(results / "studies" / "seed001-dropout", "digits", "smoke")
+    assert {r["name"] for r in store.records()} == {"cnn-seed001-dropout"}
+    assert main(["--study", "seed001-dropout", "--only", "no such variant", "--dataset",
+                 "digits", "--profile", "smoke", "--results-dir", str(results)]) == 2
+    assert "no variant of study 'seed001-dropout' matches 'no such variant'" in \
+        capsys.readouterr().err
+    assert {r["name"] for r in store.records()} == {"cnn-seed001-dropout"}  # nothing lost
