@@ -168,7 +168,13 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                     why = (f"its settings changed since its validation run ({', '.join(changed)});"
                            f" rerun {job.name} with --force first")
                 else:
-                    refits.append(refit_job(job, chosen))
+                    refit = refit_job(job, chosen)
+                    # a stored refit of an older validation run is stale: the configuration it
+                    # trained is no longer the one chosen, so it is refitted again
+                    stored_refit = latest.get(key(refit)) or {}
+                    if (stored_refit.get("refit") or {}).get("of_run") != refit.refit_of:
+                        done.discard(key(refit))
+                    refits.append(refit)
                     continue
                 summary.unrefitted.append(job)
                 progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, {why}")

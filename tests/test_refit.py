@@ -125,3 +125,18 @@ def test_a_refit_is_refused_when_the_settings_changed_since_the_validation_run(r
     threads = {**chosen, "model": {**chosen["model"],
                                    "params": {**chosen["model"]["params"], "pca__n_jobs": 7}}}
     assert changed_settings(job, threads, get_profile("smoke")) == []
+
+
+def test_a_refit_of_an_older_validation_run_is_refitted_again(digits, tmp_path):
+    def once(**options):
+        return run(RunOptions(pipelines=["raw-knn"], dataset="digits", profile="smoke",
+                              results_dir=tmp_path, **options), report=lambda line: None)
+
+    first = once(refit=True)
+    assert [r["name"] for r in first.ran] == ["raw-knn", "raw-knn[refit]"]
+    rerun = once(force=True)  # the validation run again, as after a change of settings
+    again = once(refit=True)
+    assert [r["name"] for r in again.ran] == ["raw-knn[refit]"]  # not the validation run
+    assert again.ran[0]["refit"]["of_run"] == rerun.ran[0]["run_id"] != \
+        first.ran[1]["refit"]["of_run"]
+    assert once(refit=True).ran == []  # now current: stored, skipped
