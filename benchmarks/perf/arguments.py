@@ -28,3 +28,18 @@ def selected_pipelines(args: argparse.Namespace) -> list[str]:
     from pipelines import list_pipelines
 
     return list_pipelines(args.only or "*", exclude=args.exclude, family=args.family)
+
+
+def standard_parts(args: argparse.Namespace, profile=None, train_size: int | None = None) -> dict:
+    """Seed 0's train / validation / test partitions of the standard split, at the sizes of
+    ``profile`` (default: ``--profile``), with at most ``train_size`` training images."""
+    from pipelines.profiles import get_profile
+
+    from ..datasets import load_dataset
+    from ..job import RunContext
+    from ..splits import make_split
+
+    dataset = load_dataset(args.dataset, args.data_dir)
+    context = RunContext(dataset, make_split("standard", dataset),
+                         profile or get_profile(args.profile))
+    return context.partitions(0, train_size=train_size)

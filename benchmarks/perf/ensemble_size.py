@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arguments import add_selection_arguments, selected_pipelines
+from .arguments import add_selection_arguments, selected_pipelines, standard_parts
 
 CHECKPOINTS = (10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500)
 
@@ -103,12 +103,6 @@ def choose(measured: dict, tolerance: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.profiles import get_profile
-
-    from ..datasets import load_dataset
-    from ..job import RunContext
-    from ..splits import make_split
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.ensemble_size",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,9 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.only:
         args.only = ["*-rf", "*-adaboost"]
-    dataset = load_dataset(args.dataset, args.data_dir)
-    context = RunContext(dataset, make_split("standard", dataset), get_profile(args.profile))
-    parts = context.partitions(0)
+    parts = standard_parts(args)
     for name in selected_pipelines(args):
         print(json.dumps(choose(measure(name, args.profile, parts), args.tolerance)), flush=True)
     return 0

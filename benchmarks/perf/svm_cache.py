@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from .arguments import add_data_arguments
+from .arguments import add_data_arguments, standard_parts
 
 
 def measure(name: str, profile: str, cache_mb: float, train, validation) -> dict:
@@ -40,12 +40,6 @@ def measure(name: str, profile: str, cache_mb: float, train, validation) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.profiles import get_profile
-
-    from ..datasets import load_dataset
-    from ..job import RunContext
-    from ..splits import make_split
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.svm_cache",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit on N of the profile's training images, stratified "
                              "(default: all)")
     args = parser.parse_args(argv)
-    dataset = load_dataset(args.dataset, args.data_dir)
-    context = RunContext(dataset, make_split("standard", dataset), get_profile(args.profile))
-    parts = context.partitions(0, train_size=args.train_images)  # stratified, as a cap is
+    parts = standard_parts(args, train_size=args.train_images)  # stratified, as a cap is
     train, validation = parts["train"], parts["validation"]
     first = None
     for cache_mb in args.cache_sizes:

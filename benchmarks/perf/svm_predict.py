@@ -21,10 +21,7 @@ from tabulate import tabulate
 
 from pipelines.profiles import get_profile
 
-from ..datasets import load_dataset
-from ..job import RunContext
-from ..splits import make_split
-from .arguments import add_data_arguments
+from .arguments import add_data_arguments, standard_parts
 
 SVM_PIPELINES = ("raw-svm", "pca-svm", "fld-svm", "hog-svm")
 
@@ -45,9 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines import create_pipeline
     from pipelines.base import flatten_images
 
-    dataset = load_dataset(args.dataset, args.data_dir)
     profile = get_profile(args.profile)
-    parts = RunContext(dataset, make_split("standard", dataset), profile).partitions(0)
+    parts = standard_parts(args, profile)
     train, test = parts["train"], parts["test"]
     rows = []
     with threadpool_limits(limits=args.threads):

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .arguments import add_data_arguments
+from .arguments import add_data_arguments, standard_parts
 
 
 def measure(name: str, profile: str, rate: float, parts: dict) -> dict:
@@ -37,12 +37,6 @@ def measure(name: str, profile: str, rate: float, parts: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.profiles import get_profile
-
-    from ..datasets import load_dataset
-    from ..job import RunContext
-    from ..splits import make_split
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.xgboost_rate",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline", default="raw-xgboost")
     parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2])
     args = parser.parse_args(argv)
-    dataset = load_dataset(args.dataset, args.data_dir)
-    context = RunContext(dataset, make_split("standard", dataset), get_profile(args.profile))
-    parts = context.partitions(0)
+    parts = standard_parts(args)
     for rate in args.rates:
         print(json.dumps(measure(args.pipeline, args.profile, rate, parts)), flush=True)
     return 0
