@@ -4,6 +4,7 @@ compiled step, flip test-time augmentation, and a recipe run end to end into a l
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from benchmarks.errors import UnknownNameError
 from pipelines import create_pipeline
 from pipelines.recipes import (
     MODERN_EPOCHS,
+    MODERN_FULL_CHANGES,
     get_recipe,
     recipe_entries,
     register_recipe,
@@ -41,7 +43,12 @@ def test_a_recipe_sets_the_training_protocol_and_the_bare_name_keeps_the_seeds()
     config = modern.config
     assert (config.optimizer, config.nesterov, config.schedule) == ("sgd", True, "cosine")
     assert config.epochs == MODERN_EPOCHS["full"] and not config.early_stopping
-    assert config.augment == ("translate", "flip", "erase") and config.tta == "flip"
+    # the full profile's parts were chosen on validation (MODERN_FULL_CHANGES); the others
+    # keep the whole recipe
+    assert config.augment == ("translate", "flip") and config.dropout == 0.0
+    assert config.tta == "flip"
+    assert create_pipeline("mcnn@modern", "quick").config.augment == \
+        ("translate", "flip", "erase")
     assert config.label_smoothing > 0 and config.weight_decay > 0
     # the user's own settings win over the recipe's
     assert create_pipeline("mcnn@modern", "quick", epochs=3).config.epochs == 3
@@ -215,3 +222,25 @@ def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(
     gain = text.split("### Recipe gain")[1].split("###")[0]
     assert "| cnn-seed004 | seed " in gain and "| cnn-seed004 | modern " in gain
     assert "### Time to accuracy" in text
+
+
+def test_the_full_recipe_is_the_candidate_best_on_validation_in_the_committed_study():
+    """MODERN_FULL_CHANGES is the full-profile ablation candidate with the best validation
+    accuracy in the committed study store, and better than the recipe before it."""
+    from benchmarks.store import ResultsStore
+    from benchmarks.study import load_study
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    study = ResultsStore(root / "studies" / "modern-recipe-ablation", "fashion-mnist", "full")
+    candidates = [r for r in study.latest().values() if r["status"] == "ok"]
+    assert len(candidates) >= 2
+    best = max(candidates, key=lambda r: r["metrics"]["validation"]["accuracy"])
+    variant = next(v for v in load_study("modern-recipe-ablation").variants
+                   if v.label == best["name"])
+    assert {key: tuple(value) if isinstance(value, list | tuple) else value
+            for key, value in variant.overrides} == MODERN_FULL_CHANGES
+    before = [r for r in ResultsStore(root, "fashion-mnist", "full").records()
+              if r["name"] == "mcnn@modern" and r["status"] == "ok"
+              and "erase" in r["model"]["params"]["augment"]]
+    assert before and best["metrics"]["validation"]["accuracy"] > max(
+        r["metrics"]["validation"]["accuracy"] for r in before)
