@@ -157,9 +157,18 @@ XGBOOST_RATE = ("python -m benchmarks.perf.xgboost_rate, results/selection/xgboo
                 "eta 0.1: the full run in the store")
 
 
-def _full_sizes(**members: int) -> dict[str, dict[str, dict]]:
-    """Per-reducer ensemble sizes for the full profile, as chosen on validation."""
+# the full profile's ensemble sizes per reducer, as chosen on validation (ENSEMBLE_SIZES)
+FOREST_TREES = {"raw": 128, "pca": 156, "hog": 244, "fld": 186}
+ADABOOST_ROUNDS = {"raw": 139, "pca": 126, "fld": 49}
+
+
+def _full_sizes(members: dict[str, int]) -> dict[str, dict[str, dict]]:
+    """Per-reducer overrides of the full profile's ``n_estimators``."""
     return {reducer: {"full": {"n_estimators": count}} for reducer, count in members.items()}
+
+
+def _listed(members: dict[str, int]) -> str:
+    return ", ".join(f"{reducer} {count}" for reducer, count in members.items())
 
 
 def _same_for_all(text: str) -> dict[str, str]:
@@ -199,8 +208,8 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
                    "quick": "100 trees, full depth: " + BENCHMARK_TABLE,
                    "full": "full depth; trees: the fewest from which the validation accuracy "
                            "stays within 0.2 points of a 300-tree forest's (" + ENSEMBLE_SIZES
-                           + "): raw 128, pca 156, hog 244, fld 186"},
-        per_reducer=_full_sizes(raw=128, pca=156, hog=244, fld=186),
+                           + "): " + _listed(FOREST_TREES)},
+        per_reducer=_full_sizes(FOREST_TREES),
     ),
     "adaboost": ClassifierSpec(
         "AdaBoost (SAMME) over shallow decision trees", _adaboost,
@@ -210,8 +219,8 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
         selection={"smoke": SMOKE, "quick": QUICK_BUDGET,
                    "full": "depth-4 trees, learning rate 0.5 (common boosted-stump settings, "
                            "not tuned here); rounds: early stopping at the validation peak of "
-                           "a 200-round fit (" + ENSEMBLE_SIZES + "): raw 139, pca 126, fld 49"},
-        per_reducer=_full_sizes(raw=139, pca=126, fld=49),
+                           "a 200-round fit (" + ENSEMBLE_SIZES + "): " + _listed(ADABOOST_ROUNDS)},
+        per_reducer=_full_sizes(ADABOOST_ROUNDS),
     ),
     "tree": ClassifierSpec(
         "decision tree (entropy impurity)", _tree,
