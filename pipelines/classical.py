@@ -103,9 +103,10 @@ def _random_forest(seed: int, **settings) -> RandomForestClassifier:
     return RandomForestClassifier(random_state=seed, n_jobs=n_jobs(), **settings)
 
 
-def _adaboost(seed: int, *, max_depth: int, **settings) -> AdaBoostClassifier:
+def _adaboost(seed: int, *, max_depth: int, max_features=None, **settings) -> AdaBoostClassifier:
     # scikit-learn >= 1.6 implements only SAMME (the multi-class AdaBoost) -- seed 004's Adaboost
-    weak = DecisionTreeClassifier(max_depth=max_depth, random_state=seed)
+    weak = DecisionTreeClassifier(max_depth=max_depth, max_features=max_features,
+                                  random_state=seed)
     return AdaBoostClassifier(estimator=weak, random_state=seed, **settings)
 
 

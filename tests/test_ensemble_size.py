@@ -3,6 +3,7 @@ ensembles."""
 
 from __future__ import annotations
 
+import argparse
 import copy
 
 import pytest
@@ -13,6 +14,7 @@ from sklearn.tree import DecisionTreeClassifier
 from benchmarks.perf.ensemble_size import (
     choose,
     prefix_accuracies,
+    setting,
     smallest_settled,
     smallest_within,
 )
@@ -91,4 +93,19 @@ def test_the_full_profile_uses_the_committed_selection():
     for name, row in chosen.items():
         final = create_pipeline(name, "full", seed=0).estimator[-1]
         assert final.n_estimators == row["chosen"], name
+        # the settings the curve was measured with, other than its size, are the registered ones
+        weak = getattr(final, "estimator", None)  # AdaBoost's tree
+        params = {**(weak.get_params() if weak is not None else {}), **final.get_params()}
+        for key, value in row.get("settings", {}).items():
+            if key != "n_estimators":
+                assert params[key] == value, (name, key)
         assert row["profile"] == "full" and row["validation_images"] == 12_000
+
+
+def test_a_setting_is_read_as_json_where_it_parses_and_as_text_otherwise():
+    assert setting("n_estimators=400") == ("n_estimators", 400)
+    assert setting("max_features=0.1") == ("max_features", 0.1)
+    assert setting("max_features=sqrt") == ("max_features", "sqrt")
+    assert setting("max_features=null") == ("max_features", None)
+    with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+        setting("400")

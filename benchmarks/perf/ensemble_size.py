@@ -2,6 +2,8 @@
 prefix of its ensemble, from one fit at the profile's setting (never the test set).
 
     python -m benchmarks.perf.ensemble_size --profile full --only '*-rf' --only '*-adaboost'
+    python -m benchmarks.perf.ensemble_size --profile full --only raw-adaboost \
+        --set n_estimators=400 --set max_features=sqrt     # a candidate setting, on validation
 
 A random forest's prediction from its first k trees is the mean of their class probabilities
 (what the forest of k trees would predict, as its trees are drawn independently); AdaBoost's
@@ -66,11 +68,13 @@ def smallest_settled(accuracies: list[float], tolerance_points: float) -> int:
     return chosen + 1
 
 
-def measure(name: str, profile: str, parts: dict) -> dict:
-    """Fit ``name`` once at the profile's setting; its validation curve over the prefixes."""
+def measure(name: str, profile: str, parts: dict, settings: dict | None = None) -> dict:
+    """Fit ``name`` once at the profile's setting, or with ``settings`` over it; its validation
+    curve over the prefixes."""
     from pipelines.registry import create_pipeline
 
-    pipeline = create_pipeline(name, profile, seed=0)
+    settings = settings or {}
+    pipeline = create_pipeline(name, profile, seed=0, **settings)
     train, validation = parts["train"], parts["validation"]
     started = time.perf_counter()
     pipeline.fit(train.images, train.labels)
@@ -80,7 +84,8 @@ def measure(name: str, profile: str, parts: dict) -> dict:
     if hasattr(fitted, "steps"):  # the feature steps (scaling, PCA, HOG ...), then the ensemble
         rows, fitted = (fitted[:-1].transform(rows) if len(fitted.steps) > 1 else rows), fitted[-1]
     accuracies = prefix_accuracies(fitted, rows, validation.labels)
-    return {"pipeline": name, "profile": profile, "train_images": len(train.labels),
+    return {"pipeline": name, "profile": profile, "settings": settings,
+            "train_images": len(train.labels),
             "validation_images": len(validation.labels),
             "ensemble": "boosting" if hasattr(fitted, "staged_score") else "forest",
             "members": len(accuracies), "fit_seconds": round(fit_seconds, 1),
@@ -102,6 +107,18 @@ def choose(measured: dict, tolerance: float) -> dict:
             "curve": measured["curve"]}
 
 
+def setting(text: str) -> tuple[str, object]:
+    """``"n_estimators=400"`` -> ``("n_estimators", 400)``: the value read as JSON where it
+    parses (numbers, null), else kept as text (``sqrt``)."""
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.perf.ensemble_size",
                                      description=__doc__,
@@ -113,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--curves", type=Path,
                         help="choose again from the curves of an earlier run's output, "
                              "with this --tolerance, without fitting anything")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        dest="settings", type=setting,
+                        help="a setting over the profile's (e.g. n_estimators=400, "
+                             "max_features=sqrt); repeat for several")
     args = parser.parse_args(argv)
     if args.curves:
         for line in args.curves.read_text().splitlines():
@@ -122,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         args.only = ["*-rf", "*-adaboost"]
     parts = standard_parts(args)
     for name in selected_pipelines(args):
-        print(json.dumps(choose(measure(name, args.profile, parts), args.tolerance)), flush=True)
+        measured = measure(name, args.profile, parts, dict(args.settings))
+        print(json.dumps(choose(measured, args.tolerance)), flush=True)
     return 0
 
 
