@@ -154,18 +154,35 @@ ENSEMBLE_SIZES = ("python -m benchmarks.perf.ensemble_size --profile full, "
                   "results/selection/ensemble_size.jsonl")
 
 
+# AdaBoost's weak trees searched every pixel at each split, its slowest setting; on raw pixels
+# trees that search a random quarter of them peaked higher on validation (81.27% at 117 rounds
+# against 80.97% at 139) in about a fifth of the fit; a random sqrt or 10% gave up half a point
+# (python -m benchmarks.perf.ensemble_size --profile full --only raw-adaboost --set
+# n_estimators=N --set max_features=F: results/selection/adaboost_features.jsonl). The other
+# feature steps have few features (PCA 50ish, FLD 9) and were not measured: every feature.
+ADABOOST_FEATURE_SHARE = {"raw": 0.25}
+ADABOOST_FEATURES = (f"on raw pixels each tree searches a random "
+                     f"{ADABOOST_FEATURE_SHARE['raw']:.0%} of the pixels at each split (chosen "
+                     "on validation among sqrt, 10%, 25% and all: "
+                     "results/selection/adaboost_features.jsonl), on PCA and FLD every feature")
+
+
 XGBOOST_RATE = ("python -m benchmarks.perf.xgboost_rate, results/selection/xgboost_rate.jsonl; "
                 "eta 0.1: the full run in the store")
 
 
 # the full profile's ensemble sizes per reducer, as chosen on validation (ENSEMBLE_SIZES)
 FOREST_TREES = {"raw": 128, "pca": 156, "hog": 244, "fld": 186}
-ADABOOST_ROUNDS = {"raw": 139, "pca": 126, "fld": 49}
+ADABOOST_ROUNDS = {"raw": 117, "pca": 126, "fld": 49}
 
 
-def _full_sizes(members: dict[str, int]) -> dict[str, dict[str, dict]]:
-    """Per-reducer overrides of the full profile's ``n_estimators``."""
-    return {reducer: {"full": {"n_estimators": count}} for reducer, count in members.items()}
+def _full_sizes(members: dict[str, int], feature_share: dict[str, float] | None = None
+                ) -> dict[str, dict[str, dict]]:
+    """Per-reducer overrides of the full profile's ``n_estimators`` (and ``max_features``)."""
+    shares = feature_share or {}
+    return {reducer: {"full": {"n_estimators": count,
+                               **({"max_features": shares[reducer]} if reducer in shares else {})}}
+            for reducer, count in members.items()}
 
 
 def _listed(members: dict[str, int]) -> str:
@@ -219,9 +236,10 @@ CLASSIFIERS: dict[str, ClassifierSpec] = {
                   "full": {"n_estimators": 200, "max_depth": 4, "learning_rate": 0.5}},
         selection={"smoke": SMOKE, "quick": QUICK_BUDGET,
                    "full": "depth-4 trees, learning rate 0.5 (common boosted-stump settings, "
-                           "not tuned here); rounds: early stopping at the validation peak of "
+                           "not tuned here); " + ADABOOST_FEATURES + "; rounds: early stopping "
+                           "at the validation peak of a 250-round fit for raw, else "
                            "a 200-round fit (" + ENSEMBLE_SIZES + "): " + _listed(ADABOOST_ROUNDS)},
-        per_reducer=_full_sizes(ADABOOST_ROUNDS),
+        per_reducer=_full_sizes(ADABOOST_ROUNDS, ADABOOST_FEATURE_SHARE),
     ),
     "tree": ClassifierSpec(
         "decision tree (entropy impurity)", _tree,

@@ -109,3 +109,27 @@ def test_a_setting_is_read_as_json_where_it_parses_and_as_text_otherwise():
     assert setting("max_features=null") == ("max_features", None)
     with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
         setting("400")
+
+
+def test_adaboosts_feature_share_is_the_validation_choice_among_the_measured_ones():
+    """The committed measurement behind raw-adaboost's trees searching a random share of the
+    pixels: the registered share is the candidate whose validation curve peaked highest, and
+    it is no worse than the every-feature trees' peak by more than the tolerance."""
+    import json
+    from pathlib import Path
+
+    from pipelines.registry import create_pipeline
+
+    selection = Path(__file__).parents[1] / "results/selection"
+    every_feature = next(row for row in map(json.loads, (selection / "ensemble_size.jsonl")
+                                            .read_text().splitlines())
+                         if row["pipeline"] == "raw-adaboost" and not row.get("settings"))
+    candidates = [json.loads(line) for line in
+                  (selection / "adaboost_features.jsonl").read_text().splitlines()]
+    assert len(candidates) >= 2
+    best = max(candidates, key=lambda row: row["best"]["accuracy"])
+    assert best["best"]["accuracy"] >= (every_feature["best"]["accuracy"]
+                                        - best["tolerance_points"])
+    final = create_pipeline("raw-adaboost", "full").estimator[-1]
+    assert final.estimator.max_features == best["settings"]["max_features"]
+    assert final.n_estimators == best["chosen"]
