@@ -238,6 +238,11 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
     """A study of named variants (an ablation): a dot per variant (a Cleveland dot plot: the
     axis need not start at zero, as a bar's would), its accuracy written beside it, the long
     names on the vertical axis where they stay readable; the series in colour."""
+    # a variant without a result yet (one not run in this profile) gets no empty row: the
+    # study's table lists it, the figure says how many there are
+    answered = {row["value"] for row in plot_rows if row["row"]}
+    missing = sum(value not in answered for value in values)
+    values = [value for value in values if value in answered] or values
     series_names = list(dict.fromkeys(row["series"] for row in plot_rows))
     figure, axes = plt.subplots(figsize=(8, 1.4 + 0.34 * len(values)))
     scores = []
@@ -251,14 +256,15 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
             for x, y in points:
                 axes.annotate(f"{x:.2f}", (x, y), xytext=(6, 0), textcoords="offset points",
                               va="center", fontsize=8)
-    answered = {row["value"] for row in plot_rows if row["row"]}
     axes.set_yticks(range(len(values)), [str(value) if value in answered
                                          else f"{value} (no result yet)" for value in values],
                     fontsize=9)
     axes.set_ylim(len(values) - 0.5, -0.5)  # the first variant (the reference) on top
     if scores:
         axes.set_xlim(min(scores) - 1, max(scores) + 1.5)
-    axes.set_xlabel("test accuracy (%)")
+    axes.set_xlabel("test accuracy (%)" + (f"\n{missing} more variant(s) without a result in "
+                                           "this profile yet: see the study's table"
+                                           if missing and answered else ""))
     axes.set_ylabel(variable)
     axes.set_title(title, fontsize=10, pad=18)  # room for the legend under the title
     axes.grid(True, alpha=0.3)
