@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_digits
@@ -18,6 +20,13 @@ from benchmarks.perf.ensemble_size import (
     smallest_settled,
     smallest_within,
 )
+
+SELECTION = Path(__file__).parents[1] / "results/selection"
+
+
+def committed_rows(file_name: str) -> list[dict]:
+    """The rows of a committed selection output, in the order they were written."""
+    return [json.loads(line) for line in (SELECTION / file_name).read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +91,9 @@ def test_choose_applies_each_ensembles_rule_to_a_stored_curve():
 def test_the_full_profile_uses_the_committed_selection():
     """Each forest's and AdaBoost pipeline's full-profile size is the one its committed
     selection run chose, on the full profile's validation split; none is left out."""
-    import json
-    from pathlib import Path
-
     from pipelines.registry import create_pipeline, list_pipelines
 
-    lines = Path(__file__).parents[1].joinpath("results/selection/ensemble_size.jsonl")
-    chosen = {row["pipeline"]: row for row in map(json.loads, lines.read_text().splitlines())}
+    chosen = {row["pipeline"]: row for row in committed_rows("ensemble_size.jsonl")}
     assert sorted(chosen) == sorted(list_pipelines(["*-rf", "*-adaboost"]))
     for name, row in chosen.items():
         final = create_pipeline(name, "full", seed=0).estimator[-1]
@@ -115,17 +120,11 @@ def test_adaboosts_feature_share_is_the_validation_choice_among_the_measured_one
     """The committed measurement behind raw-adaboost's trees searching a random share of the
     pixels: the registered share is the candidate whose validation curve peaked highest, and
     it is no worse than the every-feature trees' peak by more than the tolerance."""
-    import json
-    from pathlib import Path
-
     from pipelines.registry import create_pipeline
 
-    selection = Path(__file__).parents[1] / "results/selection"
-    every_feature = next(row for row in map(json.loads, (selection / "ensemble_size.jsonl")
-                                            .read_text().splitlines())
+    every_feature = next(row for row in committed_rows("ensemble_size.jsonl")
                          if row["pipeline"] == "raw-adaboost" and not row.get("settings"))
-    candidates = [json.loads(line) for line in
-                  (selection / "adaboost_features.jsonl").read_text().splitlines()]
+    candidates = committed_rows("adaboost_features.jsonl")
     assert len(candidates) >= 2
     best = max(candidates, key=lambda row: row["best"]["accuracy"])
     assert best["best"]["accuracy"] >= (every_feature["best"]["accuracy"]
