@@ -17,11 +17,9 @@ with no early stopping, and ends with its last epoch's weights.
 
 from __future__ import annotations
 
-import json
-import math
-
 from .job import Job
 from .record import Record
+from .settings_check import setting_changes
 
 
 def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:
@@ -52,25 +50,5 @@ def changed_settings(job: Job, chosen: Record, profile) -> list[str]:
     """The settings of ``job``'s pipeline as the code builds it today that differ from those
     its validation run ``chosen`` recorded (what the refit sets itself aside): a refit must
     train the configuration that was chosen, not one edited since."""
-    from pipelines.registry import create_pipeline
-
-    recorded = (chosen.get("model") or {}).get("params")
-    if not recorded:
-        return []
-    now = create_pipeline(job.pipeline, profile, seed=job.seed,
-                          **dict(job.overrides)).describe().get("params") or {}
-    ignored = {name for name, _ in refit_overrides(chosen)} | HOW_NOT_WHAT
-    return sorted(key for key in set(recorded) | set(now)
-                  if key.rsplit("__", 1)[-1] not in ignored
-                  and as_json(recorded.get(key)) != as_json(now.get(key)))
-
-
-# settings of how a model is computed, not of what it is: the thread count an executor grants
-HOW_NOT_WHAT = {"n_jobs", "nthread"}
-
-
-def as_json(value) -> str:
-    """A setting as its record stores it: a tuple is a list, NaN is null."""
-    if isinstance(value, float) and math.isnan(value):
-        value = None
-    return json.dumps(value, sort_keys=True, default=str)
+    ignored = {name for name, _ in refit_overrides(chosen)}
+    return list(setting_changes(job, chosen, profile, ignored=ignored))

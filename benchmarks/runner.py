@@ -21,6 +21,7 @@ from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
 from .refit import changed_settings, refit_job
+from .settings_check import describe_changes, setting_changes
 from .splits import make_split
 from .store import ResultsStore
 
@@ -116,6 +117,11 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     def stored(job: Job) -> bool:
         return key(job) in done
 
+    # a job stored with settings the code no longer builds is run again, not skipped: its
+    # stored result stands for another configuration than the one registered under its name
+    stale = stale_jobs([job for job in jobs if stored(job)], store.latest(), key, profile)
+    done -= {key(job) for job in stale}
+
     # a refit counts as pending until it is stored: its job exists once its validation run does
     pending = sum(not stored(job) for job in jobs) + sum(
         key(job, job.name + REFIT_MARK) not in done for job in jobs if options.refit)
@@ -143,6 +149,10 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                 summary.skipped.append(job)
                 progress.skipped(job, number)
             else:
+                if job in stale:
+                    progress.emit(f"{job.name} seed {job.seed}: stored with other settings "
+                                  f"({stale[job]}); running it again, the old record stays "
+                                  f"in the store")
                 to_run.append(job)
         progress.finished_count = len(summary.skipped) + len(summary.ran)
         expected = expected_seconds(store)
@@ -182,6 +192,22 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     finally:
         progress.end()
     return summary
+
+
+def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, dict], key: Callable,
+               profile) -> dict[Job, str]:
+    """Of the jobs stored as ok, those whose stored record holds other settings than the
+    code builds today, each with what changed (``epochs 5 -> 2``). A pipeline that cannot be
+    built now is left as stored: running it again would only store its failure."""
+    stale = {}
+    for job in stored_jobs:
+        try:
+            changes = setting_changes(job, latest[key(job)], profile)
+        except Exception:  # noqa: BLE001 - any error of a pipeline's own construction
+            continue
+        if changes:
+            stale[job] = describe_changes(changes)
+    return stale
 
 
 def choose_executor(kind: str, workers: int | None, *, pending: int) -> tuple[str, int]:

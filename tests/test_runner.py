@@ -1,5 +1,6 @@
 """The runner end to end on the offline digits set, smoke profile."""
 
+import json
 import re
 
 import numpy as np
@@ -90,6 +91,40 @@ def test_resume_skips_ok_jobs_and_force_reruns(digits, tmp_path):
     assert len(third.ran) == 2
     records = ResultsStore(tmp_path, "digits", "smoke").records()
     assert len(records) == 6 and len({record["run_id"] for record in records}) == 6
+
+
+def test_a_job_stored_with_other_settings_is_run_again_and_the_run_says_why(digits, tmp_path):
+    options = RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                         results_dir=tmp_path)
+    run(options, report=lambda line: None)
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    # the raw-knn record as an older version of the code would have stored it: another k,
+    # and no record of a setting the code has since (not a change: its default is the old
+    # behaviour, by the project's convention)
+    lines = store.path.read_text().splitlines()
+    edited = []
+    for line in lines:
+        record = json.loads(line)
+        if record["name"] == "raw-knn":
+            params = record["model"]["params"]
+            assert params["knn__n_neighbors"] != 9
+            params["knn__n_neighbors"] = 9
+            del params["knn__p"]
+        edited.append(json.dumps(record))
+    store.path.write_text("\n".join(edited) + "\n")
+
+    said = []
+    second = run(options, report=said.append)
+    assert [record["name"] for record in second.ran] == ["raw-knn"]
+    assert [job.name for job in second.skipped] == ["pca-knn"]
+    expected = ("raw-knn seed 0: stored with other settings (knn__n_neighbors 9 -> "
+                f"{second.ran[0]['model']['params']['knn__n_neighbors']}); "
+                "running it again, the old record stays in the store")
+    assert expected in said
+    assert len(store.records()) == 3  # nothing stored is lost
+    # the new record holds today's settings: the next run skips it
+    third = run(options, report=lambda line: None)
+    assert not third.ran and len(third.skipped) == 2
 
 
 class NanProbabilities(SklearnPipeline):
