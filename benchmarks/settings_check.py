@@ -37,8 +37,11 @@ def setting_changes(job: Job, stored: Record, profile, *,
     recorded = (stored.get("model") or {}).get("params")
     if not recorded:
         return {}
-    now = create_pipeline(job.pipeline, profile, seed=job.seed,
-                          **dict(job.overrides)).describe().get("params") or {}
+    pipeline = create_pipeline(job.pipeline, profile, seed=job.seed, **dict(job.overrides))
+    # a network's describe() builds its model to count the parameters (seconds for ResNet50,
+    # before a run starts); its settings, the same dict, cost nothing
+    now = (pipeline.hyperparameters() if hasattr(pipeline, "hyperparameters")
+           else pipeline.describe().get("params")) or {}
     skip = set(ignored) | HOW_NOT_WHAT
     return {key: (recorded[key], now[key]) for key in sorted(set(recorded) & set(now))
             if key.rsplit("__", 1)[-1] not in skip

@@ -67,6 +67,8 @@ def test_parameter_count_before_training(name):
     assert description["history"] is None and description["family"] == "deep"
     assert description["jit_compile"] is None  # known only once compiled
     json.dumps(description)
+    # the runner's stale-settings check reads the settings without building the model
+    assert description["params"] == create_pipeline(name, "smoke").hyperparameters()
 
 
 @pytest.fixture(scope="module")
