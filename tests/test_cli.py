@@ -115,6 +115,20 @@ BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN|^[IWE]\d{
                            re.IGNORECASE | re.MULTILINE)
 
 
+def test_describing_a_network_prints_no_backend_start_up_noise():
+    # --describe builds the network in this process, through another first import of Keras
+    # than a run's (the architectures module's)
+    pytest.importorskip("keras")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("TF_CPP_MIN_LOG_LEVEL", "FASHIONBENCH_VERBOSE")}
+    completed = subprocess.run([sys.executable, "run_all.py", "--describe", "mcnn"], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=300)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert not BACKEND_NOISE.search(output), output
+    assert json.loads(completed.stdout)["n_parameters"] == 213_354  # seed 002's MCNN
+
+
 def test_a_deep_run_prints_no_backend_start_up_noise_unless_verbose(tmp_path):
     pytest.importorskip("keras")
     env = {key: value for key, value in os.environ.items()

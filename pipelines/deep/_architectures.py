@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from keras import layers
-
 from ._backend import keras
 from .network_settings import SEED003_BASELINE
+
+# through the quiet import: ``from keras import layers`` first would print the backend's
+# start-up noise whenever this module is the first to load Keras (``--describe``)
+layers = keras.layers
 
 SEED_SIZE = 28  # the size every seed designed its network for
 IMAGENET_SIZE = 32  # the smallest input keras.applications.VGG16 / ResNet50 accept

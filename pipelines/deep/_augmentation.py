@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 
-from keras import ops
-
 from ._backend import keras
+
+# through the quiet import: ``from keras import ops`` first would print the backend's
+# start-up noise whenever this module is the first to load Keras (``--describe``)
+ops = keras.ops
 
 AUGMENTATIONS = ("translate", "flip", "erase")
 
