@@ -67,6 +67,31 @@ def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path,
     assert captured["names"] == ["best-classical", "best-deep", "fast"]
 
 
+def test_the_legend_hides_no_point_and_no_label():
+    # the quick profile's shape: a slow, poor network in the lower right corner, where a
+    # fixed lower-right legend sat on top of it
+    rows = [{"pipeline": name, "family": family, "fit_seconds": seconds,
+             "mean_accuracy": accuracy, "pareto": pareto}
+            for name, family, seconds, accuracy, pareto in (
+                ("raw-knn", "classical", 0.01, 0.82, True),
+                ("pca-svm", "classical", 1.0, 0.86, True),
+                ("hog-svm", "classical", 30.0, 0.90, True),
+                ("pca-kmeans", "classical", 0.7, 0.60, False),
+                ("cnn", "deep", 40.0, 0.87, False),
+                ("resnet50", "deep", 600.0, 0.75, False),
+                ("vgg16", "deep", 830.0, 0.52, False))]
+    figure = figures.draw_accuracy_vs_fit_time(rows, "title")
+    renderer = figure.canvas.get_renderer()
+    [axes] = figure.axes
+    legend = axes.get_legend().get_window_extent(renderer)
+    for row in rows:
+        x, y = axes.transData.transform((row["fit_seconds"], row["mean_accuracy"] * 100))
+        assert not legend.contains(x, y), row["pipeline"]
+    labels = [text.get_window_extent(renderer) for text in axes.texts]
+    figures.plt.close(figure)
+    assert labels and not any(label.overlaps(legend) for label in labels)
+
+
 def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_path):
     from PIL import Image
 
