@@ -214,6 +214,24 @@ def test_hog_feature_variants_are_scored_on_the_split_given(digits):
     assert result["validation_accuracy"] > 80
 
 
+def test_mirror_test_time_augmentation_changes_nothing_on_symmetric_images(digits):
+    # an image equal to its mirror has the same decision values twice: the average is the
+    # single pass's (tta=none), so the accuracy is too; on the digits themselves it is not
+    from benchmarks.perf.hog_features import evaluate
+
+    X = scale_pixels(digits.images.reshape(len(digits.labels), -1))
+    y = digits.labels
+    square = X.reshape(-1, 8, 8)
+    symmetric = ((square + square[:, :, ::-1]) / 2).reshape(len(X), -1)
+    train, validation = (X[:1000], y[:1000]), (symmetric[1000:1400], y[1000:1400])
+    plain = evaluate("sqrt,raw=0.5,g=2,tta=none", train, validation)
+    mirrored = evaluate("sqrt,raw=0.5,g=2,tta=mirror", train, validation)
+    assert mirrored["validation_accuracy"] == plain["validation_accuracy"]
+    on_digits = evaluate("sqrt,raw=0.5,g=2,tta=mirror", train, (X[1000:1400], y[1000:1400]))
+    assert on_digits["validation_accuracy"] != evaluate(
+        "sqrt,raw=0.5,g=2,tta=none", train, (X[1000:1400], y[1000:1400]))["validation_accuracy"]
+
+
 def test_overriding_one_chosen_reducer_setting_keeps_the_others():
     """hog-svm's HOG + pixels settings were chosen together with its SVM's gamma: overriding
     one of them (12 orientations) must keep the rest, not fall back to plain HOG."""

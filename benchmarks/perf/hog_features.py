@@ -10,7 +10,11 @@ A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correct
 of ``pipelines.virtual_svs``: mirror, left, right, up, down; ``vsv=all`` for all five),
 ``aug=T+T...`` (the whole training sample and its moved copies, for comparison),
 ``power=P`` (each HOG value to the power P, before the pixels are appended: P = 0.5 is the
-Hellinger / "root" normalisation of histogram features).
+Hellinger / "root" normalisation of histogram features), ``tta=T+T...`` (test-time
+augmentation: the SVM's decision values averaged over each validation image and its copies
+moved by each T, the class the highest average; ``tta=none`` is the same rule on the image
+alone, the baseline to compare with: it breaks the one-vs-one vote's ties by the decision
+values, where ``predict`` gives them to the lower class).
 Each is fitted on a seeded sample of the standard split's training part and scored on a
 sample of its validation part; one JSON line per variant. The chosen settings are written
 into ``pipelines/classical.py`` (REDUCER_CHOSEN) with the figures that justified them.
@@ -84,13 +88,23 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
         model = VirtualSupportVectorSVC(features=features, C=C, gamma=gamma,
                                         transforms=transformations(settings["vsv"]))
         model.fit(images, labels)
-        predicted = model.predict(validation[0])
+        svc, features = model.svc_, model.features_
         extra = {"first_support_vectors": model.n_first_support_,
                  "second_fit_images": model.n_virtual_training_}
     else:
-        model = BlasSVC(C=C, kernel="rbf", gamma=gamma).fit(X_train, labels)
-        predicted = model.predict(features.transform(validation[0]))
-        extra = {"support_vectors": int(len(model.support_)), "training_images": len(images)}
+        svc = BlasSVC(C=C, kernel="rbf", gamma=gamma).fit(X_train, labels)
+        extra = {"support_vectors": int(len(svc.support_)), "training_images": len(images)}
+    if "tta" in settings:
+        side = int(np.sqrt(validation[0].shape[1]))
+        square = validation[0].reshape(len(validation[0]), side, side)
+        moves = () if settings["tta"] == "none" else transformations(settings["tta"])
+        views = [validation[0]] + [transformed(square, name).reshape(len(square), -1)
+                                   for name in moves]
+        decisions = np.mean([svc.decision_function(features.transform(view))
+                             for view in views], axis=0)
+        predicted = svc.classes_[np.argmax(decisions, axis=1)]
+    else:
+        predicted = svc.predict(features.transform(validation[0]))
     accuracy = float(np.mean(predicted == validation[1]))
     return {"variant": text or "hog", "features": int(X_train.shape[1]),
             "gamma": round(gamma, 5), "validation_accuracy": round(100 * accuracy, 2),
