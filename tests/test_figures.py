@@ -46,14 +46,18 @@ def test_a_label_keeps_off_an_unlabelled_marker():
     assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
 
 
-def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path, monkeypatch):
-    rows = [{"pipeline": name, "family": family, "fit_seconds": seconds,
+def leaderboard_rows(*rows: tuple) -> list[dict]:
+    """The rows the accuracy figure reads, from (pipeline, family, fit s, accuracy, pareto)."""
+    return [{"pipeline": name, "family": family, "fit_seconds": seconds,
              "mean_accuracy": accuracy, "pareto": pareto}
-            for name, family, seconds, accuracy, pareto in (
-                ("best-classical", "classical", 100.0, 0.92, True),
-                ("fast", "classical", 0.05, 0.85, True),
-                ("dominated", "classical", 200.0, 0.80, False),
-                ("best-deep", "deep", 900.0, 0.91, False))]
+            for name, family, seconds, accuracy, pareto in rows]
+
+
+def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path, monkeypatch):
+    rows = leaderboard_rows(("best-classical", "classical", 100.0, 0.92, True),
+                            ("fast", "classical", 0.05, 0.85, True),
+                            ("dominated", "classical", 200.0, 0.80, False),
+                            ("best-deep", "deep", 900.0, 0.91, False))
     captured = {}
     original = figures.place_labels
 
@@ -70,16 +74,13 @@ def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path,
 def test_the_legend_hides_no_point_and_no_label():
     # the quick profile's shape: a slow, poor network in the lower right corner, where a
     # fixed lower-right legend sat on top of it
-    rows = [{"pipeline": name, "family": family, "fit_seconds": seconds,
-             "mean_accuracy": accuracy, "pareto": pareto}
-            for name, family, seconds, accuracy, pareto in (
-                ("raw-knn", "classical", 0.01, 0.82, True),
-                ("pca-svm", "classical", 1.0, 0.86, True),
-                ("hog-svm", "classical", 30.0, 0.90, True),
-                ("pca-kmeans", "classical", 0.7, 0.60, False),
-                ("cnn", "deep", 40.0, 0.87, False),
-                ("resnet50", "deep", 600.0, 0.75, False),
-                ("vgg16", "deep", 830.0, 0.52, False))]
+    rows = leaderboard_rows(("raw-knn", "classical", 0.01, 0.82, True),
+                            ("pca-svm", "classical", 1.0, 0.86, True),
+                            ("hog-svm", "classical", 30.0, 0.90, True),
+                            ("pca-kmeans", "classical", 0.7, 0.60, False),
+                            ("cnn", "deep", 40.0, 0.87, False),
+                            ("resnet50", "deep", 600.0, 0.75, False),
+                            ("vgg16", "deep", 830.0, 0.52, False))
     figure = figures.draw_accuracy_vs_fit_time(rows, "title")
     renderer = figure.canvas.get_renderer()
     [axes] = figure.axes
