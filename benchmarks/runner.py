@@ -62,6 +62,11 @@ class RunOptions:
     # after each job's validation run, its refit on train + validation (refit.py), stored
     # as NAME[refit]
     refit: bool = False
+    # where the job times of earlier runs are read (the longest-first order of the parallel
+    # executors, the ETA); None: the results directory itself. A run into a scratch directory
+    # (benchmarks.perf.budget) reads them from the committed stores instead: without them
+    # the jobs go in registry order, and the zoo's longest job can start last
+    history_dir: Path | None = None
 
 
 @dataclass
@@ -129,6 +134,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     executor = make_executor(kind, workers=workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads)
     summary = RunSummary(store=store, workers=getattr(executor, "workers", 1))
+    history = (ResultsStore(options.history_dir, dataset.name, profile.name)
+               if options.history_dir else store)
     total = len(jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {dataset.name}, split {split.name} "
@@ -155,7 +162,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                   f"in the store")
                 to_run.append(job)
         progress.finished_count = len(summary.skipped) + len(summary.ran)
-        expected = expected_seconds(store)
+        expected = expected_seconds(history)
         if executor.name != "serial":
             to_run = longest_first(to_run, expected)
         progress.expect(to_run, expected, getattr(executor, "workers", 1))

@@ -318,6 +318,30 @@ def test_fit_gets_the_class_count_and_latency_is_timed_after_a_warm_up(context):
     assert record["timing"]["latency_ms"] < 100  # the 0.5 s first call was not timed
 
 
+def test_a_run_into_a_scratch_directory_orders_its_jobs_by_another_stores_history(digits,
+                                                                                  tmp_path):
+    from benchmarks.progress import LineProgress
+
+    history, scratch = tmp_path / "history", tmp_path / "scratch"
+    options = RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                         results_dir=history)
+    first = run(options, report=lambda line: None)
+    took = {record["name"]: record["timing"]["job_seconds"] for record in first.ran}
+
+    class Spy(LineProgress):
+        def expect(self, jobs, seconds, slots):
+            self.seconds = dict(seconds)
+
+    def expected(**given):
+        spy = Spy(lambda line: None)
+        run(RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
+                       results_dir=scratch, force=True, **given), progress=spy)
+        return spy.seconds
+
+    assert expected() == {}  # an empty scratch store knows no job's time: registry order
+    assert expected(history_dir=history) == took
+
+
 def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(monkeypatch):
     import io
 

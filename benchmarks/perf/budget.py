@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel jobs (default: the number of cores)")
     parser.add_argument("--results-dir", type=Path,
                         help="store the records here too (default: a scratch directory)")
+    parser.add_argument("--history", type=Path, default=Path("results"),
+                        help="results directory whose earlier job times order the jobs, "
+                             "longest first, as run_all.py's own store does (default "
+                             "results/, the committed stores)")
     args = parser.parse_args(argv)
 
     from ..runner import RunOptions, run
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             results_dir = args.results_dir or Path(scratch)
             options = RunOptions(pipelines=names, dataset=args.dataset, data_dir=args.data_dir,
                                  profile=args.profile, results_dir=results_dir, force=True,
-                                 executor=args.executor, workers=args.workers)
+                                 executor=args.executor, workers=args.workers,
+                                 history_dir=args.history)
             started = time.perf_counter()
             summary = run(options, report=lambda line: print(line, flush=True))
             total = time.perf_counter() - started
