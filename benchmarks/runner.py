@@ -21,7 +21,7 @@ from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
 from .refit import changed_settings, refit_job
-from .settings_check import describe_changes, setting_changes
+from .settings_check import as_json, describe_changes, setting_changes
 from .splits import make_split
 from .store import ResultsStore
 
@@ -205,11 +205,17 @@ def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, dict], key: Callable,
                profile) -> dict[Job, str]:
     """Of the jobs stored as ok, those whose stored record holds other settings than the
     code builds today, each with what changed (``epochs 5 -> 2``). A pipeline that cannot be
-    built now is left as stored: running it again would only store its failure."""
+    built now is left as stored: running it again would only store its failure. So is a job
+    whose overrides differ from its record's: that is another request under the same name
+    (a study file's values changed under a label), for the study to settle, not the code's
+    doing (a search refuses it: its trials would mix two search spaces)."""
     stale = {}
     for job in stored_jobs:
+        stored = latest[key(job)]
+        if as_json(stored.get("overrides") or {}) != as_json(dict(job.overrides)):
+            continue
         try:
-            changes = setting_changes(job, latest[key(job)], profile)
+            changes = setting_changes(job, stored, profile)
         except Exception:  # noqa: BLE001 - any error of a pipeline's own construction
             continue
         if changes:
