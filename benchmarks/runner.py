@@ -113,7 +113,9 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                                              options.checkpoint_dir))
     context.load_plugins()
     jobs = plan_jobs(options, dataset.name)
-    done = set() if options.force else store.completed_keys()
+    # read once: what is done, and for each stored job the record its settings are checked on
+    latest = {} if options.force else store.latest()
+    done = store.completed_keys(latest)
 
     def key(job: Job, name: str | None = None) -> tuple:
         """The store's key of ``job``, or of the job stored under ``name`` in its place."""
@@ -124,7 +126,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
 
     # a job stored with settings the code no longer builds is run again, not skipped: its
     # stored result stands for another configuration than the one registered under its name
-    stale = stale_jobs([job for job in jobs if stored(job)], store.latest(), key, profile)
+    stale = stale_jobs([job for job in jobs if stored(job)], latest, key, profile)
     done -= {key(job) for job in stale}
 
     # a refit counts as pending until it is stored: its job exists once its validation run does

@@ -129,9 +129,11 @@ class ResultsStore:
                 latest[key] = record
         return latest
 
-    def completed_keys(self) -> set[tuple]:
-        """Jobs stored as ok at least once: a rerun skips them unless forced."""
-        return {key for key, record in self.latest().items() if record.get("status") == "ok"}
+    def completed_keys(self, latest: dict[tuple, Record] | None = None) -> set[tuple]:
+        """Jobs stored as ok at least once: a rerun skips them unless forced (``latest``: this
+        store's ``latest()`` when the caller has read it already)."""
+        latest = self.latest() if latest is None else latest
+        return {key for key, record in latest.items() if record.get("status") == "ok"}
 
 
 def find_stores(results_dir: Path | str) -> list[ResultsStore]:
