@@ -202,6 +202,8 @@ def draw_training_curves(history: list[dict], title: str):
     accuracy_axes.set_ylabel("accuracy (%)")
     loss_axes.set_ylabel("loss")
     for axes in (accuracy_axes, loss_axes):
+        # whole epochs only: a 2-epoch run (the quick vgg16) had ticks at 1.2, 1.4 ...
+        axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.grid(True, alpha=0.3)
         axes.legend()

@@ -93,6 +93,18 @@ def test_the_legend_hides_no_point_and_no_label():
     assert labels and not any(label.overlaps(legend) for label in labels)
 
 
+def test_training_curves_mark_whole_epochs_only():
+    history = [{"accuracy": 0.2, "val_accuracy": 0.34, "loss": 2.1, "val_loss": 1.7},
+               {"accuracy": 0.47, "val_accuracy": 0.52, "loss": 1.3, "val_loss": 1.2}]
+    figure = figures.draw_training_curves(history, "vgg16 (seed 0)")
+    figure.canvas.draw()
+    for axes in figure.axes:
+        low, high = axes.get_xlim()
+        ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
+        assert ticks and all(float(tick).is_integer() for tick in ticks)
+    figures.plt.close(figure)
+
+
 def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_path):
     from PIL import Image
 
