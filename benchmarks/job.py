@@ -96,13 +96,17 @@ class RunContext:
         state["_partitions"] = {}
         return state
 
-    def partitions(self, seed: int, train_size: int | None = None) -> dict[str, Partition]:
+    def partitions(self, seed: int, train_size: int | None = None,
+                   validation_size: int | None = None) -> dict[str, Partition]:
         """Train / validation / test for a seed, subsampled to the profile's sizes, or to
-        ``train_size`` training images (a pipeline's own cap, below the profile's)."""
-        key = (seed, train_size or self.profile.train_size)  # one subsample per size
+        ``train_size`` training and ``validation_size`` validation images (a pipeline's own
+        caps, below the profile's)."""
+        # one subsample per sizes
+        key = (seed, train_size or self.profile.train_size,
+               validation_size or self.profile.validation_size)
         if key not in self._partitions:
             sizes = {"train": key[1],
-                     "validation": self.profile.validation_size,
+                     "validation": key[2],
                      "test": self.profile.test_size}
             parts = {}
             for role, indices in (("train", self.split.train),
@@ -114,11 +118,13 @@ class RunContext:
         return self._partitions[key]
 
     def job_partitions(self, job: Job) -> dict[str, Partition]:
-        """The data one job trains and is scored on: its pipeline's training-image cap in
-        this profile applies (``register_pipeline(train_sizes=...)``)."""
+        """The data one job trains and is scored on: its pipeline's image caps in this
+        profile apply (``register_pipeline(train_sizes=..., validation_sizes=...)``)."""
         from pipelines.registry import get_entry
 
-        parts = self.partitions(job.seed, get_entry(job.pipeline).train_size(self.profile))
+        entry = get_entry(job.pipeline)
+        parts = self.partitions(job.seed, entry.train_size(self.profile),
+                                entry.validation_size(self.profile))
         if not job.refit_of:
             return parts
         # a refit trains on both; the validation images stay what they were, for the network

@@ -88,6 +88,10 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
         if record["sizes"]["train"] >= cap:
             continue
         parts = [f"{record['sizes']['train']:,} training images"]
+        validation_cap = (profile.validation_size
+                          or record["split"]["sizes"].get("validation", 0))
+        if 0 < record["sizes"].get("validation", validation_cap) < validation_cap:
+            parts.append(f"{record['sizes']['validation']:,} validation images")
         if epochs is not None:
             parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
         if model.get("input_shape"):
@@ -98,8 +102,8 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
     gives = ("the whole training split" if profile.train_size is None
              else f"{profile.train_size:,}")
     return [f"Trained on fewer images than the profile gives ({gives}), a CPU-sized budget: "
-            f"{'; '.join(budgets)}. Their rows rank on the same validation and test images as "
-            f"every other.", ""]
+            f"{'; '.join(budgets)}. Their rows rank on the same test images as every other.",
+            ""]
 
 
 def refit_rows(records: list[dict]) -> list[str]:

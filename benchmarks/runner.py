@@ -21,7 +21,7 @@ from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .progress import LineProgress
 from .refit import changed_settings, refit_job
-from .settings_check import as_json, describe_changes, setting_changes
+from .settings_check import as_json, describe_changes, setting_changes, size_changes
 from .splits import make_split
 from .store import ResultsStore
 
@@ -217,7 +217,8 @@ def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, dict], key: Callable,
         if as_json(stored.get("overrides") or {}) != as_json(dict(job.overrides)):
             continue
         try:
-            changes = setting_changes(job, stored, profile)
+            changes = {**size_changes(job, stored, profile),
+                       **setting_changes(job, stored, profile)}
         except Exception:  # noqa: BLE001 - any error of a pipeline's own construction
             continue
         if changes:

@@ -48,6 +48,29 @@ def setting_changes(job: Job, stored: Record, profile, *,
             and as_json(recorded[key]) != as_json(now[key])}
 
 
+def size_changes(job: Job, stored: Record, profile) -> dict[str, tuple[int, int]]:
+    """The image counts ``job`` would train and be scored on today that differ from those
+    ``stored`` (a record of it) used: ``{"validation images": (12000, 2000)}`` when a
+    pipeline's caps (``register_pipeline(train_sizes=..., validation_sizes=...)``) changed.
+    A refit's training images include the validation ones; its own rule settles it."""
+    from pipelines.registry import get_entry
+
+    if stored.get("refit") or "sizes" not in stored:
+        return {}
+    entry = get_entry(job.pipeline)
+    split_sizes = (stored.get("split") or {}).get("sizes") or {}
+    changes = {}
+    for role, cap in (("train", entry.train_size(profile)),
+                      ("validation", entry.validation_size(profile))):
+        used, available = stored["sizes"].get(role), split_sizes.get(role)
+        if used is None or available is None:
+            continue
+        today = available if cap is None else min(cap, available)
+        if today != used:
+            changes[f"{role} images"] = (used, today)
+    return changes
+
+
 def describe_changes(changes: dict[str, tuple[object, object]], *, shown: int = 4) -> str:
     """``epochs 5 -> 2, callbacks``: short values in full first, long ones by name."""
     short = {key: f"{key} {as_json(before)} -> {as_json(after)}"

@@ -38,15 +38,25 @@ class PipelineEntry:
     tags: tuple[str, ...] = ()
     source: str = ""
     description: str = ""
-    # profile name -> at most this many training images for this pipeline, below the
-    # profile's own cap (a CPU-sized budget); the runner subsamples, the record states it
+    # profile name -> at most this many training (validation) images for this pipeline,
+    # below the profile's own cap (a CPU-sized budget); the runner subsamples, the record
+    # states it. The test images are never capped: every row is scored on the same ones
     train_sizes: tuple[tuple[str, int], ...] = ()
+    validation_sizes: tuple[tuple[str, int], ...] = ()
 
     def train_size(self, profile: Profile) -> int | None:
         """The training images this pipeline gets in ``profile`` (None: all of the split)."""
-        own = dict(self.train_sizes).get(profile.name)
-        caps = [cap for cap in (profile.train_size, own) if cap is not None]
-        return min(caps) if caps else None
+        return _smaller(profile.train_size, dict(self.train_sizes).get(profile.name))
+
+    def validation_size(self, profile: Profile) -> int | None:
+        """The validation images this pipeline is watched and scored on in ``profile``
+        (None: all of the split)."""
+        return _smaller(profile.validation_size, dict(self.validation_sizes).get(profile.name))
+
+
+def _smaller(profile_cap: int | None, own_cap: int | None) -> int | None:
+    caps = [cap for cap in (profile_cap, own_cap) if cap is not None]
+    return min(caps) if caps else None
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,19 @@ class PipelineContractError(FashionbenchError):
 
 def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
                       description: str | None = None,
-                      train_sizes: Mapping[str, int] | None = None):
+                      train_sizes: Mapping[str, int] | None = None,
+                      validation_sizes: Mapping[str, int] | None = None):
     """Decorator: register ``factory(profile, **overrides) -> Pipeline`` under ``name``.
 
     ``train_sizes`` caps the training images per profile name below the profile's own cap,
     e.g. ``{"quick": 2000}``: the runner gives the pipeline a stratified subsample that size,
-    and its records and the leaderboard say so."""
+    and its records and the leaderboard say so. ``validation_sizes`` does the same for the
+    validation images it is watched during training and scored on (a network whose inference
+    is slow on a CPU); the test images are never capped."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
-    caps = tuple(sorted((train_sizes or {}).items()))
-    if any(not isinstance(cap, int) or cap < 1 for _, cap in caps):
-        raise ValueError(f"train_sizes of {name!r} must be positive image counts: {caps}")
+    caps = _caps(name, "train_sizes", train_sizes)
+    validation_caps = _caps(name, "validation_sizes", validation_sizes)
 
     def decorate(factory: Callable[..., object]) -> Callable[..., object]:
         source = f"{factory.__module__}.{factory.__qualname__}"
@@ -94,10 +106,18 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
         _STATE.entries[name] = PipelineEntry(
             name=name, family=family, factory=factory, tags=tuple(tags), source=source,
             description=description or (doc[0] if doc else ""), train_sizes=caps,
+            validation_sizes=validation_caps,
         )
         return factory
 
     return decorate
+
+
+def _caps(name: str, what: str, caps: Mapping[str, int] | None) -> tuple[tuple[str, int], ...]:
+    caps = tuple(sorted((caps or {}).items()))
+    if any(not isinstance(cap, int) or cap < 1 for _, cap in caps):
+        raise ValueError(f"{what} of {name!r} must be positive image counts: {caps}")
+    return caps
 
 
 def _defined_in(factory: Callable) -> str:

@@ -160,13 +160,14 @@ def test_the_big_networks_get_the_quick_profile_s_cpu_sized_budget_and_only_ther
     from pipelines.profiles import get_profile
     from pipelines.registry import create_pipeline, get_entry
 
+    quick, full = get_profile("quick"), get_profile("full")
     for name in ("vgg16", "resnet50"):
-        quick = create_pipeline(name, "quick").config
-        assert (quick.epochs, quick.monitor_images) == (BUDGET["epochs"],
-                                                        BUDGET["monitor_images"])
-        assert get_entry(name).train_size(get_profile("quick")) == BUDGET["train_size"]
-        full = create_pipeline(name, "full").config
-        assert (full.epochs, full.monitor_images) == (100, None)
-        assert get_entry(name).train_size(get_profile("full")) is None
-    assert create_pipeline("mcnn", "quick").config.monitor_images is None
-    assert get_entry("mcnn").train_size(get_profile("quick")) == 10_000
+        assert create_pipeline(name, "quick").config.epochs == BUDGET["epochs"]
+        assert get_entry(name).train_size(quick) == BUDGET["train_size"]
+        assert get_entry(name).validation_size(quick) == BUDGET["validation_size"]
+        assert create_pipeline(name, "full").config.epochs == 100
+        assert get_entry(name).train_size(full) is None
+        assert get_entry(name).validation_size(full) is None
+    assert create_pipeline("mcnn", "quick").config.epochs == 5
+    assert get_entry("mcnn").train_size(quick) == 10_000
+    assert get_entry("mcnn").validation_size(quick) is None

@@ -238,19 +238,22 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
     from benchmarks.leaderboard import smaller_budgets
     from pipelines.profiles import get_profile
 
-    def record(name, train, epochs=None, input_shape=None):
-        return {"name": name, "status": "ok", "sizes": {"train": train},
-                "split": {"sizes": {"train": 48_000}},
+    def record(name, train, epochs=None, input_shape=None, validation=12_000):
+        return {"name": name, "status": "ok",
+                "sizes": {"train": train, "validation": validation},
+                "split": {"sizes": {"train": 48_000, "validation": 12_000}},
                 "model": {"params": {"epochs": epochs} if epochs else {},
                           "input_shape": input_shape}}
 
     quick = get_profile("quick")
     lines = smaller_budgets([record("raw-svm", 10_000), record("mcnn", 10_000, 5, [28, 28, 1]),
                              record("mcnn@modern", 10_000, 3, [28, 28, 1]),
-                             record("vgg16", 4_000, 2, [32, 32, 3])], quick)
+                             record("vgg16", 4_000, 2, [32, 32, 3], validation=2_000),
+                             record("resnet50", 4_000, 2)], quick)
     assert lines == ["Trained on fewer images than the profile gives (10,000), a CPU-sized "
-                     "budget: `vgg16` (4,000 training images, 2 epochs, input 32x32x3). Their "
-                     "rows rank on the same validation and test images as every other.", ""]
+                     "budget: `resnet50` (4,000 training images, 2 epochs); `vgg16` (4,000 "
+                     "training images, 2,000 validation images, 2 epochs, input 32x32x3). Their "
+                     "rows rank on the same test images as every other.", ""]
     assert smaller_budgets([record("raw-svm", 10_000)], quick) == []
     # the full profile trains on the whole split: fewer images than that is a smaller budget
     full = smaller_budgets([record("mcnn", 48_000, 100), record("vgg16", 9_000, 2)],

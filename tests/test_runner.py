@@ -127,6 +127,28 @@ def test_a_job_stored_with_other_settings_is_run_again_and_the_run_says_why(digi
     assert not third.ran and len(third.skipped) == 2
 
 
+def test_a_job_stored_on_more_images_than_its_cap_now_gives_is_run_again(isolated_registry,
+                                                                         tmp_path):
+    from sklearn.naive_bayes import GaussianNB
+
+    def factory(profile):
+        return SklearnPipeline("test-recapped", GaussianNB())
+
+    register_pipeline("test-recapped", family="classical")(factory)
+    options = RunOptions(pipelines=["test-recapped"], dataset="digits", profile="smoke",
+                         results_dir=tmp_path)
+    first = run(options, report=lambda line: None)
+    assert first.ran[0]["sizes"]["validation"] == 288
+    # the same pipeline, registered since with a CPU-sized validation budget
+    register_pipeline("test-recapped", family="classical", validation_sizes={"smoke": 50})(factory)
+    said = []
+    second = run(options, report=said.append)
+    assert second.ran[0]["sizes"]["validation"] == 50
+    assert ("test-recapped seed 0: stored with other settings (validation images 288 -> 50); "
+            "running it again, the old record stays in the store") in said
+    assert not run(options, report=lambda line: None).ran
+
+
 class NanProbabilities(SklearnPipeline):
     def predict_proba(self, X):
         return np.full((len(X), 10), np.nan)
@@ -398,19 +420,25 @@ def test_auto_uses_a_worker_per_core_only_where_two_jobs_and_cores_can(monkeypat
 def test_a_pipeline_s_own_training_cap_is_applied_and_recorded(isolated_registry, tmp_path):
     from sklearn.neighbors import KNeighborsClassifier
 
-    register_pipeline("test-capped", family="classical", train_sizes={"smoke": 300})(
+    register_pipeline("test-capped", family="classical", train_sizes={"smoke": 300},
+                      validation_sizes={"smoke": 100})(
         lambda profile: SklearnPipeline("test-capped", KNeighborsClassifier()))
     summary = run(RunOptions(pipelines=["test-capped", "raw-knn"], dataset="digits",
                              profile="smoke", results_dir=tmp_path), report=lambda line: None)
-    sizes = {record["name"]: record["sizes"] for record in summary.ran}
-    assert sizes["test-capped"] == {"train": 300, "validation": 288, "test": 360}
-    assert sizes["raw-knn"]["train"] == 1000
+    records = {record["name"]: record for record in summary.ran}
+    assert records["test-capped"]["sizes"] == {"train": 300, "validation": 100, "test": 360}
+    assert records["raw-knn"]["sizes"] == {"train": 1000, "validation": 288, "test": 360}
+    # scored on the validation images it was given: 100 of them, in steps of 1/100
+    assert round(records["test-capped"]["metrics"]["validation"]["accuracy"] * 100, 6) % 1 == 0
     # the cap never raises a profile's own: a larger one leaves the profile's
     entry = isolated_registry.get_entry("test-capped")
     assert entry.train_size(get_profile("quick")) == 10_000
     assert entry.train_size(get_profile("full")) is None
-    with pytest.raises(ValueError, match="positive image counts"):
+    assert entry.validation_size(get_profile("full")) is None
+    with pytest.raises(ValueError, match="train_sizes of 'test-bad-cap' must be positive"):
         register_pipeline("test-bad-cap", family="classical", train_sizes={"smoke": 0})
+    with pytest.raises(ValueError, match="validation_sizes of 'test-bad-cap' must be positive"):
+        register_pipeline("test-bad-cap", family="classical", validation_sizes={"quick": -1})
 
 
 def test_one_pass_gives_a_network_s_test_labels_and_probabilities(isolated_registry, context):

@@ -68,6 +68,8 @@ class TrainingConfig:
     # the epoch-end validation (early stopping, the schedule, the history) on a stratified
     # subset of this many validation images (None: all of them): a budget for networks whose
     # inference is slow on a CPU; the runner still scores the whole validation split after fit
+    # (the quick profile's big networks are given fewer validation images by the runner
+    # instead, register_pipeline(validation_sizes=...): watched and scored alike)
     monitor_images: int | None = None
 
     # ---- what a training recipe (pipelines/recipes.py) sets beyond seed 000's protocol ----
