@@ -83,6 +83,8 @@ class LiveProgress(LineProgress):
         self.slots = 1
         self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
         self.ran_seconds: list[float] = []  # this run's finished jobs
+        # of this run's finished jobs with a time from before: (took now, took then)
+        self.against_before: list[tuple[float, float]] = []
         self.live = Live(self._render(), console=self.console, refresh_per_second=2,
                          transient=True, get_renderable=self._render)
 
@@ -110,19 +112,32 @@ class LiveProgress(LineProgress):
                               no_wrap=True, overflow="ellipsis"))
         return Group(*lines)
 
+    def pace(self) -> float:
+        """How long this run's jobs take against the times they took before: the store's
+        times may come from another machine (the committed results from a slower CPU took
+        28 minutes where this run takes 10), so once a job with a time from before has
+        finished, every expected time is scaled by the ratio so far."""
+        before = sum(then for _, then in self.against_before)
+        return sum(now for now, _ in self.against_before) / before if before > 0 else 1.0
+
     def eta(self) -> float | None:
         """Seconds left: each job still to run or running is expected to take what its name
-        took the last time here (else this run's mean job), shared among the slots. Jobs
-        skipped as already stored count for nothing, so a resumed run's ETA does not start
-        near zero and jump."""
+        took the last time here (else this run's mean job), times this run's pace, shared
+        among the slots. Jobs skipped as already stored count for nothing, so a resumed
+        run's ETA does not start near zero and jump."""
+        pace = self.pace()
         typical = (sum(self.ran_seconds) / len(self.ran_seconds) if self.ran_seconds
-                   else self.planned_mean)
+                   else None if self.planned_mean is None else self.planned_mean * pace)
         if typical is None:
             return None
         now = time.monotonic()
-        work = sum(self.seconds.get(name, typical) for name, _ in self.waiting)
+
+        def expected(name: str) -> float:
+            return self.seconds[name] * pace if name in self.seconds else typical
+
+        work = sum(expected(name) for name, _ in self.waiting)
         for (name, _), since in self.running.items():
-            work += max(self.seconds.get(name, typical) - (now - since), 0.0)
+            work += max(expected(name) - (now - since), 0.0)
         return work / max(1, min(self.slots, len(self.waiting) + len(self.running)))
 
     def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
@@ -150,7 +165,10 @@ class LiveProgress(LineProgress):
         key = (record["name"], record["seed"])
         since = self.running.pop(key, None)
         if since is not None:
-            self.ran_seconds.append(time.monotonic() - since)
+            took = time.monotonic() - since
+            self.ran_seconds.append(took)
+            if self.seconds.get(record["name"], 0) > 0:
+                self.against_before.append((took, self.seconds[record["name"]]))
         self.latest.pop(key, None)
         self.waiting.discard(key)
         super().finished(record)

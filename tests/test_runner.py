@@ -385,9 +385,37 @@ def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(
     assert display.eta() == 200 + 20 + 160
     display.finished({"name": "slow", "seed": 0, "status": "failed", "error": "x"})
     display.expect(jobs[1:], {"slow": 300.0, "fast": 20.0}, slots=2)
-    assert display.eta() == (20 + 100) / 2  # now this run's own mean job: 100 s
+    # now this run's own mean job (100 s) for the unknown one, and "fast" at this run's pace:
+    # "slow" took a third of its time before
+    assert display.eta() == pytest.approx((20 / 3 + 100) / 2)
     assert [format_duration(s) for s in (42, 185, 3720)] == ["42 s", "3 min 05 s",
                                                              "1 h 02 min"]
+
+
+def test_the_eta_follows_this_run_s_pace_when_the_times_before_came_from_a_slower_machine(
+        monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from benchmarks import progress as progress_module
+    from benchmarks.progress import LiveProgress
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    display = LiveProgress(Console(file=io.StringIO(), width=120))
+    jobs = [Job(name, "digits", "standard", "smoke", 0) for name in ("a", "b", "c")]
+    display.total = 3
+    display.expect(jobs, {"a": 400.0, "b": 200.0, "c": 200.0}, slots=1)
+    assert display.eta() == 800
+    display.started(jobs[0])
+    clock[0] += 100
+    display.finished({"name": "a", "seed": 0, "status": "failed", "error": "x"})
+    assert display.pace() == 0.25  # 100 s where the store says 400
+    assert display.eta() == (200 + 200) * 0.25
+    display.started(jobs[1])
+    clock[0] += 20
+    assert display.eta() == (50 - 20) + 50
 
 
 def test_the_last_lines_say_how_long_what_failed_where_the_report_is_and_the_top(tmp_path,
@@ -402,6 +430,27 @@ def test_the_last_lines_say_how_long_what_failed_where_the_report_is_and_the_top
     assert lines[1] == f"report: {tmp_path / 'digits' / 'smoke' / 'LEADERBOARD.md'}"
     assert re.fullmatch(r"top 3 of 3: pca-svm [\d.]+% · raw-knn [\d.]+% · raw-tree [\d.]+%",
                         lines[2])
+
+
+def test_a_run_redraws_its_own_leaderboard_and_the_index_and_report_only_redraws_all(tmp_path,
+                                                                                    capsys):
+    from benchmarks.cli import main
+
+    def run_profile(profile):
+        assert main(["--dataset", "digits", "--profile", profile, "--only", "raw-knn",
+                     "--results-dir", str(tmp_path), "--quiet"]) == 0
+
+    smoke, quick = (tmp_path / "digits" / profile / "LEADERBOARD.md"
+                    for profile in ("smoke", "quick"))
+    run_profile("smoke")
+    assert smoke.is_file()
+    smoke.unlink()
+    run_profile("quick")
+    assert quick.is_file() and not smoke.exists()  # the smoke store did not change
+    index = (tmp_path / "README.md").read_text()
+    assert "digits/smoke/LEADERBOARD.md" in index and "digits/quick/LEADERBOARD.md" in index
+    assert main(["--report-only", "--results-dir", str(tmp_path)]) == 0
+    assert smoke.is_file()
 
 
 def test_auto_uses_a_worker_per_core_only_where_two_jobs_and_cores_can(monkeypatch):
