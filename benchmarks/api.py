@@ -158,7 +158,8 @@ def run_options(options: RunOptions, *, progress=None, publish: bool = True
 
     summary = runner.run(options, progress=progress)
     if publish:
-        publish_reports(Path(options.results_dir), options.data_dir, lambda line: None)
+        publish_reports(Path(options.results_dir), options.data_dir, lambda line: None,
+                        stores=[summary.store.path] if summary.store else None)
     return BenchmarkResults(summary.store, summary)
 
 

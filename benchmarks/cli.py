@@ -252,7 +252,10 @@ def execute(args: argparse.Namespace) -> int:
         summaries = run_search(study, options, display, say)
     else:
         summaries = (run_options(options, progress=display(), publish=False).summary,)
-    written = publish(args.results_dir, args.data_dir, lambda line: None)
+    # the reports of the stores this run wrote to (and the index, README's excerpt): the
+    # others have not changed, and redrawing them all cost a default run half a minute
+    written = publish(args.results_dir, args.data_dir, lambda line: None,
+                      stores=[summary.store.path for summary in summaries if summary.store])
     for line in final_summary(summaries, written, time.monotonic() - started):
         say(line)
     if args.export_mlflow:
@@ -294,7 +297,8 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     scored = next((record for record in reversed(ran) if record["status"] == "ok"), None)
     if scored is not None and report == store.location.leaderboard:
         rows = summarise([record for record in store.latest().values()
-                          if record["split"]["fingerprint"] == scored["split"]["fingerprint"]])
+                          if record["split"]["fingerprint"] == scored["split"]["fingerprint"]],
+                         with_statistics=False)
         lines.append(f"top {min(TOP, len(rows))} of {len(rows)}: " + " · ".join(
             f"{row['pipeline']} {percent(row['accuracy'])}%" for row in rows[:TOP]))
     return lines

@@ -210,7 +210,7 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore],
     for store in stores:
         rows = summarise([record for record in store.latest().values()
                           if record["split"]["name"] == "standard"] or
-                         list(store.latest().values()))
+                         list(store.latest().values()), with_statistics=False)
         link = layout.relative(store.location.leaderboard)
         best = rows[0] if rows else None
         table.append([
@@ -254,7 +254,7 @@ def excerpt_markdown(results_dir: Path) -> str:
         store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
         records = [record for record in store.latest().values()
                    if record["split"]["name"] == "standard"]
-        rows = summarise(records)
+        rows = summarise(records, with_statistics=False)
         if rows:
             break
     else:

@@ -112,17 +112,20 @@ def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
     return load
 
 
-def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> list[Path]:
-    """Regenerate every leaderboard (markdown and HTML, with figures) under ``results_dir``
-    and its index.
+def write_reports(results_dir: Path | str, *, data_dir: Path | None = None,
+                  stores: list[Path] | None = None) -> list[Path]:
+    """Regenerate every leaderboard (markdown and HTML, with figures) under ``results_dir``,
+    or those of the ``stores`` given (their ``runs.jsonl`` paths), and the index.
 
     Returns the paths written.
     """
     layout = ResultsLayout(results_dir)
-    stores = find_stores(layout.root)
+    every_store = chosen = find_stores(layout.root)
+    if stores is not None:
+        chosen = [store for store in every_store if _one_of(store.path, stores)]
     written = []
     test_images = dataset_test_images(data_dir)
-    for store in stores:
+    for store in chosen:
         drawn: list[Path] = []
         by_split: dict[str, SplitFigures] = {}  # what the markdown drew, for the HTML too
 
@@ -150,8 +153,8 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None) -> l
         written.append(html_path)
         remove_stale_figures(store.location.figures, keep=drawn)
     study_stores = find_study_stores(layout.root)
-    if stores or study_stores:
-        layout.index.write_text(index_markdown(layout.root, stores, study_stores),
+    if every_store or study_stores:
+        layout.index.write_text(index_markdown(layout.root, every_store, study_stores),
                                 encoding="utf-8")
         written.append(layout.index)
     return written
@@ -183,11 +186,19 @@ def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
     return True
 
 
-def publish(results_dir: Path, data_dir: Path | None = None, say=print) -> list[Path]:
+def _one_of(path: Path, paths: list[Path]) -> bool:
+    return any(Path(path).resolve() == Path(other).resolve() for other in paths)
+
+
+def publish(results_dir: Path, data_dir: Path | None = None, say=print, *,
+            stores: list[Path] | None = None) -> list[Path]:
     """Write every leaderboard, the index and the study reports and, for the project's own
-    results/, README.md's excerpt."""
-    written = write_reports(results_dir, data_dir=data_dir)
-    written += write_study_reports(results_dir)
+    results/, README.md's excerpt. With ``stores`` (``runs.jsonl`` paths: what a run wrote
+    to), only their leaderboards or study reports are redrawn; the index and the excerpt
+    always are."""
+    written = write_reports(results_dir, data_dir=data_dir, stores=stores)
+    written += write_study_reports(
+        results_dir, only=None if stores is None else lambda path: _one_of(path, stores))
     readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
     if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
             and update_readme_excerpt(readme, results_dir):

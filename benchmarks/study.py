@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -200,12 +200,16 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
     return "\n".join(lines), plot_rows
 
 
-def write_study_reports(results_dir: Path) -> list[Path]:
-    """STUDY.md and its figures for every study store under ``results_dir``/studies."""
+def write_study_reports(results_dir: Path,
+                        only: Callable[[Path], bool] | None = None) -> list[Path]:
+    """STUDY.md and its figures for every study store under ``results_dir``/studies (those
+    whose ``runs.jsonl`` path ``only`` accepts, when given)."""
     from . import figures
 
     written = []
     for store in find_study_stores(results_dir):
+        if only is not None and not only(store.path):
+            continue
         name = ResultsLayout(results_dir).locate(store.path).study
         try:
             study = load_study(name)

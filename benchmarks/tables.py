@@ -51,8 +51,10 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def summarise(records: list[Record]) -> list[dict]:
-    """One row per pipeline: metrics averaged over its ok seeds, best mean accuracy first."""
+def summarise(records: list[Record], *, with_statistics: bool = True) -> list[dict]:
+    """One row per pipeline: metrics averaged over its ok seeds, best mean accuracy first;
+    with ``with_statistics``, each row's bootstrap interval, McNemar test and Pareto membership
+    (add_statistics: the costly part, which a ranking alone does not need)."""
     by_pipeline: dict[str, list[dict]] = defaultdict(list)
     for record in records:
         if record.get("status") == "ok":
@@ -89,7 +91,8 @@ def summarise(records: list[Record]) -> list[dict]:
             "per_class": per_class,
         })
     rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))
-    add_statistics(rows)
+    if with_statistics:
+        add_statistics(rows)
     return rows
 
 
