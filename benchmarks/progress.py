@@ -7,6 +7,7 @@ executor, whichever process or machine the job runs on.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -83,8 +84,9 @@ class LiveProgress(LineProgress):
         self.slots = 1
         self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
         self.ran_seconds: list[float] = []  # this run's finished jobs
-        # of this run's finished jobs with a time from before: (took now, took then)
-        self.against_before: list[tuple[float, float]] = []
+        # of this run's finished jobs with a time from before: (family, took now, took then)
+        self.against_before: list[tuple[str, float, float]] = []
+        self.families: dict[str, str] = {}  # job name -> its pipeline's family
         self.live = Live(self._render(), console=self.console, refresh_per_second=2,
                          transient=True, get_renderable=self._render)
 
@@ -112,28 +114,35 @@ class LiveProgress(LineProgress):
                               no_wrap=True, overflow="ellipsis"))
         return Group(*lines)
 
-    def pace(self) -> float:
+    def pace(self, family: str | None = None) -> float:
         """How long this run's jobs take against the times they took before: the store's
-        times may come from another machine (the committed results from a slower CPU took
-        28 minutes where this run takes 10), so once a job with a time from before has
-        finished, every expected time is scaled by the ratio so far."""
-        before = sum(then for _, then in self.against_before)
-        return sum(now for now, _ in self.against_before) / before if before > 0 else 1.0
+        times may come from another machine (a fresh clone's quick store is from a CPU on
+        which this run's networks took 3 to 5 times as long, its classical jobs about twice
+        as long), so once a job with a time from before has finished, expected times are
+        scaled by the ratio so far: its family's, else every family's."""
+        for wanted in (family, None):
+            pairs = [(now, then) for of, now, then in self.against_before
+                     if wanted is None or of == wanted]
+            before = sum(then for _, then in pairs)
+            if before > 0:
+                return sum(now for now, _ in pairs) / before
+        return 1.0
 
     def eta(self) -> float | None:
         """Seconds left: each job still to run or running is expected to take what its name
         took the last time here (else this run's mean job), times this run's pace, shared
         among the slots. Jobs skipped as already stored count for nothing, so a resumed
         run's ETA does not start near zero and jump."""
-        pace = self.pace()
         typical = (sum(self.ran_seconds) / len(self.ran_seconds) if self.ran_seconds
-                   else None if self.planned_mean is None else self.planned_mean * pace)
+                   else None if self.planned_mean is None else self.planned_mean * self.pace())
         if typical is None:
             return None
         now = time.monotonic()
 
         def expected(name: str) -> float:
-            return self.seconds[name] * pace if name in self.seconds else typical
+            if name not in self.seconds:
+                return typical
+            return self.seconds[name] * self.pace(self.families.get(name))
 
         work = sum(expected(name) for name, _ in self.waiting)
         for (name, _), since in self.running.items():
@@ -141,7 +150,13 @@ class LiveProgress(LineProgress):
         return work / max(1, min(self.slots, len(self.waiting) + len(self.running)))
 
     def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
+        from pipelines.errors import UnknownNameError
+        from pipelines.registry import get_entry
+
         self.waiting = {(job.name, job.seed) for job in jobs}
+        for job in jobs:
+            with contextlib.suppress(UnknownNameError):
+                self.families[job.name] = get_entry(job.pipeline).family
         self.seconds = dict(seconds)
         self.slots = max(1, slots)
         known = [seconds[job.name] for job in jobs if job.name in seconds]
@@ -168,7 +183,8 @@ class LiveProgress(LineProgress):
             took = time.monotonic() - since
             self.ran_seconds.append(took)
             if self.seconds.get(record["name"], 0) > 0:
-                self.against_before.append((took, self.seconds[record["name"]]))
+                self.against_before.append((record.get("family", ""), took,
+                                            self.seconds[record["name"]]))
         self.latest.pop(key, None)
         self.waiting.discard(key)
         super().finished(record)

@@ -404,15 +404,26 @@ def test_the_eta_follows_this_run_s_pace_when_the_times_before_came_from_a_slowe
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
     display = LiveProgress(Console(file=io.StringIO(), width=120))
-    jobs = [Job(name, "digits", "standard", "smoke", 0) for name in ("a", "b", "c")]
-    display.total = 3
-    display.expect(jobs, {"a": 400.0, "b": 200.0, "c": 200.0}, slots=1)
+    jobs = [Job(name, "digits", "standard", "smoke", 0)
+            for name in ("cnn-seed004", "lstm", "raw-knn", "pca-knn")]
+    display.total = 4
+    display.expect(jobs, {"cnn-seed004": 400.0, "lstm": 200.0, "raw-knn": 100.0,
+                          "pca-knn": 100.0}, slots=1)
     assert display.eta() == 800
     display.started(jobs[0])
     clock[0] += 100
-    display.finished({"name": "a", "seed": 0, "status": "failed", "error": "x"})
-    assert display.pace() == 0.25  # 100 s where the store says 400
-    assert display.eta() == (200 + 200) * 0.25
+    display.finished({"name": "cnn-seed004", "family": "deep", "seed": 0, "status": "failed",
+                      "error": "x"})
+    assert display.pace("deep") == 0.25  # 100 s where the store says 400
+    assert display.pace("classical") == 0.25  # none of its own yet: every family's
+    assert display.eta() == (200 + 100 + 100) * 0.25
+    display.started(jobs[2])
+    clock[0] += 50
+    display.finished({"name": "raw-knn", "family": "classical", "seed": 0, "status": "failed",
+                      "error": "x"})
+    assert display.pace("classical") == 0.5  # its own family's now
+    assert display.pace("deep") == 0.25
+    assert display.eta() == 200 * 0.25 + 100 * 0.5
     display.started(jobs[1])
     clock[0] += 20
     assert display.eta() == (50 - 20) + 50
