@@ -84,14 +84,18 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
             continue
         model = record.get("model") or {}
         epochs = (model.get("params") or {}).get("epochs")
-        cap = profile.train_size or record["split"]["sizes"]["train"]
-        if record["sizes"]["train"] >= cap:
+        # per part, the images it had when fewer than the profile gives (a pipeline's own
+        # cap, register_pipeline(train_sizes=..., validation_sizes=...))
+        fewer = {role: record["sizes"][role] for role, profile_cap in
+                 (("train", profile.train_size), ("validation", profile.validation_size))
+                 if role in record["sizes"]
+                 and record["sizes"][role] < (profile_cap or
+                                              record["split"]["sizes"].get(role, 0))}
+        if not fewer:
             continue
         parts = [f"{record['sizes']['train']:,} training images"]
-        validation_cap = (profile.validation_size
-                          or record["split"]["sizes"].get("validation", 0))
-        if 0 < record["sizes"].get("validation", validation_cap) < validation_cap:
-            parts.append(f"{record['sizes']['validation']:,} validation images")
+        if "validation" in fewer:
+            parts.append(f"{fewer['validation']:,} validation images")
         if epochs is not None:
             parts.append(f"{epochs} epoch{'s' if epochs != 1 else ''}")
         if model.get("input_shape"):

@@ -249,9 +249,11 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
     lines = smaller_budgets([record("raw-svm", 10_000), record("mcnn", 10_000, 5, [28, 28, 1]),
                              record("mcnn@modern", 10_000, 3, [28, 28, 1]),
                              record("vgg16", 4_000, 2, [32, 32, 3], validation=2_000),
-                             record("resnet50", 4_000, 2)], quick)
+                             record("resnet50", 4_000, 2),
+                             record("slow-scorer", 10_000, validation=500)], quick)
     assert lines == ["Trained on fewer images than the profile gives (10,000), a CPU-sized "
-                     "budget: `resnet50` (4,000 training images, 2 epochs); `vgg16` (4,000 "
+                     "budget: `resnet50` (4,000 training images, 2 epochs); `slow-scorer` "
+                     "(10,000 training images, 500 validation images); `vgg16` (4,000 "
                      "training images, 2,000 validation images, 2 epochs, input 32x32x3). Their "
                      "rows rank on the same test images as every other.", ""]
     assert smaller_budgets([record("raw-svm", 10_000)], quick) == []
