@@ -44,6 +44,12 @@ def transformed(images: np.ndarray, name: str) -> np.ndarray:
     return ndimage.shift(images, shift, order=0, mode="constant", cval=0.0)
 
 
+def moved_rows(rows: np.ndarray, shape: tuple[int, ...], names) -> list[np.ndarray]:
+    """Images given as rows of ``shape`` images, moved by each of ``names``, as rows."""
+    images = rows.reshape(len(rows), *shape)
+    return [transformed(images, name).reshape(len(rows), -1) for name in names]
+
+
 class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
     """RBF SVM on ``features`` of images, refitted on its support vectors plus their
     ``transforms`` (virtual support vectors). ``image_shape`` is set by the pipeline adapter
@@ -73,9 +79,7 @@ class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
         self.features_ = clone(self.features) if self.features is not None else None
         first = self._svc().fit(self._features(X, fit=True), y)
         support = X[first.support_]
-        images = support.reshape(len(support), *shape)
-        virtual = [support] + [transformed(images, name).reshape(len(support), -1)
-                               for name in self.transforms]
+        virtual = [support] + moved_rows(support, shape, self.transforms)
         X_virtual = np.concatenate(virtual)
         y_virtual = np.tile(y[first.support_], len(virtual))
         self.n_first_support_ = len(support)

@@ -56,9 +56,9 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import FunctionTransformer
 
-    from pipelines.reducers import HogFeatures
+    from pipelines.reducers import HogFeatures, shape_of_rows
     from pipelines.svm import BlasSVC
-    from pipelines.virtual_svs import VirtualSupportVectorSVC, transformed
+    from pipelines.virtual_svs import VirtualSupportVectorSVC, moved_rows
 
     settings = parse_variant(text)
     started = time.perf_counter()
@@ -75,10 +75,8 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
             raised, kw_args={"exponent": 1.0, "weight": float(settings["raw"])}))
     images, labels = train
     if "aug" in settings:
-        side = int(np.sqrt(images.shape[1]))
-        square = images.reshape(len(images), side, side)
-        moved = [transformed(square, name).reshape(len(images), -1)
-                 for name in transformations(settings["aug"])]
+        moved = moved_rows(images, shape_of_rows(images.shape[1], None, "aug"),
+                           transformations(settings["aug"]))
         images = np.concatenate([images, *moved])
         labels = np.tile(labels, 1 + len(moved))
     X_train = features.fit(images).transform(images)
@@ -95,11 +93,9 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
         svc = BlasSVC(C=C, kernel="rbf", gamma=gamma).fit(X_train, labels)
         extra = {"support_vectors": int(len(svc.support_)), "training_images": len(images)}
     if "tta" in settings:
-        side = int(np.sqrt(validation[0].shape[1]))
-        square = validation[0].reshape(len(validation[0]), side, side)
         moves = () if settings["tta"] == "none" else transformations(settings["tta"])
-        views = [validation[0]] + [transformed(square, name).reshape(len(square), -1)
-                                   for name in moves]
+        views = [validation[0]] + moved_rows(
+            validation[0], shape_of_rows(validation[0].shape[1], None, "tta"), moves)
         decisions = np.mean([svc.decision_function(features.transform(view))
                              for view in views], axis=0)
         predicted = svc.classes_[np.argmax(decisions, axis=1)]
