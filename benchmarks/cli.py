@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="stop a job after this long and record it as 'timeout'")
+    how.add_argument("--no-shared-features", dest="share_features", action="store_false",
+                     help="compute every pipeline's feature steps itself; by default the "
+                          "pipelines of a run that repeat the same HOG, PCA or FLD of the "
+                          "same images compute it once and share it (their fit times still "
+                          "count it at what it cost)")
     how.add_argument("--quiet", action="store_true", help="print nothing while running")
     how.add_argument("--verbose", action="store_true",
                      help="let the deep-learning backends print their start-up logs "
@@ -232,6 +237,7 @@ def execute(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir, refit=args.refit,
+        share_features=args.share_features,
     )
     def display():
         if args.quiet:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines import sharing
 from pipelines.profiles import Profile
 
 from .datasets import Dataset
@@ -82,6 +83,9 @@ class RunContext:
     plugins: tuple[str, ...] = ()  # loose plugin files, loaded again in each worker process
     # where resumable pipelines keep their epoch checkpoints (None: they keep none)
     checkpoint_root: Path | None = None
+    # where the run's jobs share their feature steps (pipelines/sharing.py; None: they
+    # share none): one folder per run, removed when it ends
+    shared_features_dir: Path | None = None
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
 
     def load_plugins(self) -> None:
@@ -335,11 +339,12 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             # early-stopped; without them it would hold out part of its training set)
             given = (None if job.refit_of and record["family"] != "deep"
                      else (validation.images, validation.labels))
-            with Stopwatch() as fit_watch:
+            shared = context.shared_features_dir
+            with sharing.shared_in(shared) as fit_shared, Stopwatch() as fit_watch:
                 pipeline.fit(train.images, train.labels, validation=given, **fit_options)
             both = (getattr(pipeline, "predict_with_proba", None)
                     if getattr(pipeline, "predicts_by_argmax", False) else None)
-            with Stopwatch() as predict_watch:
+            with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
                 # one pass gives a network's labels and probabilities: timing it is timing
                 # predict, and the test set is not run through the network a second time
                 test_predictions, test_probabilities = (
@@ -348,14 +353,15 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
             test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
                                                   "predict")
             validation_probabilities = None
-            if not job.refit_of:  # a refit's validation images are training images
-                validation_predictions, validation_probabilities = _labels_and_probabilities(
-                    pipeline, validation.images)
-                validation_predictions = _check_predictions(
-                    validation_predictions, len(validation.labels), n_classes, "predict")
-            predict_proba = getattr(pipeline, "predict_proba", None)
-            if test_probabilities is None and predict_proba is not None:
-                test_probabilities = predict_proba(test.images)
+            with sharing.shared_in(shared):  # not timed: shared only to save the run's time
+                if not job.refit_of:  # a refit's validation images are training images
+                    validation_predictions, validation_probabilities = \
+                        _labels_and_probabilities(pipeline, validation.images)
+                    validation_predictions = _check_predictions(
+                        validation_predictions, len(validation.labels), n_classes, "predict")
+                predict_proba = getattr(pipeline, "predict_proba", None)
+                if test_probabilities is None and predict_proba is not None:
+                    test_probabilities = predict_proba(test.images)
             for probabilities in (test_probabilities, validation_probabilities):
                 if probabilities is not None and not np.isfinite(probabilities).all():
                     warnings.warn("predict_proba returned NaN or infinite values; log-loss is "
@@ -371,18 +377,29 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
                     validation_probabilities),
                 "test": score(test.labels, test_predictions, n_classes, test_probabilities),
             }
+            # what the pipeline alone would have paid: the feature steps it loaded from
+            # another job of the run are counted at what they took to compute there
+            fit_seconds = fit_watch.wall_seconds + fit_shared.loaded_seconds
+            predict_seconds = predict_watch.wall_seconds + predict_shared.loaded_seconds
             record["timing"] = {
-                "fit_seconds": fit_watch.wall_seconds,
-                "predict_seconds": predict_watch.wall_seconds,
-                "predict_ms_per_1k": predict_watch.wall_seconds * 1e6 / max(len(test.labels), 1),
+                "fit_seconds": fit_seconds,
+                "predict_seconds": predict_seconds,
+                "predict_ms_per_1k": predict_seconds * 1e6 / max(len(test.labels), 1),
                 "latency_ms": latency_ms,
                 "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
                 "fit_cpu_seconds": fit_watch.cpu_seconds,
                 "peak_rss_mb": peak_mb,
                 "rss_before_mb": memory_before,
                 "peak_memory_scope": memory_scope,
-                "train_images_per_second": len(train.labels) / max(fit_watch.wall_seconds, 1e-9),
+                "train_images_per_second": len(train.labels) / max(fit_seconds, 1e-9),
             }
+            if fit_shared.loads or predict_shared.loads:
+                record["timing"]["shared_features"] = {
+                    "fit_seconds": fit_shared.loaded_seconds,
+                    "predict_seconds": predict_shared.loaded_seconds,
+                    "fit_wall_seconds": fit_watch.wall_seconds,
+                    "predict_wall_seconds": predict_watch.wall_seconds,
+                }
             resumed = description.get("resumed")
             if resumed:
                 _add_time_before_resume(record["timing"], resumed)

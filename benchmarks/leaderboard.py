@@ -21,6 +21,7 @@ from .store import ResultsStore
 from .tables import (
     FAMILY_ORDER,
     RECIPE_NOTES,
+    SHARED_MARK,
     TABLE_NOTES,
     TIME_TO_ACCURACY_NOTES,
     count,
@@ -127,6 +128,21 @@ def refit_rows(records: list[dict]) -> list[str]:
             f"them with each other, or with their own validation run's row.", ""]
 
 
+def shared_features_rows(rows: list[dict]) -> list[str]:
+    """A line for the rows whose fit loaded feature steps another job of its run computed:
+    their fit time counts them at what they cost there, so it is what the pipeline alone
+    would pay, and the mark says part of it was not paid again."""
+    sharers = [row for row in rows if row["shared_fit_seconds"]]
+    if not sharers:
+        return []
+    seconds = sum(row["shared_fit_seconds"] for row in sharers)
+    return [f"Fit times marked {SHARED_MARK} ({len(sharers)}) include feature steps (HOG, "
+            f"PCA, FLD) that another pipeline of the same run computed on the same images and "
+            f"shared: they are counted at what that computation took ({number(seconds)} s "
+            f"in all), so each row states what its pipeline alone would pay; the run paid "
+            f"it once (`--no-shared-features` turns the sharing off).", ""]
+
+
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
     """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
     it and linked."""
@@ -154,6 +170,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
                 images_and_hardware(rows, records), "",
                 *smaller_budgets(records, profile),
                 *refit_rows(records),
+                *shared_features_rows(rows),
                 TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
                 main_table(rows, ranks, with_family=True, with_hardware=several), "",

@@ -8,6 +8,8 @@ interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +69,10 @@ class RunOptions:
     # (benchmarks.perf.budget) reads them from the committed stores instead: without them
     # the jobs go in registry order, and the zoo's longest job can start last
     history_dir: Path | None = None
+    # whether jobs share the feature steps they repeat (the same HOG, PCA or FLD of the same
+    # images: pipelines/sharing.py) through a folder of this run's, removed when it ends.
+    # Their records count the loaded steps at what they cost to compute (job.py)
+    share_features: bool = True
 
 
 @dataclass
@@ -171,6 +177,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if to_run:
             executor.run(to_run, context, progress.started, keep, progress.progressed)
 
+    if options.share_features:
+        context.shared_features_dir = Path(tempfile.mkdtemp(prefix="fashionbench-features-"))
     try:
         run_phase(jobs, 1)
         if options.refit:
@@ -200,6 +208,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
             run_phase(refits, len(jobs) + 1)
     finally:
         progress.end()
+        if context.shared_features_dir is not None:
+            shutil.rmtree(context.shared_features_dir, ignore_errors=True)
     return summary
 
 

@@ -82,6 +82,8 @@ def summarise(records: list[Record], *, with_statistics: bool = True) -> list[di
             "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs
                                     if run["metrics"]["validation"] is not None],
             "fit_seconds": statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
+            # the part of it loaded from another job of the run, counted at its cost there
+            "shared_fit_seconds": statistics.fmean(shared_fit_seconds(run) for run in runs),
             "predict_ms_per_1k": statistics.fmean(run["timing"]["predict_ms_per_1k"]
                                                   for run in runs),
             "peak_rss_mb": max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
@@ -94,6 +96,14 @@ def summarise(records: list[Record], *, with_statistics: bool = True) -> list[di
     if with_statistics:
         add_statistics(rows)
     return rows
+
+
+SHARED_MARK = "†"  # a fit time that counts feature steps shared by another pipeline
+
+
+def shared_fit_seconds(run: Record) -> float:
+    """Seconds of a run's fit that another job of its run computed (pipelines/sharing.py)."""
+    return ((run.get("timing") or {}).get("shared_features") or {}).get("fit_seconds", 0.0)
 
 
 def _correctness(run: Record) -> np.ndarray | None:
@@ -197,7 +207,8 @@ def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:
                lambda row, rank: _mean(row["macro_f1"])),
         Column("val acc %", "right", lambda row, rank: percent(row["validation_accuracy"]),
                lambda row, rank: _mean(row["validation_accuracy"])),
-        Column("fit s", "right", lambda row, rank: number(row["fit_seconds"]),
+        Column("fit s", "right", lambda row, rank: number(row["fit_seconds"])
+               + (f" {SHARED_MARK}" if row["shared_fit_seconds"] else ""),
                lambda row, rank: row["fit_seconds"]),
         Column("predict ms/1k", "right", lambda row, rank: number(row["predict_ms_per_1k"]),
                lambda row, rank: row["predict_ms_per_1k"]),

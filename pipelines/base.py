@@ -7,6 +7,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from sklearn.base import clone
 
+from . import sharing
+
 
 @runtime_checkable
 class Pipeline(Protocol):
@@ -96,7 +98,14 @@ class SklearnPipeline:
                 return self
             # nothing to watch (a refit, or a caller's own fit): every round is trained
             final.set_params(early_stopping_rounds=None)
-        self.estimator_ = estimator.fit(flatten_images(X), np.asarray(y))
+        rows, labels = flatten_images(X), np.asarray(y)
+        if shares_features(estimator):
+            features, rows = sharing.fit_transform(estimator[:-1], rows, labels)
+            final.fit(rows, labels)
+            estimator.steps = [*features.steps, estimator.steps[-1]]
+        else:
+            estimator.fit(rows, labels)
+        self.estimator_ = estimator
         return self
 
     def _fit_watching(self, estimator, final, X, y, validation):
@@ -105,20 +114,34 @@ class SklearnPipeline:
         images; the rounds it kept are what a refit trains (``chosen_on_validation``)."""
         rows, watched = flatten_images(X), flatten_images(validation[0])
         if final is not estimator and len(estimator.steps) > 1:
-            features = estimator[:-1]
-            rows = features.fit_transform(rows, np.asarray(y))
-            watched = features.transform(watched)
+            if shares_features(estimator):
+                features, rows = sharing.fit_transform(estimator[:-1], rows, np.asarray(y))
+                estimator.steps = [*features.steps, estimator.steps[-1]]
+            else:  # fitted in place: these steps are the estimator's own
+                features = estimator[:-1]
+                rows = features.fit_transform(rows, np.asarray(y))
+            watched = _transformed(features, watched, estimator)
         final.fit(rows, np.asarray(y), eval_set=[(watched, np.asarray(validation[1]))],
                   verbose=False)
         self.chosen_on_validation_ = {"n_estimators": int(final.best_iteration) + 1,
                                       "early_stopping_rounds": None}
         return estimator
 
+    def _final_input(self, X) -> tuple:
+        """The final step and what the feature steps make of ``X`` for it: exactly what
+        ``Pipeline.predict`` would give it (shared with other pipelines where it can be)."""
+        rows, final = flatten_images(X), self.estimator_
+        if hasattr(final, "steps") and len(final.steps) > 1:
+            rows = _transformed(final[:-1], rows, final)
+            final = final[-1]
+        return final, rows
+
     def predict(self, X) -> np.ndarray:
-        return np.asarray(self.estimator_.predict(flatten_images(X)))
+        final, rows = self._final_input(X)
+        return np.asarray(final.predict(rows))
 
     def predict_proba(self, X) -> np.ndarray | None:
-        return _probabilities(self.estimator_, flatten_images(X))
+        return _probabilities(*self._final_input(X))
 
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once;
@@ -128,11 +151,7 @@ class SklearnPipeline:
         if cls.predict is not SklearnPipeline.predict or \
                 cls.predict_proba is not SklearnPipeline.predict_proba:
             return self.predict(X), self.predict_proba(X)
-        rows = flatten_images(X)
-        final = self.estimator_
-        if hasattr(final, "steps") and len(final.steps) > 1:
-            rows = final[:-1].transform(rows)
-            final = final[-1]
+        final, rows = self._final_input(X)
         return np.asarray(final.predict(rows)), _probabilities(final, rows)
 
     def describe(self) -> dict:
@@ -152,6 +171,18 @@ class SklearnPipeline:
             "chosen_on_validation": getattr(self, "chosen_on_validation_", None),
             "notes": self.notes,
         }
+
+
+def shares_features(estimator) -> bool:
+    """Whether a pipeline's feature steps go through the run's shared cache (sharing.py):
+    while it is active, and when there is more than the pixel scaling before the final step
+    (PCA, FLD, HOG), the steps worth computing once for several pipelines."""
+    return sharing.active() and hasattr(estimator, "steps") and len(estimator.steps) > 2
+
+
+def _transformed(features, rows: np.ndarray, estimator) -> np.ndarray:
+    return (sharing.transform(features, rows) if shares_features(estimator)
+            else features.transform(rows))
 
 
 def _probabilities(estimator, rows: np.ndarray) -> np.ndarray | None:

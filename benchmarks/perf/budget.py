@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="results directory whose earlier job times order the jobs, "
                              "longest first, as run_all.py's own store does (default "
                              "results/, the committed stores)")
+    parser.add_argument("--no-shared-features", dest="share_features", action="store_false",
+                        help="every job computes its own feature steps (as run_all.py's)")
     args = parser.parse_args(argv)
 
     from ..runner import RunOptions, run
@@ -55,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             options = RunOptions(pipelines=names, dataset=args.dataset, data_dir=args.data_dir,
                                  profile=args.profile, results_dir=results_dir, force=True,
                                  executor=args.executor, workers=args.workers,
-                                 history_dir=args.history)
+                                 history_dir=args.history,
+                                 share_features=args.share_features)
             started = time.perf_counter()
             summary = run(options, report=lambda line: print(line, flush=True))
             total = time.perf_counter() - started
@@ -64,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = [[record["name"], record["status"],
              f"{record['timing']['fit_seconds']:.1f}" if record["timing"] else "–",
+             f"{shared_seconds(record):.1f}" if shared_seconds(record) else "",
              f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
             for record in summary.ran]
-    print(tabulate(rows, headers=["pipeline", "status", "fit s", "job s"], tablefmt="github"))
+    print(tabulate(rows, headers=["pipeline", "status", "fit s", "of which shared s", "job s"],
+                   tablefmt="github"))
     families: dict[str, list[float]] = {}
     for record in summary.ran:
         if record["timing"]:
@@ -84,10 +89,22 @@ def main(argv: list[str] | None = None) -> int:
               f"{floor / total:.0%} of its wall time")
     else:
         print(f"the jobs took {job_seconds:.1f} s in all, one at a time")
+    sharers = [record for record in summary.ran if shared_seconds(record)]
+    if sharers:
+        saved = sum(shared_seconds(record) for record in summary.ran)
+        print(f"{len(sharers)} jobs loaded feature steps another job of the run had computed "
+              f"(HOG, PCA, FLD): {saved:.1f} s of computation not repeated, counted in their "
+              f"fit and predict times, not in their job times")
     verdict = "within" if total <= args.budget else "OVER"
     print(f"total wall time {total:.1f} s for {len(names)} pipelines ({args.profile} profile, "
           f"{cpus_available()} cores): {verdict} the {args.budget:.0f} s budget")
     return 0 if total <= args.budget else 1
+
+
+def shared_seconds(record: dict) -> float:
+    """The feature computation a job loaded instead of repeating (pipelines/sharing.py)."""
+    shared = (record.get("timing") or {}).get("shared_features") or {}
+    return shared.get("fit_seconds", 0.0) + shared.get("predict_seconds", 0.0)
 
 
 if __name__ == "__main__":
