@@ -75,7 +75,8 @@ class HogFeatures(TransformerMixin, BaseEstimator):
     pipeline adapter sets it from the images it is given; None: square greyscale, side the
     square root of the row) and passed one by one to ``skimage.feature.hog``, over the
     channels for colour images. ``pixels_per_cell=None`` adapts the cell to the image:
-    ``max(2, min(H, W) // 7)`` pixels, so 28 x 28 images get 7 x 7 cells of 4 x 4 pixels
+    ``max(2, min(H, W) // cells_per_side)`` pixels (7 cells a side unless ``cells_per_side``
+    says otherwise), so 28 x 28 images get 7 x 7 cells of 4 x 4 pixels
     (6 x 6 blocks of 2 x 2 cells x 9 orientations = 1,296 features) and 8 x 8 digits get
     4 x 4 cells of 2 x 2 pixels (324 features). Nothing is learned: ``fit`` only records
     the image size. About 0.5 ms per 28 x 28 image on one core.
@@ -90,10 +91,12 @@ class HogFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, orientations: int = 9, pixels_per_cell: int | None = None,
                  cells_per_block: int = 2, block_norm: str = "L2-Hys",
                  transform_sqrt: bool = False, raw_weight: float = 0.0,
-                 image_shape: tuple[int, ...] | None = None) -> None:
+                 image_shape: tuple[int, ...] | None = None,
+                 cells_per_side: int | None = None) -> None:
         self.image_shape = image_shape
         self.orientations = orientations
         self.pixels_per_cell = pixels_per_cell
+        self.cells_per_side = cells_per_side
         self.cells_per_block = cells_per_block
         self.block_norm = block_norm
         self.transform_sqrt = transform_sqrt
@@ -102,7 +105,8 @@ class HogFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=[np.float32, np.float64])
         shape = self.image_shape_ = shape_of_rows(X.shape[1], self.image_shape, "HOG")
-        self.cell_side_ = self.pixels_per_cell or max(2, min(shape[:2]) // 7)
+        self.cell_side_ = self.pixels_per_cell or max(
+            2, min(shape[:2]) // (self.cells_per_side or 7))
         return self
 
     def transform(self, X) -> np.ndarray:
