@@ -67,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = [[record["name"], record["status"],
              f"{record['timing']['fit_seconds']:.1f}" if record["timing"] else "–",
-             f"{shared_seconds(record):.1f}" if shared_seconds(record) else "",
+             f"{shared_seconds(record, 'fit_seconds'):.1f}" if shared_seconds(record) else "",
              f"{record['timing']['job_seconds']:.1f}" if record["timing"] else "–"]
             for record in summary.ran]
-    print(tabulate(rows, headers=["pipeline", "status", "fit s", "of which shared s", "job s"],
+    print(tabulate(rows, headers=["pipeline", "status", "fit s", "of which shared", "job s"],
                    tablefmt="github"))
     families: dict[str, list[float]] = {}
     for record in summary.ran:
@@ -101,10 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if total <= args.budget else 1
 
 
-def shared_seconds(record: dict) -> float:
-    """The feature computation a job loaded instead of repeating (pipelines/sharing.py)."""
+def shared_seconds(record: dict, *parts: str) -> float:
+    """The feature computation a job loaded instead of repeating (pipelines/sharing.py): in
+    its fit and its predict, or in the ``parts`` named."""
     shared = (record.get("timing") or {}).get("shared_features") or {}
-    return shared.get("fit_seconds", 0.0) + shared.get("predict_seconds", 0.0)
+    return sum(shared.get(part, 0.0) for part in parts or ("fit_seconds", "predict_seconds"))
 
 
 if __name__ == "__main__":
