@@ -8,6 +8,7 @@ interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -178,7 +179,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
             executor.run(to_run, context, progress.started, keep, progress.progressed)
 
     if options.share_features:
-        context.shared_features_dir = Path(tempfile.mkdtemp(prefix="fashionbench-features-"))
+        context.shared_features_dir = shared_features_folder()
     try:
         run_phase(jobs, 1)
         if options.refit:
@@ -211,6 +212,31 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if context.shared_features_dir is not None:
             shutil.rmtree(context.shared_features_dir, ignore_errors=True)
     return summary
+
+
+SHARED_FEATURES_PREFIX = "fashionbench-features-"
+
+
+def shared_features_folder(parent: Path | None = None) -> Path:
+    """A new folder for this run's shared feature steps, named after this process. A run
+    killed before it could remove its own (SIGKILL, a power cut) leaves one behind, up to a
+    gigabyte for the full zoo: those of processes no longer alive are removed here first."""
+    parent = Path(parent or tempfile.gettempdir())
+    for folder in parent.glob(f"{SHARED_FEATURES_PREFIX}*-*"):
+        pid = folder.name[len(SHARED_FEATURES_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SHARED_FEATURES_PREFIX}{os.getpid()}-", dir=parent))
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and its folder not ours
+        return True
+    return True
 
 
 def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, dict], key: Callable,

@@ -108,3 +108,22 @@ def test_a_job_without_a_shared_folder_shares_nothing(digits):
     context = RunContext(digits, make_split("standard", digits), get_profile("smoke"))
     record = run_job(Job("pca-knn", "digits", "standard", "smoke", 0), context)
     assert record["status"] == "ok" and "shared_features" not in record["timing"]
+
+
+def test_a_run_removes_the_folders_killed_runs_left_and_keeps_live_ones(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.runner import SHARED_FEATURES_PREFIX, shared_features_folder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no process now
+    left = tmp_path / f"{SHARED_FEATURES_PREFIX}{dead.pid}-x1"
+    alive = tmp_path / f"{SHARED_FEATURES_PREFIX}{os.getpid()}-x2"
+    unrelated = tmp_path / f"{SHARED_FEATURES_PREFIX}notapid-x3"
+    for folder in (left, alive, unrelated):
+        (folder / "cache").mkdir(parents=True)
+    new = shared_features_folder(tmp_path)
+    assert not left.exists() and alive.exists() and unrelated.exists()
+    assert new.is_dir() and new.name.startswith(f"{SHARED_FEATURES_PREFIX}{os.getpid()}-")
