@@ -46,10 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
 
-    from pipelines.reducers import scale_pixels
-
-    from ..datasets import load_dataset
-    from ..splits import make_split
+    from .hog_features import seeded_sample
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", type=int, nargs="+", default=[7, 9, 4, 5],
@@ -64,16 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
-    dataset = load_dataset("fashion-mnist", args.data_dir)
-    split = make_split("standard", dataset)
-    rng = np.random.default_rng(0)
-    train = rng.choice(split.train, args.train, replace=False)
-    validation = (split.validation if args.validation is None
-                  else rng.choice(split.validation, args.validation, replace=False))
-    images, labels = (scale_pixels(dataset.images[train].reshape(len(train), -1)),
-                      dataset.labels[train])
-    watched = scale_pixels(dataset.images[validation].reshape(len(validation), -1))
-    truth = dataset.labels[validation]
+    (images, labels), (watched, truth) = seeded_sample(args.data_dir, args.train,
+                                                       args.validation)
     members = {}
     for fitted, line in Parallel(n_jobs=args.workers, return_as="generator")(
             delayed(fitted_member)(cells, images, labels) for cells in args.cells):
@@ -81,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         accuracy = float(np.mean(fitted.predict(watched) == truth))
         print(json.dumps({"member": line["cells_per_side"], **line,
                           "validation_accuracy": round(100 * accuracy, 2),
-                          "training_images": len(train), "validation_images": len(truth)}),
+                          "training_images": len(labels), "validation_images": len(truth)}),
               flush=True)
     for committee in args.committees:
         cells = [int(part) for part in committee.split("+")]
@@ -90,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                                 voting="hard").fit(images, labels)
         accuracy = float(np.mean(vote.predict(watched) == truth))
         print(json.dumps({"committee": committee, "validation_accuracy": round(100 * accuracy, 2),
-                          "training_images": len(train), "validation_images": len(truth)}),
+                          "training_images": len(labels), "validation_images": len(truth)}),
               flush=True)
     return 0
 

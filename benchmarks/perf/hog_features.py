@@ -107,13 +107,28 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
             **extra, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    from joblib import Parallel, delayed
-
+def seeded_sample(data_dir, train_size: int, validation_size: int | None) -> list[tuple]:
+    """Scaled pixel rows and labels of ``train_size`` training and ``validation_size``
+    validation images of the standard split (None: all of its validation images), drawn with
+    seed 0: the sample every selection script of hog-svm's family scores on."""
     from pipelines.reducers import scale_pixels
 
     from ..datasets import load_dataset
     from ..splits import make_split
+
+    dataset = load_dataset("fashion-mnist", data_dir)
+    split = make_split("standard", dataset)
+    rng = np.random.default_rng(0)
+    train = rng.choice(split.train, train_size, replace=False)
+    validation = (split.validation if validation_size is None
+                  else rng.choice(split.validation, validation_size, replace=False))
+    return [(scale_pixels(dataset.images[indices].reshape(len(indices), -1)),
+             dataset.labels[indices])
+            for indices in (train, validation)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from joblib import Parallel, delayed
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=list(CHOICE_VARIANTS))
@@ -122,14 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
-    dataset = load_dataset("fashion-mnist", args.data_dir)
-    split = make_split("standard", dataset)
-    rng = np.random.default_rng(0)
-    train = rng.choice(split.train, args.train, replace=False)
-    validation = rng.choice(split.validation, args.validation, replace=False)
-    parts = [(scale_pixels(dataset.images[indices].reshape(len(indices), -1)),
-              dataset.labels[indices])
-             for indices in (train, validation)]
+    parts = seeded_sample(args.data_dir, args.train, args.validation)
     for result in Parallel(n_jobs=args.workers, return_as="generator")(
             delayed(evaluate)(variant, *parts) for variant in args.variants):
         print(json.dumps(result), flush=True)
