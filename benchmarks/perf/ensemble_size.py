@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.classical import SELECTION_TOLERANCE
+
 from .arguments import add_selection_arguments, selected_pipelines, standard_parts
 
 CHECKPOINTS = (10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500)
@@ -124,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_selection_arguments(parser)
-    parser.add_argument("--tolerance", type=float, default=0.2,
+    parser.add_argument("--tolerance", type=float, default=SELECTION_TOLERANCE,
                         help="validation accuracy points given up for a smaller ensemble "
-                             "(default 0.2)")
+                             f"(default {SELECTION_TOLERANCE}, pipelines.classical's)")
     parser.add_argument("--curves", type=Path,
                         help="choose again from the curves of an earlier run's output, "
                              "with this --tolerance, without fitting anything")
