@@ -131,4 +131,45 @@ def test_adaboosts_feature_share_is_the_validation_choice_among_the_measured_one
                                         - best["tolerance_points"])
     final = create_pipeline("raw-adaboost", "full").estimator[-1]
     assert final.estimator.max_features == best["settings"]["max_features"]
-    assert final.n_estimators == best["chosen"]
+
+
+def test_adaboosts_tree_depth_is_the_validation_choice_among_the_measured_ones():
+    """raw-adaboost's and pca-adaboost's tree depth: 250-round curves at several depths
+    (adaboost_depth.jsonl; raw's depth-4 one is the feature-share measurement's, with the
+    registered share); the registered depth and rounds are those of the curve that peaked
+    highest."""
+    from pipelines.registry import create_pipeline
+
+    deeper = committed_rows("adaboost_depth.jsonl")
+    assert sorted({row["pipeline"] for row in deeper}) == ["pca-adaboost", "raw-adaboost"]
+    for name in ("raw-adaboost", "pca-adaboost"):
+        final = create_pipeline(name, "full").estimator[-1]
+        candidates = [row for row in deeper if row["pipeline"] == name]
+        if name == "raw-adaboost":
+            candidates += [row for row in committed_rows("adaboost_features.jsonl")
+                           if row["settings"]["max_features"] == final.estimator.max_features]
+        for row in candidates:
+            assert row["settings"].get("max_features") == final.estimator.max_features
+            assert row["settings"]["n_estimators"] == 250
+        depths = [row["settings"].get("max_depth", 4) for row in candidates]  # 4: full default
+        assert sorted(depths) == [4, 6, 8], name
+        best = max(candidates, key=lambda row: row["best"]["accuracy"])
+        assert final.estimator.max_depth == best["settings"]["max_depth"], name
+        assert final.n_estimators == best["chosen"], name
+
+
+def test_raw_xgboosts_rate_and_bins_are_the_cheapest_within_the_tolerance_of_the_best():
+    """The committed xgboost_rate rows: of those within SELECTION_TOLERANCE validation points
+    of the best, the registered raw-xgboost settings are the fastest fit's."""
+    from pipelines.classical import SELECTION_TOLERANCE
+    from pipelines.registry import create_pipeline
+
+    rows = committed_rows("xgboost_rate.jsonl")
+    best = max(row["validation_accuracy"] for row in rows)
+    near = [row for row in rows if row["validation_accuracy"] >= best - SELECTION_TOLERANCE]
+    assert len(near) < len(rows)  # the tolerance ruled some out
+    chosen = min(near, key=lambda row: row["fit_seconds"])
+    final = create_pipeline("raw-xgboost", "full").estimator[-1]
+    assert final.learning_rate == chosen["learning_rate"]
+    expected = {"max_bin": 256, **chosen.get("settings", {})}  # XGBoost's default: 256 bins
+    assert (final.max_bin or 256) == expected["max_bin"]
