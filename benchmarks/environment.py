@@ -47,6 +47,18 @@ def cpu_description(cpu: str, cores: int) -> str:
     return f"{cpu} ({cores} cores)" if cores == total else f"{cpu} ({cores} of {total} cores)"
 
 
+def hardware_label(env: dict) -> str:
+    """What a record's job ran on, for a table: its GPU, else its CPU with the cores the job
+    used. ``env["hardware"]`` names the cores the process could use; a job of a parallel run
+    was granted fewer threads (2 workers on 2 cores: one each), and its times are one core's."""
+    hardware = env.get("hardware", "–")
+    threads, cores, total = env.get("threads"), env.get("cpus_available"), env.get("cpu_count")
+    if hardware == env.get("gpu") or not (threads and cores and total and env.get("cpu")):
+        return hardware  # a network on a GPU, or a record without the counts
+    used = min(threads, cores)
+    return env["cpu"] + (f" ({used} cores)" if used == total else f" ({used} of {total} cores)")
+
+
 def git_commit() -> str | None:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT,

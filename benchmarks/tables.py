@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
+from .environment import hardware_label
 from .record import Record, decode_labels, finished_at
 from .significance import bootstrap_accuracy_ci, mcnemar_exact
 
@@ -89,7 +90,7 @@ def summarise(records: list[Record], *, with_statistics: bool = True) -> list[di
             "peak_rss_mb": max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
             "n_parameters": model.get("n_parameters"),
             "train_size": runs[0]["sizes"]["train"],
-            "hardware": runs[0]["env"].get("hardware", "–"),
+            "hardware": hardware_label(runs[0]["env"]),
             "per_class": per_class,
         })
     rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))

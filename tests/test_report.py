@@ -263,3 +263,22 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
     assert full[0].startswith("Trained on fewer images than the profile gives (the whole "
                               "training split)")
     assert "`vgg16`" in full[0] and "`mcnn`" not in full[0]
+
+
+def test_a_tables_hardware_names_the_cores_a_job_used_not_those_of_its_process():
+    """A job of a 2-worker run on 2 cores had one thread: its times are one core's."""
+    from benchmarks.environment import hardware_label
+
+    env = {"hardware": "Some CPU (2 cores)", "cpu": "Some CPU", "cpu_count": 2,
+           "cpus_available": 2, "gpu": None, "threads": 1}
+    assert hardware_label(env) == "Some CPU (1 of 2 cores)"
+    assert hardware_label({**env, "threads": 2}) == "Some CPU (2 cores)"
+    assert hardware_label({**env, "threads": 4}) == "Some CPU (2 cores)"
+    # pinned to one core by the process's affinity: as before
+    assert hardware_label({**env, "cpus_available": 1, "hardware": "Some CPU (1 of 2 cores)"}) \
+        == "Some CPU (1 of 2 cores)"
+    # a network on a GPU keeps the GPU; a classical job on that machine names its cores
+    gpu_machine = {**env, "gpu": "NVIDIA H100", "cpu_count": 16, "cpus_available": 16}
+    assert hardware_label({**gpu_machine, "hardware": "NVIDIA H100"}) == "NVIDIA H100"
+    assert hardware_label(gpu_machine) == "Some CPU (1 of 16 cores)"
+    assert hardware_label({"hardware": "Old CPU (2 cores)"}) == "Old CPU (2 cores)"
