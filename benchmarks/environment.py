@@ -42,8 +42,9 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def cpu_description(cpu: str, cores: int) -> str:
-    total = os.cpu_count() or cores
+def cpu_description(cpu: str, cores: int, total: int | None = None) -> str:
+    """``cpu`` with the ``cores`` used of the machine's ``total`` (default: this machine's)."""
+    total = total or os.cpu_count() or cores
     return f"{cpu} ({cores} cores)" if cores == total else f"{cpu} ({cores} of {total} cores)"
 
 
@@ -55,8 +56,7 @@ def hardware_label(env: dict) -> str:
     threads, cores, total = env.get("threads"), env.get("cpus_available"), env.get("cpu_count")
     if hardware == env.get("gpu") or not (threads and cores and total and env.get("cpu")):
         return hardware  # a network on a GPU, or a record without the counts
-    used = min(threads, cores)
-    return env["cpu"] + (f" ({used} cores)" if used == total else f" ({used} of {total} cores)")
+    return cpu_description(env["cpu"], min(threads, cores), total)
 
 
 def git_commit() -> str | None:

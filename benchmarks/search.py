@@ -22,6 +22,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from .environment import hardware_label
 from .errors import FashionbenchError
 from .store import ResultsStore
 from .tables import markdown_table, percent, summarise
@@ -288,7 +289,7 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
                                          "epochs", "fit s", f"seed {study.seed} val acc %"],
                             ["left", "left"] + ["right"] * 5)
     first = latest[0] if latest else None
-    hardware = sorted({r["env"].get("hardware", "–") for r in latest})
+    hardware = sorted({hardware_label(r["env"]) for r in latest})
     finished = sum(1 for r in results if r.score is not None)
     budget_text = (f"{budget.trials} trials x {budget.executions} execution(s)"
                    + (f" x {budget.epochs} epochs" if budget.epochs else "")

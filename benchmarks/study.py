@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
+from .environment import hardware_label
 from .errors import FashionbenchError, unknown_name
 from .layout import ResultsLayout
 from .search import SearchStudy, parse_search_study, search_markdown
@@ -179,7 +180,7 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
         headers.append(f"seed {study.seed} test acc %")
     table = markdown_table(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
     first = latest[0] if latest else None
-    hardware = sorted({r["env"].get("hardware", "–") for r in latest})
+    hardware = sorted({hardware_label(r["env"]) for r in latest})
     lines = [
         f"# Study `{study.name}`: {study.title}", "",
         f"Generated from [runs.jsonl](runs.jsonl) by `python run_all.py --report-only`; run it "
