@@ -101,12 +101,32 @@ def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
     return selected
 
 
+def priorities(selected: list[str], only: Iterable[str]) -> dict[str, int]:
+    """Each selected name's priority: the position of the first ``--only`` that chose it
+    (one ``--only`` may hold several patterns joined by commas). No ``--only``: none."""
+    from pipelines.recipes import split_name
+
+    found: dict[str, int] = {}
+    for rank, group in enumerate(only):
+        patterns = [pattern for pattern in group.split(",") if pattern]
+        for name in selected:
+            if name not in found and any(
+                    fnmatch.fnmatchcase(name, pattern)
+                    or fnmatch.fnmatchcase(split_name(name)[0], split_name(pattern)[0])
+                    and split_name(name)[1] == split_name(pattern)[1]
+                    for pattern in patterns):
+                found[name] = rank
+    return found
+
+
 def check_run_settings(*, seeds: Iterable[int] = (0,), workers: int | None = None,
-                       threads: int | None = None, timeout: float | None = None) -> None:
+                       threads: int | None = None, timeout: float | None = None,
+                       max_seconds: float | None = None) -> None:
     """One-line errors for settings no run can use, before anything runs or is stored."""
-    if timeout is not None and timeout <= 0:
-        raise FashionbenchError(f"--timeout must be a positive number of seconds, not "
-                                f"{timeout:g}")
+    for option, value in (("--timeout", timeout), ("--max-seconds", max_seconds)):
+        if value is not None and not value > 0:  # NaN too
+            raise FashionbenchError(f"{option} must be a positive number of seconds, not "
+                                    f"{value:g}")
     negative = [seed for seed in seeds if seed < 0]
     if negative:
         raise FashionbenchError(f"--seeds must be 0 or more (they seed numpy and the "

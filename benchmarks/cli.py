@@ -36,9 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--describe", metavar="NAME",
                       help="print the JSON description of one pipeline (hyper-parameters, "
                            "n_parameters) for the chosen profile")
-    what.add_argument("--only", action="append", default=[], metavar="PATTERN",
+    what.add_argument("--only", action="append", default=[], metavar="PATTERN[,PATTERN]",
                       help="run only pipelines matching this shell-style pattern (repeatable; "
-                           "with --study: the variants whose value or name matches)")
+                           "with --study: the variants whose value or name matches). The "
+                           "order given is the order of priority: the first --only's jobs "
+                           "start first (longest first among them); patterns joined by "
+                           "commas share a priority")
     what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                       help="skip pipelines (with --study: variants) matching this pattern "
                            "(repeatable)")
@@ -89,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="stop a job after this long and record it as 'timeout'")
+    how.add_argument("--max-seconds", type=float, metavar="SECONDS",
+                     help="a wall-clock budget for the whole run (a machine lent for a fixed "
+                          "time): a job whose time here (stored, or estimated at this run's "
+                          "pace) does not fit what is left is not started, and is named; "
+                          "jobs still running at the end (less a 5%% margin for the reports) "
+                          "are stopped and recorded as 'timeout'")
     how.add_argument("--no-shared-features", dest="share_features", action="store_false",
                      help="compute every pipeline's feature steps itself; by default the "
                           "pipelines of a run that repeat the same HOG, PCA or FLD of the "
@@ -211,23 +220,26 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
-    from .api import check_run_settings, run_options, select_pipelines
+    from .api import check_run_settings, priorities, run_options, select_pipelines
     from .progress import LineProgress, LiveProgress, QuietProgress
     from .runner import RunOptions
     from .search import SearchStudy, run_search
     from .study import select_variants, study_results_dir
 
     check_run_settings(seeds=args.seeds, workers=args.workers, threads=args.threads,
-                       timeout=args.timeout)
+                       timeout=args.timeout, max_seconds=args.max_seconds)
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
     if searching and (args.only or args.exclude):
         raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
                                 "--only/--exclude to choose; run it without them")
+    patterns = [pattern for group in args.only for pattern in group.split(",") if pattern]
+    pipelines = [] if study else select_pipelines(patterns, args.exclude, args.recipe)
     options = RunOptions(
-        pipelines=[] if study else select_pipelines(args.only, args.exclude, args.recipe),
+        pipelines=pipelines, priorities=priorities(pipelines, args.only),
+        max_seconds=args.max_seconds,
         variants=tuple((v.pipeline, v.overrides, v.label)
-                       for v in select_variants(study, args.only, args.exclude))
+                       for v in select_variants(study, patterns, args.exclude))
         if study and not searching else (),
         dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
@@ -293,6 +305,10 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
              f"{skipped} already stored"]
     lines += [f"  {record['status']}: {record['name']} seed {record['seed']}: "
               f"{(record.get('error') or '')[:120]}" for record in failed]
+    not_started = [(job, why) for summary in summaries for job, why in summary.not_started]
+    if not_started:
+        lines.append(f"{len(not_started)} not started within --max-seconds: " + ", ".join(
+            f"{job.name} seed {job.seed}" for job, _ in not_started))
     store = summaries[-1].store if summaries else None
     if store is None:
         return lines

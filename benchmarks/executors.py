@@ -13,6 +13,12 @@ it (``env.threads``, with ``env.host``): two such records are the same whatever 
 
 A job that outlives ``--timeout`` is stopped and recorded as ``timeout``; a worker that dies
 (a segfault, the OOM killer) costs its job a ``failed`` record, and a fresh worker takes over.
+A run with a time budget (``--max-seconds``) gives each executor an ``admit`` function, asked
+just before a job starts: it says whether the job starts at all and how long it may run
+(the time left in the budget), which the process and Dask executors enforce like a timeout.
+
+Worker processes on a machine with a GPU share it: each gets a bounded share of its memory
+(``gpu_sharing_environment``), since JAX and TensorFlow otherwise take most of it at start.
 """
 
 from __future__ import annotations
@@ -39,12 +45,50 @@ EXECUTORS = ("serial", "process", "dask")
 OnStart = Callable[[Job], None]
 OnRecord = Callable[[dict], None]
 OnProgress = Callable[[Job, dict], None]  # a job's mid-run event (a deep model's epoch)
+# asked just before a job starts: None, do not start it; else the seconds it may run
+Admit = Callable[[Job], float | None]
 PROGRESS = "progress"  # tags a progress message from a worker process
 DASK_PROGRESS_TOPIC = "fashionbench-progress"
 
 
 def _ignore_progress(job: Job, event: dict) -> None:
     pass
+
+
+def _admit_all(job: Job) -> float:
+    return float("inf")
+
+
+# A bounded share of one GPU's memory for each of N worker processes (JAX preallocates 75%
+# of it by default, so a second worker would fail to start; TensorFlow takes it all unless
+# it grows on demand). PyTorch allocates as it goes and needs nothing.
+GPU_MEMORY_SHARE_OF_WORKERS = 0.9
+GPU_SHARING_VARIABLES = ("XLA_PYTHON_CLIENT_MEM_FRACTION", "TF_FORCE_GPU_ALLOW_GROWTH")
+
+
+def gpu_sharing_settings(workers: int, gpus: int) -> dict[str, str]:
+    """What each of ``workers`` processes needs to share ``gpus`` GPUs (one share each of
+    the first; none where there is one worker or no GPU). Variables the user set win."""
+    if workers < 2 or gpus < 1:
+        return {}
+    share = GPU_MEMORY_SHARE_OF_WORKERS / workers
+    wanted = {"XLA_PYTHON_CLIENT_MEM_FRACTION": f"{share:.3f}",
+              "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+    return {name: value for name, value in wanted.items() if name not in os.environ}
+
+
+@contextlib.contextmanager
+def gpu_sharing_environment(workers: int) -> Iterator[None]:
+    """Set the GPU memory share while ``workers`` child processes start."""
+    from pipelines.hardware import gpu_names
+
+    settings = gpu_sharing_settings(workers, len(gpu_names()))
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name in settings:
+            os.environ.pop(name, None)
 
 
 def threads_per_job(workers: int, threads: int | None = None) -> int:
@@ -96,12 +140,29 @@ class SerialExecutor:
         self.threads = threads_per_job(1, threads)
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress,
+            admit: Admit = _admit_all) -> None:
+        """Runs each job ``admit`` lets start; its time limit is not enforced here (a run
+        with limits uses a worker process: ``make_executor``)."""
         for job in jobs:
+            if admit(job) is None:
+                continue
             on_start(job)
             with reporting_to(lambda event, job=job: on_progress(job, event)):
                 record = run_job_within(job, context, self.threads)
             on_record(record)
+
+
+def deadline_of(timeout: float | None, limit: float) -> tuple[float, str]:
+    """When a job starting now must stop, and what its record will say if it does: the
+    nearer of ``--timeout`` and the ``limit`` its run's budget grants it."""
+    now = time.monotonic()
+    if timeout is not None and timeout <= limit:
+        return now + timeout, f"stopped after {timeout:g} s (--timeout)"
+    if limit == float("inf"):
+        return float("inf"), ""
+    return now + limit, (f"stopped at the end of the run's time budget (--max-seconds), "
+                         f"after {limit:.0f} s")
 
 
 READY = "ready"
@@ -130,6 +191,7 @@ class _Worker:
     connection: multiprocessing.connection.Connection
     job: Job | None = None
     deadline: float = float("inf")
+    stop_reason: str = ""  # what the deadline is: the --timeout or the run's budget
 
 
 class ProcessExecutor:
@@ -166,7 +228,7 @@ class ProcessExecutor:
         parent, child = self._spawn.Pipe()
         process = self._spawn.Process(target=_worker_main, args=(child, self.threads),
                                       daemon=True, name="fashionbench-worker")
-        with thread_environment(self.threads):
+        with thread_environment(self.threads), gpu_sharing_environment(self.workers):
             process.start()
         child.close()
         return process, parent
@@ -195,19 +257,30 @@ class ProcessExecutor:
         worker.process.join(timeout=10)
         worker.connection.close()
 
+    def _give(self, worker: _Worker, pending: deque, admit: Admit, on_start: OnStart) -> None:
+        """The next job ``admit`` lets start, to an idle worker, with its deadline."""
+        while worker.job is None and pending:
+            job = pending.popleft()
+            limit = admit(job)
+            if limit is None:
+                continue
+            worker.job = job
+            worker.deadline, worker.stop_reason = deadline_of(self.timeout, limit)
+            worker.connection.send(job)
+            on_start(job)
+
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress,
+            admit: Admit = _admit_all) -> None:
         pending = deque(jobs)
         workers = self._start_all(context, min(self.workers, len(jobs)))
         try:
             while pending or any(worker.job for worker in workers):
                 for worker in workers:
-                    if worker.job is None and pending:
-                        worker.job = pending.popleft()
-                        worker.deadline = time.monotonic() + (self.timeout or float("inf"))
-                        worker.connection.send(worker.job)
-                        on_start(worker.job)
+                    self._give(worker, pending, admit, on_start)
                 busy = [worker for worker in workers if worker.job]
+                if not busy:  # the budget let none of the jobs left start
+                    break
                 wait = min(worker.deadline for worker in busy) - time.monotonic()
                 ready = multiprocessing.connection.wait(
                     [worker.connection for worker in busy],
@@ -236,8 +309,7 @@ class ProcessExecutor:
                         on_record(record)
                     elif time.monotonic() >= worker.deadline:
                         record = stopped_record(worker.job, context, "timeout",
-                                                f"stopped after {self.timeout:g} s (--timeout)",
-                                                self.threads)
+                                                worker.stop_reason, self.threads)
                         self._stop(worker)
                         workers[index] = self._start(context)
                         on_record(record)
@@ -302,14 +374,15 @@ class DaskExecutor:
 
         # no dashboard, so nobody reads the workers' statistical profiles: sampling every
         # worker's stack 100 times a second only takes the GIL from pure-Python jobs (HOG)
-        with thread_environment(self.threads), \
+        with thread_environment(self.threads), gpu_sharing_environment(self.workers), \
                 dask.config.set({"distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=40)
         return Client(cluster), cluster
 
     def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
-            on_record: OnRecord, on_progress: OnProgress = _ignore_progress) -> None:
+            on_record: OnRecord, on_progress: OnProgress = _ignore_progress,
+            admit: Admit = _admit_all) -> None:
         from distributed import wait
 
         from pipelines.registry import get_entry
@@ -330,11 +403,14 @@ class DaskExecutor:
 
             client.subscribe_topic(DASK_PROGRESS_TOPIC, relay)
             pending = deque(jobs)
-            running: dict = {}  # future -> (job, deadline, progress key)
+            running: dict = {}  # future -> (job, deadline, why it stops, progress key)
             submitted = 0
             while pending or running:
                 while pending and len(running) < slots:
                     job = pending.popleft()
+                    limit = admit(job)
+                    if limit is None:
+                        continue
                     deep = get_entry(job.pipeline).family == "deep"
                     submitted += 1
                     key = f"{job.name}/{job.seed}/{submitted}"
@@ -342,10 +418,11 @@ class DaskExecutor:
                     future = client.submit(_dask_task, job, shared, self.threads, key,
                                            pure=False,
                                            resources={"GPU": 1} if deep and has_gpu else None)
-                    running[future] = (job, time.monotonic() + (self.timeout or float("inf")),
-                                       key)
+                    running[future] = (job, *deadline_of(self.timeout, limit), key)
                     on_start(job)
-                nearest = min(deadline for _, deadline, _ in running.values())
+                if not running:  # the budget let none of the jobs left start
+                    break
+                nearest = min(deadline for _, deadline, _, _ in running.values())
                 remaining = nearest - time.monotonic()
                 try:
                     done, _ = wait(list(running), timeout=None if remaining == float("inf")
@@ -353,7 +430,7 @@ class DaskExecutor:
                 except TimeoutError:  # the nearest deadline passed with nothing finished
                     done = set()
                 for future in done:
-                    job, _, key = running.pop(future)
+                    job, _, _, key = running.pop(future)
                     in_flight.pop(key, None)  # late events of a finished job are dropped
                     try:
                         on_record(future.result())
@@ -362,7 +439,7 @@ class DaskExecutor:
                                                  f"Dask task failed: {type(error).__name__}: "
                                                  f"{error}", self.threads))
                 now = time.monotonic()
-                for future, (job, deadline, key) in list(running.items()):
+                for future, (job, deadline, reason, key) in list(running.items()):
                     if now >= deadline:
                         running.pop(future)
                         in_flight.pop(key, None)
@@ -372,8 +449,7 @@ class DaskExecutor:
                         if holders:  # a running Python thread cannot be stopped: restart it
                             client.restart_workers(holders, raise_for_error=False)
                             shared = client.scatter(context, broadcast=True)
-                        on_record(stopped_record(job, context, "timeout",
-                                                 f"stopped after {self.timeout:g} s (--timeout)",
+                        on_record(stopped_record(job, context, "timeout", reason,
                                                  self.threads))
         finally:
             client.close()
@@ -382,8 +458,10 @@ class DaskExecutor:
 
 
 def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | None = None,
-                  scheduler: str | None = None, threads: int | None = None):
-    """The executor for ``--executor``; serial with a timeout runs in one worker process.
+                  scheduler: str | None = None, threads: int | None = None,
+                  time_limited: bool = False):
+    """The executor for ``--executor``; serial with a timeout, or with jobs ``time_limited``
+    by a run's budget, runs in one worker process (only a process can be stopped).
     ``threads`` (``--threads``) is what each job may use; None: the cores / ``workers``."""
     if kind not in EXECUTORS:
         from .errors import unknown_name
@@ -393,6 +471,6 @@ def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | No
         raise FashionbenchError(f"threads per job must be at least 1, not {threads}")
     if kind == "dask":
         return DaskExecutor(workers, timeout, scheduler, threads=threads)
-    if kind == "process" or timeout is not None:
+    if kind == "process" or timeout is not None or time_limited:
         return ProcessExecutor(workers if kind == "process" else 1, timeout, threads)
     return SerialExecutor(threads)

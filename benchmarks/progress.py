@@ -7,13 +7,18 @@ executor, whichever process or machine the job runs on.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 
 from pipelines.events import describe_event
 
 from .job import Job, describe_outcome
+from .job_times import JobTimes
+
+# the ETA of a job running past its expected time: this share of its time so far again,
+# and never under this many seconds
+OVERRUN_SHARE = 0.1
+MIN_SECONDS_LEFT = 1.0
 
 
 def format_duration(seconds: float) -> str:
@@ -38,9 +43,12 @@ class LineProgress:
         self.total = total
         self.emit(header)
 
-    def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
-        """The jobs about to run, how long each name took before, and how many run at once:
-        what an ETA is made of (a line display has none)."""
+    def expect(self, jobs: list[Job], times: JobTimes, slots: int) -> None:
+        """The jobs about to run, how long each should take, and how many run at once: what
+        an ETA is made of (a line display has none)."""
+
+    def not_started(self, job: Job, why: str) -> None:
+        self.emit(f"{job.name} seed {job.seed}: not started, {why}")
 
     def skipped(self, job: Job, number: int) -> None:
         self.emit(f"[{number}/{self.total}] {job.name} seed {job.seed}: already stored, "
@@ -80,13 +88,10 @@ class LiveProgress(LineProgress):
         self.latest: dict[tuple, str] = {}  # the newest mid-job event of each running job
         self.started_at = time.monotonic()
         self.waiting: set[tuple] = set()  # (name, seed) of the jobs not started yet
-        self.seconds: dict[str, float] = {}  # how long each name took the last time
+        self.times = JobTimes()  # how long each name took before, and this run's pace
         self.slots = 1
         self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
         self.ran_seconds: list[float] = []  # this run's finished jobs
-        # of this run's finished jobs with a time from before: (family, took now, took then)
-        self.against_before: list[tuple[str, float, float]] = []
-        self.families: dict[str, str] = {}  # job name -> its pipeline's family
         self.live = Live(self._render(), console=self.console, refresh_per_second=2,
                          transient=True, get_renderable=self._render)
 
@@ -114,53 +119,40 @@ class LiveProgress(LineProgress):
                               no_wrap=True, overflow="ellipsis"))
         return Group(*lines)
 
-    def pace(self, family: str | None = None) -> float:
-        """How long this run's jobs take against the times they took before: the store's
-        times may come from another machine (a fresh clone's quick store is from a CPU on
-        which this run's networks took 3 to 5 times as long, its classical jobs about twice
-        as long), so once a job with a time from before has finished, expected times are
-        scaled by the ratio so far: its family's, else every family's."""
-        for wanted in (family, None):
-            pairs = [(now, then) for of, now, then in self.against_before
-                     if wanted is None or of == wanted]
-            before = sum(then for _, then in pairs)
-            if before > 0:
-                return sum(now for now, _ in pairs) / before
-        return 1.0
-
     def eta(self) -> float | None:
         """Seconds left: each job still to run or running is expected to take what its name
-        took the last time here (else this run's mean job), times this run's pace, shared
-        among the slots. Jobs skipped as already stored count for nothing, so a resumed
-        run's ETA does not start near zero and jump."""
+        took the last time here (else this run's mean job), at this run's pace
+        (``JobTimes``: the store's times may come from another machine), shared among the
+        slots. Jobs skipped as already stored count for nothing, so a resumed run's ETA does
+        not start near zero and jump. A job running past its expected time is expected to
+        need a tenth of its time so far again: the ETA never reads 0 s while a job runs."""
+        pace = self.times.pace() or 1.0
         typical = (sum(self.ran_seconds) / len(self.ran_seconds) if self.ran_seconds
-                   else None if self.planned_mean is None else self.planned_mean * self.pace())
+                   else None if self.planned_mean is None else self.planned_mean * pace)
         if typical is None:
             return None
         now = time.monotonic()
 
         def expected(name: str) -> float:
-            if name not in self.seconds:
-                return typical
-            return self.seconds[name] * self.pace(self.families.get(name))
+            seconds = self.times.expected(name)
+            return typical if seconds is None else seconds
 
         work = sum(expected(name) for name, _ in self.waiting)
         for (name, _), since in self.running.items():
-            work += max(expected(name) - (now - since), 0.0)
+            elapsed = now - since
+            work += max(expected(name) - elapsed, OVERRUN_SHARE * elapsed, MIN_SECONDS_LEFT)
         return work / max(1, min(self.slots, len(self.waiting) + len(self.running)))
 
-    def expect(self, jobs: list[Job], seconds: dict[str, float], slots: int) -> None:
-        from pipelines.errors import UnknownNameError
-        from pipelines.registry import get_entry
-
+    def expect(self, jobs: list[Job], times: JobTimes, slots: int) -> None:
         self.waiting = {(job.name, job.seed) for job in jobs}
-        for job in jobs:
-            with contextlib.suppress(UnknownNameError):
-                self.families[job.name] = get_entry(job.pipeline).family
-        self.seconds = dict(seconds)
+        self.times = times
         self.slots = max(1, slots)
-        known = [seconds[job.name] for job in jobs if job.name in seconds]
+        known = [times.before[job.name].seconds for job in jobs if job.name in times.before]
         self.planned_mean = sum(known) / len(known) if known else None
+
+    def not_started(self, job: Job, why: str) -> None:
+        self.waiting.discard((job.name, job.seed))
+        super().not_started(job, why)
 
     def begin(self, total: int, header: str) -> None:
         super().begin(total, header)
@@ -180,11 +172,7 @@ class LiveProgress(LineProgress):
         key = (record["name"], record["seed"])
         since = self.running.pop(key, None)
         if since is not None:
-            took = time.monotonic() - since
-            self.ran_seconds.append(took)
-            if self.seconds.get(record["name"], 0) > 0:
-                self.against_before.append((record.get("family", ""), took,
-                                            self.seconds[record["name"]]))
+            self.ran_seconds.append(time.monotonic() - since)
         self.latest.pop(key, None)
         self.waiting.discard(key)
         super().finished(record)

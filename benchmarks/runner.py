@@ -18,10 +18,13 @@ from pathlib import Path
 from pipelines.hardware import cpus_available
 from pipelines.profiles import get_profile
 
+from .budget import Budget
 from .custom_data import open_dataset
 from .datasets import Dataset
+from .environment import PROJECT_ROOT
 from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
+from .job_times import JobTimes
 from .progress import LineProgress
 from .refit import changed_settings, refit_job
 from .settings_check import as_json, describe_changes, setting_changes, size_changes
@@ -74,6 +77,13 @@ class RunOptions:
     # images: pipelines/sharing.py) through a folder of this run's, removed when it ends.
     # Their records count the loaded steps at what they cost to compute (job.py)
     share_features: bool = True
+    # a wall-clock budget for the whole run (--max-seconds): a job whose expected time here
+    # does not fit what is left is not started, and one that runs past the end is stopped
+    # (budget.py)
+    max_seconds: float | None = None
+    # the order jobs start in: a pipeline's priority (0 first; the --only pattern that chose
+    # it), then longest first within a priority; names not given come last
+    priorities: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +91,8 @@ class RunSummary:
     ran: list[dict] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
     unrefitted: list[Job] = field(default_factory=list)  # --refit, validation run not ok
+    # jobs the run's time budget did not let start, each with why
+    not_started: list[tuple[Job, str]] = field(default_factory=list)
     store: ResultsStore | None = None  # where the run's records went
     workers: int = 1  # the parallel jobs of the executor that ran them
 
@@ -141,10 +153,12 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         key(job, job.name + REFIT_MARK) not in done for job in jobs if options.refit)
     kind, workers = choose_executor(options.executor, options.workers, pending=pending)
     executor = make_executor(kind, workers=workers, timeout=options.timeout,
-                             scheduler=options.scheduler, threads=options.threads)
+                             scheduler=options.scheduler, threads=options.threads,
+                             time_limited=options.max_seconds is not None)
     summary = RunSummary(store=store, workers=getattr(executor, "workers", 1))
-    history = (ResultsStore(options.history_dir, dataset.name, profile.name)
-               if options.history_dir else store)
+    times = JobTimes.from_records(history_store(options, dataset.name, profile.name,
+                                                store).records())
+    budget = Budget(options.max_seconds, times) if options.max_seconds is not None else None
     total = len(jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {dataset.name}, split {split.name} "
@@ -156,7 +170,18 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         store.append(record)
         remove_checkpoint(record, context.checkpoint_root)
         summary.ran.append(record)
+        times.finished(record)
         progress.finished(record)
+
+    def admit(job: Job) -> float | None:
+        """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
+        if budget is None:
+            return float("inf")
+        limit, why = budget.admit(job.name, family_of(job))
+        if limit is None:
+            summary.not_started.append((job, why))
+            progress.not_started(job, why)
+        return limit
 
     def run_phase(phase: list[Job], first_number: int) -> None:
         to_run = []
@@ -171,12 +196,12 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                   f"in the store")
                 to_run.append(job)
         progress.finished_count = len(summary.skipped) + len(summary.ran)
-        expected = expected_seconds(history)
-        if executor.name != "serial":
-            to_run = longest_first(to_run, expected)
-        progress.expect(to_run, expected, getattr(executor, "workers", 1))
+        to_run = in_start_order(to_run, times, options.priorities,
+                                longest_first=executor.name != "serial")
+        progress.expect(to_run, times, getattr(executor, "workers", 1))
         if to_run:
-            executor.run(to_run, context, progress.started, keep, progress.progressed)
+            executor.run(to_run, context, progress.started, keep, progress.progressed,
+                         admit=admit)
 
     if options.share_features:
         context.shared_features_dir = shared_features_folder()
@@ -280,17 +305,36 @@ def executor_label(executor) -> str:
             else f"{executor.name} executor, {workers} worker{'s' if workers != 1 else ''}")
 
 
-def expected_seconds(store: ResultsStore) -> dict[str, float]:
-    """How long each stored name's job took the last time it ran here (its newest record)."""
-    seconds: dict[str, float] = {}
-    for record in store.records():
-        timing = record.get("timing") or {}
-        if timing.get("job_seconds"):
-            seconds[record["name"]] = timing["job_seconds"]
-    return seconds
+def history_store(options: RunOptions, dataset: str, profile: str,
+                  store: ResultsStore) -> ResultsStore:
+    """Where the job times of earlier runs are read: ``options.history_dir``, else the run's
+    own store, else (a new results directory) the project's committed store of the same
+    dataset and profile, so that a first run into a fresh directory still starts its longest
+    jobs first and has an ETA."""
+    if options.history_dir:
+        return ResultsStore(options.history_dir, dataset, profile)
+    if store.path.is_file() and store.path.stat().st_size:
+        return store
+    committed = ResultsStore(PROJECT_ROOT / "results", dataset, profile)
+    return committed if committed.path.is_file() else store
 
 
-def longest_first(jobs: list[Job], expected: dict[str, float]) -> list[Job]:
-    """Jobs ordered by how long the same pipeline took before (longest first, unknown ones
-    first of all), so that parallel workers do not end waiting on one long straggler."""
-    return sorted(jobs, key=lambda job: -expected.get(job.name, float("inf")))
+def family_of(job: Job) -> str:
+    from pipelines.registry import get_entry
+
+    return get_entry(job.pipeline).family
+
+
+def in_start_order(jobs: list[Job], times: JobTimes, priorities: dict[str, int], *,
+                   longest_first: bool = True) -> list[Job]:
+    """Jobs by priority (the --only pattern that chose their pipeline; unlisted ones last),
+    then, for parallel workers, by how long the same name took before (longest first,
+    never-timed ones first of all), so that workers do not end waiting on one straggler."""
+    def priority(job: Job) -> int:
+        return priorities.get(job.pipeline, len(priorities))
+
+    def length(job: Job) -> float:
+        expected = times.expected(job.name)
+        return -(float("inf") if expected is None else expected) if longest_first else 0.0
+
+    return sorted(jobs, key=lambda job: (priority(job), length(job)))

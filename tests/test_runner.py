@@ -191,18 +191,30 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
     assert store.path.read_bytes() == before
 
 
-def test_parallel_runs_start_with_the_longest_jobs(tmp_path):
-    from benchmarks.runner import expected_seconds, longest_first
+def test_parallel_runs_start_with_the_longest_jobs_within_each_priority(tmp_path):
+    from benchmarks.job_times import JobTimes
+    from benchmarks.runner import in_start_order
 
     store = ResultsStore(tmp_path, "digits", "smoke")
-    for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0)):
+    for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0), ("first", 2.0)):
         store.append({"run_id": name, "name": name, "pipeline": name, "family": "classical",
                       "dataset": "digits", "split": {"fingerprint": "f"}, "profile": "smoke",
                       "seed": 0, "status": "ok", "timing": {"job_seconds": seconds}})
     jobs = [Job(name, "digits", "standard", "smoke", 0)
-            for name in ("fast", "middle", "never-ran", "slow")]
-    assert [job.name for job in longest_first(jobs, expected_seconds(store))] == [
-        "never-ran", "slow", "middle", "fast"]
+            for name in ("fast", "middle", "never-ran", "slow", "first")]
+    times = JobTimes.from_records(store.records())
+
+    def order(priorities, **given):
+        return [job.name for job in in_start_order(jobs, times, priorities, **given)]
+
+    assert order({}) == ["never-ran", "slow", "middle", "first", "fast"]
+    # --only first --only fast,middle: the first pattern's jobs first, then the second's
+    # (longest first), then the rest
+    assert order({"first": 0, "fast": 1, "middle": 1}) == [
+        "first", "middle", "fast", "never-ran", "slow"]
+    # one job at a time: priorities, then the order given
+    assert order({"first": 0}, longest_first=False) == [
+        "first", "fast", "middle", "never-ran", "slow"]
 
 
 def test_live_display_shows_running_jobs_with_their_latest_epoch():
@@ -351,8 +363,8 @@ def test_a_run_into_a_scratch_directory_orders_its_jobs_by_another_stores_histor
     took = {record["name"]: record["timing"]["job_seconds"] for record in first.ran}
 
     class Spy(LineProgress):
-        def expect(self, jobs, seconds, slots):
-            self.seconds = dict(seconds)
+        def expect(self, jobs, times, slots):
+            self.seconds = times.seconds
 
     def expected(**given):
         spy = Spy(lambda line: None)
@@ -362,6 +374,24 @@ def test_a_run_into_a_scratch_directory_orders_its_jobs_by_another_stores_histor
 
     assert expected() == {}  # an empty scratch store knows no job's time: registry order
     assert expected(history_dir=history) == took
+
+
+def times_before(seconds: dict[str, float], deep=()):
+    """Job times as if stored on this machine."""
+    from benchmarks.environment import machine
+    from benchmarks.job_times import JobTimes, StoredTime, hardware_key
+
+    def stored(name, took):
+        family = "deep" if name in deep else "classical"
+        return StoredTime(took, family, hardware_key(family, machine()))
+
+    return JobTimes({name: stored(name, took) for name, took in seconds.items()})
+
+
+def finished(display, times, record):
+    """What the runner does when a record comes back: its time, then the display."""
+    times.finished(record)
+    display.finished(record)
 
 
 def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(monkeypatch):
@@ -378,13 +408,15 @@ def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(
     jobs = [Job(name, "digits", "standard", "smoke", 0) for name in ("slow", "fast", "new")]
     display.total = 40
     display.finished_count = 37  # 37 already stored: skipped in no time
-    display.expect(jobs, {"slow": 300.0, "fast": 20.0}, slots=1)
+    times = times_before({"slow": 300.0, "fast": 20.0})
+    display.expect(jobs, times, slots=1)
     assert display.eta() == 300 + 20 + 160  # the unknown job counts as the known ones' mean
     display.started(jobs[0])
     clock[0] += 100
     assert display.eta() == 200 + 20 + 160
-    display.finished({"name": "slow", "seed": 0, "status": "failed", "error": "x"})
-    display.expect(jobs[1:], {"slow": 300.0, "fast": 20.0}, slots=2)
+    finished(display, times, {"name": "slow", "seed": 0, "status": "failed", "error": "x",
+                              "timing": {"job_seconds": 100.0}})
+    display.expect(jobs[1:], times, slots=2)
     # now this run's own mean job (100 s) for the unknown one, and "fast" at this run's pace:
     # "slow" took a third of its time before
     assert display.eta() == pytest.approx((20 / 3 + 100) / 2)
@@ -407,26 +439,60 @@ def test_the_eta_follows_this_run_s_pace_when_the_times_before_came_from_a_slowe
     jobs = [Job(name, "digits", "standard", "smoke", 0)
             for name in ("cnn-seed004", "lstm", "raw-knn", "pca-knn")]
     display.total = 4
-    display.expect(jobs, {"cnn-seed004": 400.0, "lstm": 200.0, "raw-knn": 100.0,
-                          "pca-knn": 100.0}, slots=1)
+    times = times_before({"cnn-seed004": 400.0, "lstm": 200.0, "raw-knn": 100.0,
+                          "pca-knn": 100.0}, deep=("cnn-seed004", "lstm"))
+    display.expect(jobs, times, slots=1)
     assert display.eta() == 800
     display.started(jobs[0])
     clock[0] += 100
-    display.finished({"name": "cnn-seed004", "family": "deep", "seed": 0, "status": "failed",
-                      "error": "x"})
-    assert display.pace("deep") == 0.25  # 100 s where the store says 400
-    assert display.pace("classical") == 0.25  # none of its own yet: every family's
+    finished(display, times, {"name": "cnn-seed004", "family": "deep", "seed": 0,
+                              "status": "failed", "error": "x",
+                              "timing": {"job_seconds": 100.0}})
+    assert times.pace("deep") == 0.25  # 100 s where the store says 400
+    assert times.pace("classical") == 0.25  # none of its own yet: every family's
     assert display.eta() == (200 + 100 + 100) * 0.25
     display.started(jobs[2])
     clock[0] += 50
-    display.finished({"name": "raw-knn", "family": "classical", "seed": 0, "status": "failed",
-                      "error": "x"})
-    assert display.pace("classical") == 0.5  # its own family's now
-    assert display.pace("deep") == 0.25
+    finished(display, times, {"name": "raw-knn", "family": "classical", "seed": 0,
+                              "status": "failed", "error": "x",
+                              "timing": {"job_seconds": 50.0}})
+    assert times.pace("classical") == 0.5  # its own family's now
+    assert times.pace("deep") == 0.25
     assert display.eta() == 200 * 0.25 + 100 * 0.5
     display.started(jobs[1])
     clock[0] += 20
     assert display.eta() == (50 - 20) + 50
+    # a job running past its expected time: never 0 s left while it runs
+    clock[0] += 60
+    assert display.eta() == pytest.approx(0.1 * 80 + 50)
+
+
+def test_the_eta_is_never_zero_while_a_job_runs_on_a_first_run(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from benchmarks import progress as progress_module
+    from benchmarks.job_times import JobTimes
+    from benchmarks.progress import LiveProgress
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    display = LiveProgress(Console(file=io.StringIO(), width=120))
+    jobs = [Job(name, "digits", "standard", "smoke", 0) for name in ("a", "b", "c")]
+    times = JobTimes()  # a first run: nothing stored anywhere
+    display.total = 3
+    display.expect(jobs, times, slots=2)
+    assert display.eta() is None  # nothing to go on: "ETA –", not 0 s
+    display.started(jobs[0])
+    display.started(jobs[1])
+    clock[0] += 10
+    finished(display, times, {"name": "a", "seed": 0, "status": "failed", "error": "x",
+                              "timing": {"job_seconds": 10.0}})
+    display.started(jobs[2])
+    for _ in range(20):  # b and c run on, far past the mean job's 10 s
+        clock[0] += 5
+        assert display.eta() > 0
 
 
 def test_the_last_lines_say_how_long_what_failed_where_the_report_is_and_the_top(tmp_path,
