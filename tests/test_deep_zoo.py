@@ -27,7 +27,9 @@ SEED_PARAMETER_COUNTS = {
 RECONSTRUCTED_PARAMETER_COUNTS = {
     "lstm": 98_186,  # LSTM 128 (80,384) + dense 128 + softmax
     "resnet20": 273_754,  # He et al. 2016's CIFAR ResNet-20, counted by hand in its docstring
-    "vgg16": 14_719_818,  # keras.applications.VGG16 without top (14,714,688) + softmax
+    # keras.applications.VGG16's convolutions (14,714,688), then seed 004's three fully
+    # connected layers: 512 x 4096 + 4096, 4096 x 4096 + 4096, 4096 x 10 + 10
+    "vgg16": 14_714_688 + 2_101_248 + 16_781_312 + 40_970,
     "resnet50": 23_608_202,  # keras.applications.ResNet50 without top (23,587,712) + softmax
 }
 DEEP_PIPELINES = sorted({**SEED_PARAMETER_COUNTS, **RECONSTRUCTED_PARAMETER_COUNTS})

@@ -403,6 +403,9 @@ class KerasPipeline:
                         f"of epoch {config.epochs}")
         return {
             **dataclasses.asdict(config),
+            # the network's own settings (a head, a tuned layer), so that a stored run of
+            # another network is not taken for today's
+            "network": self.network,
             "recipe": getattr(self, "recipe", None),
             "loss": (f"categorical cross-entropy, label smoothing {config.label_smoothing:g}"
                      if config.label_smoothing else "sparse_categorical_crossentropy"),

@@ -8,3 +8,9 @@ SEED003_BASELINE = {
     "conv3_filters": 32, "conv3_activation": "relu", "conv4_filters": 32,
     "conv4_activation": "relu", "dropout2": 0.3, "dense_units": 128, "dropout3": 0.2,
 }
+
+# VGG16's classifier after its convolutions, by the name ``vgg16`` takes as ``head``: the
+# hidden dense layers before the softmax. "fc" is the documents' (seed 004, line 68: "3 fully
+# connected layers"), "gap" a softmax straight on the pooled convolutions.
+VGG16_HEADS = {"fc": (4096, 4096), "gap": ()}
+VGG16_DEFAULT_HEAD = "fc"
