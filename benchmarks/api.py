@@ -46,12 +46,14 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
 
 
 def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
-                     recipes: Iterable[str] = ()) -> list[str]:
+                     recipes: Iterable[str] = (), profile: str | None = None) -> list[str]:
     """The pipeline names to run, in registry order (``--only``/``--exclude``/``--recipe``).
 
     A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
     matches, trained with it. ``recipes`` trains every selected deep pipeline with each recipe
     given; the classical ones have no recipe and are left out, and a line on stderr says so.
+    With ``profile``, the pipelines not offered in it (``register_pipeline(left_out_of=...)``)
+    are left out of a pattern's matches, with a line on stderr, and refused when named.
     """
     from pipelines.recipes import get_recipe, split_name, with_recipe
     from pipelines.registry import get_entry, list_pipelines, pipeline_entries
@@ -96,9 +98,32 @@ def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
     selected = [name for name in selected if not any(
         fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
         for pattern in exclude)]
+    if profile is not None:
+        selected = offered_in(selected, only, profile)
     if not selected:
         raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
     return selected
+
+
+def offered_in(selected: list[str], only: list[str], profile: str) -> list[str]:
+    """``selected`` without the pipelines ``profile`` does not offer: one named by itself
+    is refused in one line, those a pattern matched are left out with a note."""
+    from pipelines.recipes import split_name
+    from pipelines.registry import left_out
+
+    named = {split_name(pattern)[0] for pattern in only}
+    dropped = {}
+    for name in selected:
+        why = left_out(name, profile)
+        if why is not None and split_name(name)[0] in named:
+            raise FashionbenchError(f"{name} is left out of the {profile} profile: {why}; run "
+                                    f"it with --profile full (or smoke, a wiring check)")
+        if why is not None:
+            dropped[name] = why
+    if dropped:
+        print(f"note: left out of the {profile} profile: "
+              + "; ".join(f"{name} ({why})" for name, why in dropped.items()), file=sys.stderr)
+    return [name for name in selected if name not in dropped]
 
 
 def priorities(selected: list[str], only: Iterable[str]) -> dict[str, int]:
@@ -159,7 +184,7 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
     seeds = list(seeds)
     check_run_settings(seeds=seeds, workers=workers, threads=threads, timeout=timeout)
     options = RunOptions(
-        pipelines=select_pipelines(patterns, exclude, recipes), dataset=dataset,
+        pipelines=select_pipelines(patterns, exclude, recipes, profile), dataset=dataset,
         data_dir=Path(data_dir) if data_dir else None, image_size=image_size, color=color,
         split=split, profile=profile, seeds=seeds, results_dir=Path(results_dir), force=force,
         executor=executor, workers=workers, threads=threads, timeout=timeout, refit=refit)
@@ -205,16 +230,24 @@ class BenchmarkResults:
 
     @property
     def records(self) -> list[Record]:
-        """The newest record of every stored name, in store order."""
-        return list(self.store.latest().values())
+        """The newest record of every stored name, in store order; each part's metrics
+        with per-class precision, recall and F1 (from the confusion matrix where a record was
+        stored before they were kept)."""
+        from .metrics import with_per_class_scores
+
+        return [{**record, "metrics": {part: with_per_class_scores(values)
+                                       for part, values in record["metrics"].items()}}
+                if record.get("metrics") else record
+                for record in self.store.latest().values()]
 
     def _split_rows(self) -> dict[str, list[dict]]:
         from .leaderboard import splits_in_order
-        from .tables import summarise
+        from .tables import offered, summarise
 
         if self._rows is None:
+            ranked = offered(self.records, self.store.location.profile)
             self._rows = {fingerprint: summarise(records)
-                          for fingerprint, records in splits_in_order(self.records)}
+                          for fingerprint, records in splits_in_order(ranked)}
         return self._rows
 
     @property

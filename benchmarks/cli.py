@@ -234,7 +234,8 @@ def execute(args: argparse.Namespace) -> int:
         raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
                                 "--only/--exclude to choose; run it without them")
     patterns = [pattern for group in args.only for pattern in group.split(",") if pattern]
-    pipelines = [] if study else select_pipelines(patterns, args.exclude, args.recipe)
+    pipelines = [] if study else select_pipelines(patterns, args.exclude, args.recipe,
+                                                  args.profile)
     options = RunOptions(
         pipelines=pipelines, priorities=priorities(pipelines, args.only),
         max_seconds=args.max_seconds,
@@ -296,7 +297,7 @@ TOP = 5
 def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     """The run's last lines: how long it took, what failed, where its report is and, for a
     leaderboard, its top five on the split this run scored."""
-    from .tables import percent, summarise
+    from .tables import offered, percent, summarise
 
     ran = [record for summary in summaries for record in summary.ran]
     failed = [record for summary in summaries for record in summary.failed]
@@ -318,7 +319,8 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
         lines.append(f"report: {report}")
     scored = next((record for record in reversed(ran) if record["status"] == "ok"), None)
     if scored is not None and report == store.location.leaderboard:
-        rows = summarise([record for record in store.latest().values()
+        rows = summarise([record for record in offered(list(store.latest().values()),
+                                                       store.location.profile)
                           if record["split"]["fingerprint"] == scored["split"]["fingerprint"]],
                          with_statistics=False)
         lines.append(f"top {min(TOP, len(rows))} of {len(rows)}: " + " · ".join(

@@ -35,10 +35,19 @@ from .leaderboard import (
     smaller_budgets,
     splits_in_order,
 )
+from .metrics import PER_CLASS_SCORES, with_per_class_scores
 from .record import Record
 from .significance import BOOTSTRAP_RESAMPLES
 from .store import ResultsStore
-from .tables import FAMILY_ORDER, TABLE_NOTES, Column, main_columns, number, summarise
+from .tables import (
+    FAMILY_ORDER,
+    TABLE_NOTES,
+    Column,
+    main_columns,
+    number,
+    offered,
+    summarise,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def leaderboard_html(store: ResultsStore,
     """The HTML leaderboard of one store. ``figures`` (by split fingerprint) are the files
     publish drew; without them the figures section is left out and a deep pipeline's
     training curves are drawn here, in memory."""
-    latest = list(store.latest().values())
+    latest = offered(list(store.latest().values()), store.location.profile)
     dataset, profile_name = store.location.dataset, store.location.profile
     profile = PROFILES.get(profile_name)
     title = f"Leaderboard: {dataset}, profile {profile_name}"
@@ -209,6 +218,8 @@ def detail(row: dict, class_names: list[str], figures: SplitFigures | None) -> s
         panel("Per-class test accuracy" + (f" (mean of {row['seeds']} seeds)"
                                            if row["seeds"] > 1 else ""),
               per_class(row, class_names)),
+        panel(f"Per-class precision, recall and F1 (seed {first['seed']}, test set)",
+              per_class_scores(first, class_names)),
     ]
     matrix = first["metrics"]["test"].get("confusion")  # a very old record may lack it
     if matrix:
@@ -240,6 +251,10 @@ def run_settings(row: dict) -> dict:
                        f"{sizes['test']:,} test",
         "hardware": row["hardware"],
     }
+    figure = row["seed_figure"]
+    if figure is not None:
+        settings["seed reported"] = (f"{figure.accuracy * 100:.2f}% {figure.measured_on} "
+                                     f"accuracy ({figure.source}; {figure.protocol})")
     if first.get("recipe"):
         settings["recipe"] = first["recipe"]
     if first.get("overrides"):
@@ -284,6 +299,20 @@ def per_class(row: dict, class_names: list[str]) -> str:
                      f'<td class="right">{number(None if value is None else value * 100, 1)}</td>'
                      f'<td class="barcell"><span class="bar" style="width:{width}%"></span>'
                      f"</td></tr>")
+    return f'<table class="kv perclass">{"".join(lines)}</table>'
+
+
+def per_class_scores(run: Record, class_names: list[str]) -> str:
+    """One run's precision, recall and F1 per class, in percent."""
+    scores = with_per_class_scores(run["metrics"]["test"]) or {}
+    if PER_CLASS_SCORES[0] not in scores:
+        return '<p class="muted">none recorded</p>'
+    heads = "".join(f'<th class="right">{label}</th>' for label in ("precision", "recall", "F1"))
+    lines = [f"<tr><th></th>{heads}</tr>"]
+    for index, name in enumerate(class_names):
+        cells = "".join(f'<td class="right">{number(scores[key][index] * 100, 1)}</td>'
+                        for key in PER_CLASS_SCORES)
+        lines.append(f"<tr><th>{escape(name)}</th>{cells}</tr>")
     return f'<table class="kv perclass">{"".join(lines)}</table>'
 
 

@@ -26,14 +26,18 @@ from .tables import (
     TIME_TO_ACCURACY_NOTES,
     count,
     failures_table,
+    family_leaders,
     main_table,
     markdown_table,
     missing_table,
     number,
+    offered,
+    per_class_scores_table,
     per_class_table,
     percent,
     recipe_gain_table,
     reducer_matrix,
+    seed_figure_notes,
     selection_table,
     summarise,
     time_to_accuracy_table,
@@ -146,10 +150,11 @@ def shared_features_rows(rows: list[dict]) -> list[str]:
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
     """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
     it and linked."""
-    latest = list(store.latest().values())
+    every = list(store.latest().values())
     dataset = store.location.dataset
     profile_name = store.location.profile
     profile = PROFILES.get(profile_name)
+    latest = offered(every, profile_name)
     lines = [f"# Leaderboard: {dataset}, profile `{profile_name}`", "", HEADER_NOTE, ""]
     if profile is not None:
         lines += [f"Profile `{profile.name}`: {profile.description}.", ""]
@@ -174,6 +179,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
                 TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
                 "### Overall", "",
                 main_table(rows, ranks, with_family=True, with_hardware=several), "",
+                *([notes, ""] if (notes := seed_figure_notes(rows)) else []),
             ]
             for family in FAMILY_ORDER:
                 family_rows = [row for row in rows if row["family"] == family]
@@ -186,6 +192,10 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
                 [str(index) for index in range(len(rows[0]["per_class"]))])
             lines += ["### Per-class test accuracy (%)", "",
                       per_class_table(rows, class_names), ""]
+            leaders = [rows[0], *[row for row in family_leaders(rows, 1) if row is not rows[0]]]
+            lines += ["### Per-class precision, recall and F1 (%): the leader and each "
+                      "family's best", "",
+                      per_class_scores_table(leaders, class_names), ""]
             recipes = recipe_gain_table(rows)
             if recipes:
                 lines += ["### Recipe gain: each network under each training recipe", "",
@@ -215,7 +225,7 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
         failures = [record for record in records if record["status"] != "ok"]
         if failures:
             lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
-    missing = missing_table(latest)
+    missing = missing_table(every, profile_name)
     if missing:
         lines += ["## Registered pipelines without a result in this profile", "",
                   "Every registered pipeline is ranked above once a run of it has succeeded; "
@@ -229,9 +239,9 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore],
     layout = ResultsLayout(results_dir)
     table = []
     for store in stores:
-        rows = summarise([record for record in store.latest().values()
-                          if record["split"]["name"] == "standard"] or
-                         list(store.latest().values()), with_statistics=False)
+        latest = offered(list(store.latest().values()), store.location.profile)
+        rows = summarise([record for record in latest if record["split"]["name"] == "standard"]
+                         or latest, with_statistics=False)
         link = layout.relative(store.location.leaderboard)
         best = rows[0] if rows else None
         table.append([
@@ -273,7 +283,7 @@ def excerpt_markdown(results_dir: Path) -> str:
     """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
     for profile in ("full", "quick"):
         store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
-        records = [record for record in store.latest().values()
+        records = [record for record in offered(list(store.latest().values()), profile)
                    if record["split"]["name"] == "standard"]
         rows = summarise(records, with_statistics=False)
         if rows:

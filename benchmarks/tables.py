@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
+from pipelines.seed_figures import seed_figure
+
 from .environment import hardware_label
+from .metrics import PER_CLASS_SCORES, with_per_class_scores
 from .record import Record, decode_labels, finished_at
 from .significance import bootstrap_accuracy_ci, mcnemar_exact
 
@@ -92,6 +95,8 @@ def summarise(records: list[Record], *, with_statistics: bool = True) -> list[di
             "train_size": runs[0]["sizes"]["train"],
             "hardware": hardware_label(runs[0]["env"]),
             "per_class": per_class,
+            "seed_figure": seed_figure(runs[0]["pipeline"], runs[0].get("recipe"),
+                                       runs[0].get("overrides")),
         })
     rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))
     if with_statistics:
@@ -200,6 +205,8 @@ def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:
         Column("reducer", "left", lambda row, rank: row["reducer"]),
         Column("test acc %", "right", lambda row, rank: percent(row["accuracy"]),
                lambda row, rank: row["mean_accuracy"]),
+        Column("seed reported %", "right", lambda row, rank: seed_reported(row),
+               lambda row, rank: row["seed_figure"] and row["seed_figure"].accuracy),
         Column("95% CI", "right", lambda row, rank: _interval(row),
                lambda row, rank: None if row["ci"] is None else row["ci"][0]),
         Column("p vs leader", "right", _versus_leader,
@@ -232,6 +239,42 @@ def main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
     table = [[column.cell(row, ranks[row["pipeline"]]) for column in columns] for row in rows]
     return markdown_table(table, [column.header for column in columns],
                           [column.align for column in columns])
+
+
+def seed_reported(row: dict) -> str:
+    """The seed document's own figure for the system a row reproduces: "–" for none, marked
+    where the document gives a validation figure only."""
+    figure = row["seed_figure"]
+    if figure is None:
+        return "–"
+    return f"{figure.accuracy * 100:.2f}" + (" (val)" if figure.measured_on != "test" else "")
+
+
+def seed_figure_notes(rows: list[dict]) -> str | None:
+    """Where each shown seed figure comes from and how its protocol differed."""
+    notes = [f"- `{row['pipeline']}`: {row['seed_figure'].source}, "
+             f"{row['seed_figure'].measured_on} accuracy; {row['seed_figure'].protocol}."
+             for row in rows if row["seed_figure"] is not None]
+    if not notes:
+        return None
+    return "\n".join(["*Seed reported* is the seed document's own accuracy for the system the "
+                      "row reproduces (– where none does; the seed recipe's runs only), on the "
+                      "document's protocol, which differs from this table's:", "", *notes])
+
+
+def per_class_scores_table(rows: list[dict], class_names: list[str]) -> str:
+    """Per-class precision, recall and F1 (%) of the given rows, each averaged over the
+    row's seeds: a column group per row, a line per class, as the seeds' classification
+    reports have them."""
+    headers, table = ["class"], [[name] for name in class_names]
+    for row in rows:
+        scores = [with_per_class_scores(run["metrics"]["test"]) for run in row["runs"]]
+        for key, short in zip(PER_CLASS_SCORES, ("P", "R", "F1"), strict=True):
+            headers.append(f"{row['pipeline']} {short}")
+            for index, line in enumerate(table):
+                values = [part[key][index] for part in scores if part and key in part]
+                line.append(number(statistics.fmean(values) * 100 if values else None, 1))
+    return markdown_table(table, headers, ["left"] + ["right"] * (len(headers) - 1))
 
 
 def per_class_table(rows: list[dict], class_names: list[str]) -> str:
@@ -354,12 +397,23 @@ TABLE_NOTES = (
 )
 
 
-def missing_table(latest: list[Record]) -> str | None:
-    """The registered pipelines with no ok record in any split of this store, each with why:
-    its newest failed or timed-out record, else that it has not been run here yet."""
-    from pipelines import list_pipelines
+def offered(records: list[Record], profile: str) -> list[Record]:
+    """The records a leaderboard of ``profile`` ranks: not those of a pipeline the profile
+    does not offer (``register_pipeline(left_out_of=...)``; missing_table says why)."""
+    from pipelines.registry import left_out
 
-    succeeded = {record["name"] for record in latest if record["status"] == "ok"}
+    return [record for record in records if left_out(record["pipeline"], profile) is None]
+
+
+def missing_table(latest: list[Record], profile: str | None = None) -> str | None:
+    """The registered pipelines with no ok record in any split of this store, each with why:
+    the profile does not offer it, its newest failed or timed-out record, else that it has
+    not been run here yet."""
+    from pipelines import list_pipelines
+    from pipelines.registry import left_out
+
+    ranked = offered(latest, profile) if profile else latest
+    succeeded = {record["name"] for record in ranked if record["status"] == "ok"}
     newest_failure: dict[str, dict] = {}
     for record in sorted(latest, key=finished_at):
         if record["status"] != "ok":
@@ -367,11 +421,19 @@ def missing_table(latest: list[Record]) -> str | None:
     table = []
     for name in sorted(set(list_pipelines()) - succeeded):
         failure = newest_failure.get(name)
-        reason = "not run yet in this profile" if failure is None else (
-            f"{'timed out' if failure['status'] == 'timeout' else failure['status']} "
-            f"(seed {failure['seed']}, {failure.get('finished_at') or 'time unknown'}): "
-            + cell(failure.get("error") or ""))
-        table.append([name, reason])
+        why_not_here = left_out(name, profile) if profile else None
+        stored = sum(record["name"] == name and record["status"] == "ok" for record in latest)
+        if why_not_here is not None:
+            reason = f"left out of this profile: {why_not_here}" + (
+                f" (its {stored} stored record{'s' if stored > 1 else ''} here, from before, "
+                f"{'are' if stored > 1 else 'is'} not ranked)" if stored else "")
+        elif failure is None:
+            reason = "not run yet in this profile"
+        else:
+            reason = (f"{'timed out' if failure['status'] == 'timeout' else failure['status']} "
+                      f"(seed {failure['seed']}, {failure.get('finished_at') or 'time unknown'}"
+                      f"): " + (failure.get("error") or "")[:200])
+        table.append([name, cell(reason, 400)])
     return markdown_table(table, ["pipeline", "why it is not ranked"]) if table else None
 
 

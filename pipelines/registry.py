@@ -43,6 +43,15 @@ class PipelineEntry:
     # states it. The test images are never capped: every row is scored on the same ones
     train_sizes: tuple[tuple[str, int], ...] = ()
     validation_sizes: tuple[tuple[str, int], ...] = ()
+    # profile name -> why this pipeline is not offered there (no budget that fits the profile
+    # says anything about it): a run of that profile leaves it out, one that names it is
+    # refused, and the profile's leaderboard gives the reason instead of ranking it
+    left_out_of: tuple[tuple[str, str], ...] = ()
+
+    def left_out(self, profile: Profile | str) -> str | None:
+        """Why this pipeline is not offered in ``profile``; None where it is."""
+        name = profile if isinstance(profile, str) else profile.name
+        return dict(self.left_out_of).get(name)
 
     def train_size(self, profile: Profile) -> int | None:
         """The training images this pipeline gets in ``profile`` (None: all of the split)."""
@@ -82,14 +91,17 @@ class PipelineContractError(FashionbenchError):
 def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
                       description: str | None = None,
                       train_sizes: Mapping[str, int] | None = None,
-                      validation_sizes: Mapping[str, int] | None = None):
+                      validation_sizes: Mapping[str, int] | None = None,
+                      left_out_of: Mapping[str, str] | None = None):
     """Decorator: register ``factory(profile, **overrides) -> Pipeline`` under ``name``.
 
     ``train_sizes`` caps the training images per profile name below the profile's own cap,
     e.g. ``{"quick": 2000}``: the runner gives the pipeline a stratified subsample that size,
     and its records and the leaderboard say so. ``validation_sizes`` does the same for the
     validation images it is watched during training and scored on (a network whose inference
-    is slow on a CPU); the test images are never capped."""
+    is slow on a CPU); the test images are never capped. ``left_out_of`` names the profiles
+    the pipeline is not offered in, each with why (``{"quick": "needs the full profile or a
+    GPU"}``)."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
     caps = _caps(name, "train_sizes", train_sizes)
@@ -107,6 +119,7 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
             name=name, family=family, factory=factory, tags=tuple(tags), source=source,
             description=description or (doc[0] if doc else ""), train_sizes=caps,
             validation_sizes=validation_caps,
+            left_out_of=tuple(sorted((left_out_of or {}).items())),
         )
         return factory
 
@@ -211,6 +224,15 @@ def list_pipelines(pattern: str | Iterable[str] = "*", *, exclude: Iterable[str]
         and not any(fnmatch.fnmatchcase(name, p) for p in excludes)
         and (family is None or entry.family == family)
     ]
+
+
+def left_out(name: str, profile: Profile | str) -> str | None:
+    """Why the pipeline a record or job ``name`` stands for is not offered in ``profile``
+    (None where it is, or where no such pipeline is registered here)."""
+    try:
+        return get_entry(name).left_out(profile)
+    except UnknownNameError:
+        return None
 
 
 def get_entry(name: str) -> PipelineEntry:

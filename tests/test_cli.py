@@ -111,7 +111,7 @@ def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch)
     assert calls == [PROJECT_ROOT / "README.md"]  # another results directory: no excerpt
 
 
-BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN|^[IWE]\d{4} ",
+BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN custom operations|^[IWE]\d{4} ",
                            re.IGNORECASE | re.MULTILINE)
 
 

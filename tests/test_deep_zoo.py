@@ -25,6 +25,19 @@ SEED_PARAMETER_COUNTS = {
     "cnn-seed004": 693_962,  # seed 004, first CNN
 }
 RECONSTRUCTED_PARAMETER_COUNTS = {
+    # seed 002's CNN 1: conv 320 + BN 128, conv 9,248 + BN 128, the 24 x 24 x 32 map into
+    # dense 512 (9,437,696) + BN 2,048, dense 128 (65,664) + BN 512, softmax 1,290
+    "cnn-seed002": 320 + 128 + 9_248 + 128 + 9_437_696 + 2_048 + 65_664 + 512 + 1_290,
+    # seed 002's cnn_model2: conv 32, 32, 64, 128 each with BN, 1 x 1 x 128 into dense 512 and
+    # 128 with BN, softmax
+    "cnn-seed002-v2": (320 + 128 + 9_248 + 128 + 18_496 + 256 + 73_856 + 512 + 66_048 + 2_048
+                       + 65_664 + 512 + 1_290),
+    # seed 004's cnn_model2: conv 32 (320), conv 64 (18,496), 5 x 5 x 64 into dense 128
+    # (204,928), 256 (33,024), 128 (32,896), softmax (1,290)
+    "cnn-seed004-v2": 320 + 18_496 + 204_928 + 33_024 + 32_896 + 1_290,
+    # seed 004's cnn_model3: conv 64 (640), 128 (73,856), 64 (73,792), 1 x 1 x 64 into dense
+    # 128 (8,320), 256 (33,024), 256 (65,792), 128 (32,896), softmax (1,290)
+    "cnn-seed004-v3": 640 + 73_856 + 73_792 + 8_320 + 33_024 + 65_792 + 32_896 + 1_290,
     "lstm": 98_186,  # LSTM 128 (80,384) + dense 128 + softmax
     "resnet20": 273_754,  # He et al. 2016's CIFAR ResNet-20, counted by hand in its docstring
     # keras.applications.VGG16's convolutions (14,714,688), then seed 004's three fully
@@ -127,7 +140,8 @@ def test_every_deep_pipeline_trains_in_the_smoke_profile(name, small_split):
     params = description["params"]
     assert params["epochs"] == 1 and params["batch_size"] == 128
     assert params["callbacks"]["EarlyStopping"]["restore_best_weights"] is True
-    if name in ("mcnn", "resnet20", "resnet50"):  # the networks with batch normalisation
+    # the networks with batch normalisation
+    if name in ("mcnn", "resnet20", "resnet50", "cnn-seed002", "cnn-seed002-v2"):
         assert description["batch_norm_layers_recalibrated"] > 0
     else:
         assert description["batch_norm_layers_recalibrated"] == 0
@@ -234,3 +248,22 @@ def test_a_steps_schedule_trains_each_epoch_at_its_given_rate(small_split):
     model.fit(X, y, validation=small_split["validation"])
     history = model.describe()["history"]
     assert [epoch["learning_rate"] for epoch in history] == pytest.approx(rates)
+
+
+def test_every_seed_figure_is_on_the_line_it_cites():
+    """The "seed reported" table cites a line of each seed document: the figure is there."""
+    from pipelines.seed_figures import SEED_FIGURES, seed_figure
+
+    seeds = ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip(f"{seeds} is not on this machine")
+    for name, figure in SEED_FIGURES.items():
+        [document] = seeds.glob(f"{figure.document}_*.txt")
+        line = document.read_text().splitlines()[figure.line - 1]
+        written = (f"{figure.accuracy * 100:.2f}", f"{figure.accuracy:.4f}")
+        assert any(text in line for text in written), (name, line)
+        assert name in list_pipelines(), name
+    assert seed_figure("mcnn").accuracy == 0.9337
+    assert seed_figure("mcnn", "modern") is None  # another recipe trains something else
+    assert seed_figure("mcnn", None, {"batch_size": 16}) is None  # a study's variant
+    assert seed_figure("resnet20") is None  # no seed counterpart

@@ -74,7 +74,7 @@ def store(tmp_path) -> ResultsStore:
                                     "notes": EVIL, "params": {"svm__C": 10.0}}))
     store.append(fake_record("cnn", "deep", "none", 0.90, 30.0, **deep_extra()))
     store.append(fake_record(EVIL, "deep", "none", 0.70, 2.0, **deep_extra(2)))
-    store.append(fake_record("vgg16", "deep", "none", 0.5, 1.0, status="failed",
+    store.append(fake_record("lstm", "deep", "none", 0.5, 1.0, status="failed",
                              error=f"MemoryError: {EVIL}"))
     return store
 
@@ -107,7 +107,7 @@ def test_the_table_is_the_markdown_main_table(store):
     # the markdown escapes nothing but pipes, which these names do not have
     assert [headers, *rows] == expected
     # the failed run is listed, not ranked
-    assert "Failed or timed-out runs" in page and "vgg16" in page
+    assert "Failed or timed-out runs" in page and "lstm" in page
 
 
 def test_publish_writes_it_beside_the_markdown_with_the_figures(store):

@@ -94,8 +94,8 @@ def test_the_command_line_selects_recipes(capsys):
     assert select_pipelines(["mcnn", "raw-knn"], [], ["modern", "seed"]) == ["mcnn@modern",
                                                                             "mcnn"]
     assert "1 classical pipeline(s) left out" in capsys.readouterr().err
-    assert select_pipelines(["cnn-*@modern"], ["*-dropout"]) == [
-        "cnn-seed001@modern", "cnn-seed003@modern", "cnn-seed004@modern"]
+    assert select_pipelines(["cnn-*@modern"], ["*-dropout", "*-v?"]) == [
+        "cnn-seed001@modern", "cnn-seed002@modern", "cnn-seed003@modern", "cnn-seed004@modern"]
     with pytest.raises(UnknownNameError, match="no deep pipeline matches"):
         select_pipelines(["raw-*@modern"], [])
     with pytest.raises(UnknownNameError, match="unknown recipe"):

@@ -282,3 +282,41 @@ def test_a_tables_hardware_names_the_cores_a_job_used_not_those_of_its_process()
     assert hardware_label({**gpu_machine, "hardware": "NVIDIA H100"}) == "NVIDIA H100"
     assert hardware_label(gpu_machine) == "Some CPU (1 of 16 cores)"
     assert hardware_label({"hardware": "Old CPU (2 cores)"}) == "Old CPU (2 cores)"
+
+
+def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are_shown():
+    """On the committed full store: the leader's and each family's best per-class precision,
+    recall and F1 (derived from the confusion matrices of records stored before they were
+    kept, equal to scikit-learn's on the stored predictions), and each seed system's own
+    figure beside ours."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from benchmarks.api import load
+    from benchmarks.record import decode_labels
+
+    store = ResultsStore(COMMITTED_RESULTS, "fashion-mnist", "full")
+    text = leaderboard_markdown(store)
+    section = text.split("### Per-class precision, recall and F1 (%)")[1].split("###")[0]
+    rows = summarise([record for record in store.latest().values()
+                      if record["split"]["name"] == "standard"], with_statistics=False)
+    leader = rows[0]
+    assert f"{leader['pipeline']} F1" in section
+    run = leader["runs"][0]
+    truth, predicted = (decode_labels(run["predictions"][key]) for key in ("test_true", "test"))
+    _, _, f1, _ = precision_recall_fscore_support(truth, predicted, labels=range(10),
+                                                  zero_division=0)
+    shirt = next(line for line in section.splitlines() if line.startswith("| Shirt"))
+    assert f"{f1[6] * 100:.1f}" in shirt
+    record = next(record for record in load(COMMITTED_RESULTS, profile="full").records
+                  if record["run_id"] == run["run_id"])
+    assert record["metrics"]["test"]["per_class_f1"] == pytest.approx(f1.tolist())
+    # mcnn reproduces seed 000's MCNN: its figure and where it comes from; a classical row
+    # has no seed counterpart
+    overall = text.split("### Overall")[1].split("###")[0]
+    table = [line.split("|") for line in overall.splitlines() if line.startswith("|")]
+    column = [cell.strip() for cell in table[0]].index("seed reported %")
+    mcnn = next(line for line in table if line[2].strip() == "mcnn")
+    assert mcnn[column].strip() == "93.37"
+    assert "- `mcnn`: seed 000, line 182, test accuracy; its own 80/10/10 split" in overall
+    classical = next(line for line in table if line[3].strip() == "classical")
+    assert classical[column].strip() == "–"

@@ -98,6 +98,9 @@ def cnn_seed001(input_shape, n_classes) -> keras.Model:
 
 
 SEED001_DROPOUT = 0.25  # the report names the Dropout layers but not their rate
+# seed 002 names its Dropout layers but not their rates (an R notebook without its code)
+SEED002_CONV_DROPOUT = 0.25
+SEED002_DENSE_DROPOUT = 0.5
 
 
 def cnn_seed001_dropout(input_shape, n_classes) -> keras.Model:
@@ -158,6 +161,105 @@ def cnn_seed004(input_shape, n_classes) -> keras.Model:
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed004")
+
+
+def cnn_seed002(input_shape, n_classes) -> keras.Model:
+    """Seed 002's "CNN 1" (lines 70-74): two 3x3 convolutions of 32 filters with ReLU, each
+    followed by batch normalisation and dropout, flattened into dense 512 and dense 128, each
+    with batch normalisation and dropout, then the softmax. The document (an R notebook)
+    shows no code: valid padding (Keras's default), no pooling (it names none; its second
+    network is the one that "introduces" max pooling, line 101) and the dropout rates, 0.25
+    after a convolution and 0.5 after a dense layer, are this project's choice.
+
+    Parameters on 28 x 28 x 1 with 10 classes: 320 + 128 (BN) + 9,248 + 128; the 24 x 24 x 32
+    map flattened, 18,432 x 512 + 512 = 9,437,696 + 2,048; 512 x 128 + 128 = 65,664 + 512;
+    softmax 1,290; in all 9,517,034.
+    """
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed002"].min_size)
+    for _ in range(2):
+        x = layers.Conv2D(32, 3, activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Dropout(SEED002_CONV_DROPOUT)(x)
+    x = layers.Flatten()(x)
+    for units in (512, 128):
+        x = layers.Dense(units, activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Dropout(SEED002_DENSE_DROPOUT)(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed002")
+
+
+def cnn_seed002_v2(input_shape, n_classes) -> keras.Model:
+    """Seed 002's ``cnn_model2`` (lines 101-105), the network it concludes is best: CNN 1's
+    two convolutions of 32, then convolutions of 64 and 128 ("more layers with higher filter
+    counts"), each stage followed by max pooling ("max pooling layers follow the
+    convolutional layers") and dropout, every convolution by batch normalisation, and CNN
+    1's dense 512 and 128 with batch normalisation and dropout. Its "adjusted" dropout rates
+    are not stated: CNN 1's are kept. Valid 3x3 convolutions, 2x2 pools:
+    28 -> 26 -> 24 -> 12 -> 10 -> 5 -> 3 -> 1.
+
+    Parameters on 28 x 28 x 1 with 10 classes: 320 + 128 + 9,248 + 128 (two convolutions of
+    32, BN); 18,496 + 256 (64); 73,856 + 512 (128); 128 x 512 + 512 = 66,048 + 2,048;
+    65,664 + 512; softmax 1,290; in all 238,506.
+    """
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES["cnn-seed002-v2"].min_size)
+    for stage in ((32, 32), (64,), (128,)):
+        for filters in stage:
+            x = layers.Conv2D(filters, 3, activation="relu")(x)
+            x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(SEED002_CONV_DROPOUT)(x)
+    x = layers.Flatten()(x)
+    for units in (512, 128):
+        x = layers.Dense(units, activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Dropout(SEED002_DENSE_DROPOUT)(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed002_v2")
+
+
+def _seed004_network(name: str, input_shape, n_classes, filters: tuple[int, ...],
+                     dense: tuple[tuple[int, float], ...]) -> keras.Model:
+    """Seed 004's ``Sequential`` CNNs: [3x3 convolution, ReLU, 2x2 max pool] per entry of
+    ``filters`` (valid padding, stride 1, as its first network's summary shows: 26 x 26
+    after the first convolution, line 402), flattened, then (units, dropout after it) dense
+    ReLU layers, then the softmax. The code lines are cut at ``strides=`` in the document:
+    ReLU on the convolutions is assumed, as in its first network."""
+    inputs = keras.Input(shape=input_shape, name="images")
+    x = _resized_to_at_least(inputs, ARCHITECTURES[name].min_size)
+    for count in filters:
+        x = layers.Conv2D(count, 3, strides=1, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    for units, dropout in dense:
+        x = layers.Dense(units, activation="relu")(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _softmax(n_classes)(x), name=name.replace("-", "_"))
+
+
+def cnn_seed004_v2(input_shape, n_classes) -> keras.Model:
+    """Seed 004's ``cnn_model2`` (lines 567-579): conv 32, pool, conv 64, pool, dense 128,
+    dropout 0.25, dense 256, dropout 0.25, dense 128, softmax.
+
+    Parameters on 28 x 28 x 1 with 10 classes: 320; 18,496 (11 x 11 x 64 pooled to 5 x 5,
+    1,600 flattened); 1,600 x 128 + 128 = 204,928; 33,024; 32,896; 1,290; in all 290,954.
+    """
+    return _seed004_network("cnn-seed004-v2", input_shape, n_classes, (32, 64),
+                            ((128, 0.25), (256, 0.25), (128, 0.0)))
+
+
+def cnn_seed004_v3(input_shape, n_classes) -> keras.Model:
+    """Seed 004's ``cnn_model3`` (lines 592-609): conv 64, pool, conv 128, pool, conv 64,
+    pool, dense 128, dropout 0.25, dense 256, dropout 0.5, dense 256, dropout 0.25, dense
+    128, dropout 0.10, softmax.
+
+    Parameters on 28 x 28 x 1 with 10 classes: 640; 73,856; 73,792 (3 x 3 x 64 pooled to
+    1 x 1, 64 flattened); 64 x 128 + 128 = 8,320; 33,024; 65,792; 32,896; 1,290; in all
+    289,610.
+    """
+    return _seed004_network("cnn-seed004-v3", input_shape, n_classes, (64, 128, 64),
+                            ((128, 0.25), (256, 0.5), (256, 0.25), (128, 0.10)))
 
 
 def lstm(input_shape, n_classes) -> keras.Model:
@@ -248,6 +350,12 @@ ARCHITECTURES: dict[str, Architecture] = {
                                         590_346),
     "cnn-seed003": Architecture(cnn_seed003, "seed 003 (baseline before tuning)", 12, 83_322),
     "cnn-seed004": Architecture(cnn_seed004, "seed 004 (first CNN)", 4, 693_962),
+    "cnn-seed002": Architecture(cnn_seed002, "seed 002 (CNN 1; rates and padding assumed)", 5,
+                                None),
+    "cnn-seed002-v2": Architecture(cnn_seed002_v2, "seed 002 (cnn_model2; rates and padding "
+                                   "assumed)", 24, None),
+    "cnn-seed004-v2": Architecture(cnn_seed004_v2, "seed 004 (cnn_model2)", 10, None),
+    "cnn-seed004-v3": Architecture(cnn_seed004_v3, "seed 004 (cnn_model3)", 22, None),
     "lstm": Architecture(lstm, "seed 002 (RNN; layer sizes beyond LSTM 128 not stated)", 1,
                          None),
     "resnet20": Architecture(resnet20, "He et al. 2016, section 4.2 (CIFAR ResNet-20, option B "

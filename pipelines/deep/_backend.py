@@ -22,6 +22,15 @@ from ..events import VERBOSE_ENV
 # set only where the user has not: TensorFlow's C++ logs above INFO/WARNING/ERROR, gRPC's
 QUIET_LOGGING = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
 
+# TensorFlow's oneDNN kernels, on whatever the CPU. TensorFlow turns them on by itself only on
+# CPUs with AVX-512-class features (an Intel Xeon, a Zen 4 AMD EPYC); on an AVX2 AMD EPYC it
+# leaves them off, and trained ResNet50 at 17 images a second on 2 cores, 8x slower than with
+# them (the CPU-speed issue's probe; benchmarks.perf.deep_backends measures every network).
+# Set before TensorFlow is first imported, in this process and so in every worker process
+# (each imports Keras through here); a user's own TF_ENABLE_ONEDNN_OPTS wins. Each network's
+# record says whether the kernels were on (``model.onednn``).
+ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "1"}
+
 
 def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
@@ -48,7 +57,21 @@ def native_stderr_held() -> Iterator[None]:
             os.close(saved)
 
 
+def onednn_enabled() -> bool | None:
+    """Whether TensorFlow runs its oneDNN kernels in this process (None: TensorFlow is not
+    Keras's backend), as TensorFlow itself decided at import."""
+    if keras.backend.backend() != "tensorflow" or "tensorflow" not in sys.modules:
+        return None
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:  # a TensorFlow without the flag: nothing to report
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def _load():
+    for name, value in ONEDNN.items():
+        os.environ.setdefault(name, value)
     if verbose():
         import keras
 

@@ -187,7 +187,10 @@ class KerasPipeline:
         warm_up = self.config.warm_up_predict
         if warm_up == "auto":
             warm_up = gpu
+        from ._backend import onednn_enabled
+
         return {"keras_version": keras.__version__, "backend": keras.backend.backend(),
+                "onednn": onednn_enabled(),
                 "device": _training.device_name(), "dtype_policy": policy,
                 "steps_per_execution": int(steps_per_execution),
                 "warm_up_predict": bool(warm_up)}
