@@ -120,9 +120,9 @@ def offered_in(selected: list[str], only: list[str], profile: str) -> list[str]:
                                     f"it with --profile full (or smoke, a wiring check)")
         if why is not None:
             dropped[name] = why
-    if dropped:
-        print(f"note: left out of the {profile} profile: "
-              + "; ".join(f"{name} ({why})" for name, why in dropped.items()), file=sys.stderr)
+    for why in dict.fromkeys(dropped.values()):
+        names = ", ".join(name for name, reason in dropped.items() if reason == why)
+        print(f"note: left out of the {profile} profile: {names} ({why})", file=sys.stderr)
     return [name for name in selected if name not in dropped]
 
 

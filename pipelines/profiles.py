@@ -30,8 +30,9 @@ PROFILES: dict[str, Profile] = {
     for profile in (
         Profile("smoke", "wiring check: tiny subsamples, a few steps; not a result",
                 train_size=1000, validation_size=500, test_size=1000, epochs=1),
-        Profile("quick", "laptop CPU budget: 10,000 training images, full validation and test",
-                train_size=10_000, validation_size=None, test_size=None, epochs=5),
+        Profile("quick", "laptop CPU budget: 10,000 training images, at most 3 epochs for a "
+                "network, full validation and test",
+                train_size=10_000, validation_size=None, test_size=None, epochs=3),
         Profile("full", "the papers' protocol: all the data, up to 100 epochs",
                 train_size=None, validation_size=None, test_size=None, epochs=100),
     )
