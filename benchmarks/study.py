@@ -191,10 +191,14 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
     ]
     ran = PROFILES.get(store.location.profile)
     if ran is not None and store.location.profile != study.profile:
-        # the budget this store had, when it is not the one the study is written for
+        # the budget this store had, when it is not the one the study is written for; the
+        # epochs as the runs' own records hold them (a profile's budget can change later)
+        epochs = sorted({((r.get("model") or {}).get("params") or {}).get("epochs")
+                         for r in latest} - {None})
+        trained = (f"; these runs trained up to {epochs[-1]} epochs" if epochs else "")
         lines += [f"The study is written for the `{study.profile}` profile; these runs had "
-                  f"the `{ran.name}` budget ({ran.description}, up to {ran.epochs} epochs), so "
-                  f"they compare with each other, not with the seed's numbers.", ""]
+                  f"the `{ran.name}` budget ({ran.description}{trained}), so they compare "
+                  f"with each other, not with the seed's numbers.", ""]
     if study.notes:
         lines += [study.notes, ""]
     lines += [table, ""]
