@@ -111,8 +111,8 @@ def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch)
     assert calls == [PROJECT_ROOT / "README.md"]  # another results directory: no excerpt
 
 
-BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN custom operations|^[IWE]\d{4} ",
-                           re.IGNORECASE | re.MULTILINE)
+BACKEND_NOISE = re.compile(r"absl|cuda|cuInit|TensorFlow binary|oneDNN custom operations|"
+                           r"^[IWE]\d{4} ", re.IGNORECASE | re.MULTILINE)
 
 
 def test_describing_a_network_prints_no_backend_start_up_noise():
