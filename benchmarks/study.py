@@ -195,7 +195,8 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
         # epochs as the runs' own records hold them (a profile's budget can change later)
         epochs = sorted({((r.get("model") or {}).get("params") or {}).get("epochs")
                          for r in latest} - {None})
-        trained = (f"; these runs trained up to {epochs[-1]} epochs" if epochs else "")
+        trained = (f"; these runs trained up to {epochs[-1]} epoch{'s' if epochs[-1] != 1 else ''}"
+                   if epochs else "")
         lines += [f"The study is written for the `{study.profile}` profile; these runs had "
                   f"the `{ran.name}` budget ({ran.description}{trained}), so they compare "
                   f"with each other, not with the seed's numbers.", ""]

@@ -57,7 +57,8 @@ def test_a_study_runs_and_reports(tmp_path, capsys):
     assert "| without dropout" in report and "91.14" in report and "91.68" in report
     # the study is written for the full profile: a smoke run says what budget it had
     assert "written for the `full` profile; these runs had the `smoke` budget (wiring " \
-           "check: tiny subsamples, a few steps; not a result, up to 1 epochs)" in report
+           "check: tiny subsamples, a few steps; not a result; these runs trained up to 1 epoch)" \
+        in report
     assert (directory / "seed001-dropout.png").exists()
     assert (directory / "seed001-dropout-curves.png").exists()
     before = report
