@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import Dataset
+from .data.datasets import Dataset
 from .errors import FashionbenchError, UnknownNameError, unknown_name
-from .record import Record
-from .runner import RunOptions, RunSummary
-from .store import ResultsStore
+from .records.record import Record
+from .records.store import ResultsStore
+from .run.runner import RunOptions, RunSummary
 
 FIGURES = ("accuracy-vs-fit-time", "per-class", "confusion", "curves")
 
@@ -39,7 +39,7 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
                 name: str = "arrays") -> Dataset:
     """Your own arrays as a dataset to ``run`` on (checked; see custom_data.py): images
     N x H x W or N x H x W x 3, uint8 / 0-255 integers / floats in [0, 1]; labels 0..K-1."""
-    from .custom_data import dataset_from_arrays
+    from .data.custom_data import dataset_from_arrays
 
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=class_names,
                                name=name, source=f"arrays {name!r}")
@@ -177,8 +177,8 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
     chose, and stored as ``NAME[refit]`` (benchmarks/refit.py). ``executor``
     defaults to serial here: a pipeline registered in this process (a notebook's) exists in
     no worker process. ``progress``: True prints a line per job, False nothing, or a display
-    from benchmarks.progress."""
-    from .progress import LineProgress, QuietProgress
+    from benchmarks.run.progress."""
+    from .run.progress import LineProgress, QuietProgress
 
     patterns = [pipelines] if isinstance(pipelines, str) else list(pipelines)
     seeds = list(seeds)
@@ -198,8 +198,8 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
 def run_options(options: RunOptions, *, progress=None, publish: bool = True
                 ) -> BenchmarkResults:
     """``run`` for options already made (the command line's way in)."""
-    from . import runner
-    from .publish import publish as publish_reports
+    from .reports.publish import publish as publish_reports
+    from .run import runner
 
     summary = runner.run(options, progress=progress)
     if publish:
@@ -211,7 +211,7 @@ def run_options(options: RunOptions, *, progress=None, publish: bool = True
 def load(results_dir: str | Path = "results", dataset: str = "fashion-mnist",
          profile: str = "quick") -> BenchmarkResults:
     """The results stored under ``results_dir`` for a dataset and profile, without training."""
-    from .layout import ResultsLayout
+    from .records.layout import ResultsLayout
 
     location = ResultsLayout(results_dir).store(dataset, profile)
     if not location.runs.is_file():
@@ -233,7 +233,7 @@ class BenchmarkResults:
         """The newest record of every stored name, in store order; each part's metrics
         with per-class precision, recall and F1 (from the confusion matrix where a record was
         stored before they were kept)."""
-        from .metrics import with_per_class_scores
+        from .run.metrics import with_per_class_scores
 
         return [{**record, "metrics": {part: with_per_class_scores(values)
                                        for part, values in record["metrics"].items()}}
@@ -241,8 +241,8 @@ class BenchmarkResults:
                 for record in self.store.latest().values()]
 
     def _split_rows(self) -> dict[str, list[dict]]:
-        from .leaderboard import splits_in_order
-        from .tables import offered, summarise
+        from .reports.leaderboard import splits_in_order
+        from .reports.tables import offered, summarise
 
         if self._rows is None:
             ranked = offered(self.records, self.store.location.profile)
@@ -275,8 +275,8 @@ class BenchmarkResults:
         """The main table of one split (by fingerprint; default the leaderboard's first)."""
         import pandas as pd
 
-        from .leaderboard import shows_hardware
-        from .tables import main_columns
+        from .reports.leaderboard import shows_hardware
+        from .reports.tables import main_columns
 
         rows = self._rows_of(split)
         columns = main_columns(with_family=True, with_hardware=shows_hardware(rows))
@@ -298,9 +298,9 @@ class BenchmarkResults:
         """A matplotlib Figure: ``accuracy-vs-fit-time``, ``per-class`` (the family leaders),
         ``confusion`` (a pipeline's, default the leader's) or ``curves`` (a deep pipeline's
         training curves)."""
-        from . import figures
-        from .publish import PER_CLASS_TITLE
-        from .tables import family_leaders
+        from .reports import figures
+        from .reports.publish import PER_CLASS_TITLE
+        from .reports.tables import family_leaders
 
         rows = self._rows_of(split)
         class_names = list(rows[0]["runs"][0]["class_names"])
@@ -327,7 +327,7 @@ class BenchmarkResults:
 
     def to_markdown(self) -> str:
         """The whole markdown leaderboard, as LEADERBOARD.md has it (without figures)."""
-        from .leaderboard import leaderboard_markdown
+        from .reports.leaderboard import leaderboard_markdown
 
         return leaderboard_markdown(self.store)
 

@@ -18,13 +18,13 @@ from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .errors import FashionbenchError
-from .progress import format_duration
-from .publish import publish
+from .reports.publish import publish
+from .run.progress import format_duration
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .datasets import DATASETS, DEFAULT_DATASET
-    from .splits import DEFAULT_SPLIT, SPLITS
+    from .data.datasets import DATASETS, DEFAULT_DATASET
+    from .data.splits import DEFAULT_SPLIT, SPLITS
 
     parser = argparse.ArgumentParser(
         prog="run_all.py",
@@ -136,7 +136,7 @@ def _print_list() -> None:
 
     from pipelines.registry import pipeline_entries
 
-    from .study import list_studies, load_study
+    from .studies.spec import list_studies, load_study
 
     rows = [[entry.name, entry.family, ", ".join(entry.tags), entry.description]
             for entry in pipeline_entries().values()]
@@ -174,9 +174,9 @@ def _image_size(text: str) -> tuple[int, int]:
 def _check_names(args: argparse.Namespace) -> None:
     from pipelines.profiles import get_profile
 
-    from .custom_data import looks_like_a_path
-    from .datasets import get_dataset_entry
-    from .splits import check_split_name
+    from .data.custom_data import looks_like_a_path
+    from .data.datasets import get_dataset_entry
+    from .data.splits import check_split_name
 
     if not looks_like_a_path(args.dataset):
         get_dataset_entry(args.dataset)
@@ -186,11 +186,11 @@ def _check_names(args: argparse.Namespace) -> None:
 
 def _resolve_protocol(args: argparse.Namespace) -> None:
     """Profile and split: as given, else the study's, else the defaults."""
-    from .splits import DEFAULT_SPLIT
+    from .data.splits import DEFAULT_SPLIT
 
     study = None
     if args.study:
-        from .study import load_study
+        from .studies.spec import load_study
 
         study = load_study(args.study)
     args.profile = args.profile or (study.profile if study else DEFAULT_PROFILE)
@@ -221,10 +221,10 @@ def execute(args: argparse.Namespace) -> int:
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
     from .api import check_run_settings, priorities, run_options, select_pipelines
-    from .progress import LineProgress, LiveProgress, QuietProgress
-    from .runner import RunOptions
-    from .search import SearchStudy, run_search
-    from .study import select_variants, study_results_dir
+    from .run.progress import LineProgress, LiveProgress, QuietProgress
+    from .run.runner import RunOptions
+    from .run.search import SearchStudy, run_search
+    from .studies.spec import select_variants, study_results_dir
 
     check_run_settings(seeds=args.seeds, workers=args.workers, threads=args.threads,
                        timeout=args.timeout, max_seconds=args.max_seconds)
@@ -283,7 +283,7 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def _export_mlflow(args: argparse.Namespace) -> None:
-    from .mlflow_export import export_to_mlflow
+    from .reports.mlflow import export_to_mlflow
 
     summary = export_to_mlflow(args.results_dir, args.export_mlflow,
                                say=None if args.quiet else print)
@@ -297,7 +297,7 @@ TOP = 5
 def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     """The run's last lines: how long it took, what failed, where its report is and, for a
     leaderboard, its top five on the split this run scored."""
-    from .tables import offered, percent, summarise
+    from .reports.tables import offered, percent, summarise
 
     ran = [record for summary in summaries for record in summary.ran]
     failed = [record for summary in summaries for record in summary.failed]

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import FashionbenchError
-from .layout import STORE_NAME, ResultsLayout
-from .publish import publish
-from .record import RecordError, load_record
-from .store import ResultsStore
+from .records.layout import STORE_NAME, ResultsLayout
+from .records.record import RecordError, load_record
+from .records.store import ResultsStore
+from .reports.publish import publish
 
 
 @dataclass

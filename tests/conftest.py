@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.datasets import DATA_DIR_ENV, load_dataset
+from benchmarks.data.datasets import DATA_DIR_ENV, load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from benchmarks.budget import Budget
 from benchmarks.cli import main
-from benchmarks.environment import machine
 from benchmarks.errors import FashionbenchError
-from benchmarks.executors import gpu_sharing_settings
-from benchmarks.job_times import JobTimes, StoredTime, hardware_key
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.budget import Budget
+from benchmarks.run.environment import machine
+from benchmarks.run.executors import gpu_sharing_settings
+from benchmarks.run.job_times import JobTimes, StoredTime, hardware_key
 
 
 def stored_here(seconds: float, family: str = "classical") -> StoredTime:

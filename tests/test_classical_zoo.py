@@ -15,7 +15,7 @@ from sklearn.discriminant_analysis import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator
 
-from benchmarks.datasets import load_dataset
+from benchmarks.data.datasets import load_dataset
 from pipelines.bayes import GaussianDiscriminant
 from pipelines.clustering import KMeansClassifier
 from pipelines.reducers import fld, hog, scale_pixels

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
 from pipelines.hardware import gpu_names
 from tests.conftest import frameworks_imported_by
 
@@ -97,12 +97,12 @@ def test_run_all_script_lists_without_deep_learning_imports():
 def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch):
     """publish() used to look for README.md and results/ in the current directory."""
     from benchmarks import publish
-    from benchmarks.environment import PROJECT_ROOT
+    from benchmarks.run.environment import PROJECT_ROOT
 
     calls = []
-    monkeypatch.setattr("benchmarks.publish.write_reports", lambda *a, **k: [Path("x")])
-    monkeypatch.setattr("benchmarks.publish.write_study_reports", lambda *a, **k: [])
-    monkeypatch.setattr("benchmarks.publish.update_readme_excerpt",
+    monkeypatch.setattr("benchmarks.reports.publish.write_reports", lambda *a, **k: [Path("x")])
+    monkeypatch.setattr("benchmarks.reports.publish.write_study_reports", lambda *a, **k: [])
+    monkeypatch.setattr("benchmarks.reports.publish.update_readme_excerpt",
                         lambda readme, results_dir: calls.append(readme) or True)
     monkeypatch.chdir(tmp_path)
     publish.publish(PROJECT_ROOT / "results", say=lambda line: None)

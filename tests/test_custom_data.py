@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.custom_data import dataset_from_arrays, load_custom_dataset
+from benchmarks.data.custom_data import dataset_from_arrays, load_custom_dataset
+from benchmarks.data.splits import make_split
 from benchmarks.errors import DataError
-from benchmarks.splits import make_split
 
 CLASSES = ("horizontal", "vertical", "diagonal")
 

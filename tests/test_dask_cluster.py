@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.runner import RunOptions, run
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.runner import RunOptions, run
 
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")  # a dependency of distributed

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from benchmarks.datasets import FASHION_MNIST, data_root, find_files, load_dataset
+from benchmarks.data.datasets import FASHION_MNIST, data_root, find_files, load_dataset
 from benchmarks.errors import DataError, UnknownNameError
 
 

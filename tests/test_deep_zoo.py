@@ -63,8 +63,9 @@ def test_the_gpu_machine_needs_only_the_wheels_prepare_device_brings():
     """The device machine has no scikit-image, Optuna, Dask or TensorFlow (Keras and XGBoost
     come as wheels from prepare-device.sh): listing and building any pipeline, and the runner
     itself, must not import them."""
-    code = ("import pipelines, benchmarks.runner, benchmarks.executors, benchmarks.publish, "
-            "benchmarks.study, benchmarks.cli; pipelines.list_pipelines(); "
+    code = ("import pipelines, benchmarks.run.runner, benchmarks.run.executors, "
+            "benchmarks.reports.publish, benchmarks.studies.spec, benchmarks.cli; "
+            "pipelines.list_pipelines(); "
             "[pipelines.create_pipeline(n, 'full') for n in pipelines.list_pipelines()]")
     lacking = ("skimage", "optuna", "distributed", "dask", "tensorflow", "keras")
     assert frameworks_imported_by(code, lacking) == []
@@ -89,7 +90,7 @@ def test_parameter_count_before_training(name):
 @pytest.fixture(scope="module")
 def small_split(request):
     """256 / 128 / 200 images: Fashion-MNIST where its files are present, digits otherwise."""
-    from benchmarks.datasets import load_dataset
+    from benchmarks.data.datasets import load_dataset
     from tests.conftest import genuine_data_dir
 
     directory = genuine_data_dir()

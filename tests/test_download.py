@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from benchmarks.datasets import FASHION_MNIST, IdxDatasetSpec
-from benchmarks.download import RemoteFile, download_file, verified_content
+from benchmarks.data.datasets import FASHION_MNIST, IdxDatasetSpec
+from benchmarks.data.download import RemoteFile, download_file, verified_content
+from benchmarks.data.idx import encode_idx
 from benchmarks.errors import DataError, DownloadError
-from benchmarks.idx import encode_idx
 
 
 def md5(data: bytes) -> str:

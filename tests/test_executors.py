@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from benchmarks.executors import threads_per_job
-from benchmarks.progress import LineProgress
-from benchmarks.runner import RunOptions, run
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.executors import threads_per_job
+from benchmarks.run.progress import LineProgress
+from benchmarks.run.runner import RunOptions, run
 
 PLUGIN = textwrap.dedent('''
     import os
@@ -203,7 +203,7 @@ def test_dask_executor_same_records_timeout_and_progress(tmp_path, plugin, seria
 def test_unknown_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
     from benchmarks.errors import FashionbenchError
-    from benchmarks.executors import DaskExecutor
+    from benchmarks.run.executors import DaskExecutor
 
     with pytest.raises(FashionbenchError, match="cannot reach the Dask scheduler"):
         DaskExecutor(1, scheduler="tcp://127.0.0.1:9", connect_timeout=3)._client()
@@ -222,7 +222,7 @@ def test_a_worker_that_cannot_start_stops_the_run_and_leaves_no_process():
     import multiprocessing
 
     from benchmarks.errors import FashionbenchError
-    from benchmarks.executors import ProcessExecutor
+    from benchmarks.run.executors import ProcessExecutor
 
     executor = ProcessExecutor(workers=2)
     with pytest.raises(FashionbenchError, match=r"failed to start \(exit code 3\)"):

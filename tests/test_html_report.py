@@ -9,10 +9,10 @@ import shutil
 
 import pytest
 
-from benchmarks.html_report import leaderboard_html
-from benchmarks.publish import write_reports
-from benchmarks.record import encode_labels
-from benchmarks.store import ResultsStore
+from benchmarks.records.record import encode_labels
+from benchmarks.records.store import ResultsStore
+from benchmarks.reports.html import leaderboard_html
+from benchmarks.reports.publish import write_reports
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover"]
 TEST_TRUE = [0, 1, 2] * 20  # 60 test images
@@ -94,7 +94,7 @@ def test_the_page_is_byte_stable_escaped_and_self_contained(store):
 
 
 def test_the_table_is_the_markdown_main_table(store):
-    from benchmarks.leaderboard import leaderboard_markdown
+    from benchmarks.reports.leaderboard import leaderboard_markdown
 
     page = leaderboard_html(store)
     markdown = leaderboard_markdown(store).split("### Overall")[1].split("###")[0]

@@ -3,8 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
+from benchmarks.data.idx import IMAGES_MAGIC, LABELS_MAGIC, encode_idx, parse_idx, read_idx
 from benchmarks.errors import DataError
-from benchmarks.idx import IMAGES_MAGIC, LABELS_MAGIC, encode_idx, parse_idx, read_idx
 from tests.conftest import requires_genuine_data
 
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from benchmarks.errors import FashionbenchError
-from benchmarks.mlflow_export import INSTALL_HINT, RUN_ID_TAG, export_to_mlflow
-from benchmarks.publish import draw_leaderboard_figures
-from benchmarks.record import encode_labels
-from benchmarks.store import ResultsStore
-from benchmarks.tables import summarise
+from benchmarks.records.record import encode_labels
+from benchmarks.records.store import ResultsStore
+from benchmarks.reports.mlflow import INSTALL_HINT, RUN_ID_TAG, export_to_mlflow
+from benchmarks.reports.publish import draw_leaderboard_figures
+from benchmarks.reports.tables import summarise
 from tests.conftest import frameworks_imported_by
 
 mlflow = pytest.importorskip("mlflow")
@@ -289,7 +289,7 @@ def test_a_uri_mlflow_refuses_is_one_line(tmp_path):
 
 
 def test_importing_the_module_does_not_import_mlflow():
-    assert frameworks_imported_by("import benchmarks.mlflow_export", ("mlflow",)) == []
+    assert frameworks_imported_by("import benchmarks.reports.mlflow", ("mlflow",)) == []
 
 
 def test_the_command_line_exports_after_reporting(tmp_path, monkeypatch, capsys):

@@ -205,8 +205,8 @@ def test_flip_tta_averages_the_mirror_images_opinion(keras, digits):
 
 def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(tmp_path):
     pytest.importorskip("keras")
-    from benchmarks.leaderboard import leaderboard_markdown
-    from benchmarks.store import ResultsStore
+    from benchmarks.records.store import ResultsStore
+    from benchmarks.reports.leaderboard import leaderboard_markdown
 
     assert main(["--dataset", "digits", "--profile", "smoke", "--only", "cnn-seed004",
                  "--recipe", "seed", "--recipe", "modern", "--results-dir", str(tmp_path),
@@ -227,8 +227,8 @@ def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(
 def test_the_full_recipe_is_the_candidate_best_on_validation_in_the_committed_study():
     """MODERN_FULL_CHANGES is the full-profile ablation candidate with the best validation
     accuracy in the committed study store, and better than the recipe before it."""
-    from benchmarks.store import ResultsStore
-    from benchmarks.study import load_study
+    from benchmarks.records.store import ResultsStore
+    from benchmarks.studies.spec import load_study
 
     root = Path(__file__).resolve().parents[1] / "results"
     study = ResultsStore(root / "studies" / "modern-recipe-ablation", "fashion-mnist", "full")

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from benchmarks.job import Job
-from benchmarks.leaderboard import leaderboard_markdown
-from benchmarks.record import decode_labels
-from benchmarks.refit import changed_settings, refit_overrides
-from benchmarks.runner import RunOptions, run
-from benchmarks.splits import make_split, subsample
-from benchmarks.store import ResultsStore
+from benchmarks.data.splits import make_split, subsample
+from benchmarks.records.record import decode_labels
+from benchmarks.records.store import ResultsStore
+from benchmarks.reports.leaderboard import leaderboard_markdown
+from benchmarks.run.job import Job
+from benchmarks.run.refit import changed_settings, refit_overrides
+from benchmarks.run.runner import RunOptions, run
 from pipelines import create_pipeline
 from pipelines.profiles import get_profile
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.leaderboard import leaderboard_markdown
-from benchmarks.publish import draw_leaderboard_figures, write_reports
-from benchmarks.runner import RunOptions, run
-from benchmarks.store import ResultsStore, find_stores
-from benchmarks.tables import summarise
+from benchmarks.records.store import ResultsStore, find_stores
+from benchmarks.reports.leaderboard import leaderboard_markdown
+from benchmarks.reports.publish import draw_leaderboard_figures, write_reports
+from benchmarks.reports.tables import summarise
+from benchmarks.run.runner import RunOptions, run
 
 COMMITTED_RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -172,14 +172,14 @@ def test_committed_leaderboards_come_from_their_stores(tmp_path):
 
 @pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")
 def test_readme_excerpt_comes_from_the_committed_store():
-    from benchmarks.leaderboard import excerpt_markdown
+    from benchmarks.reports.leaderboard import excerpt_markdown
 
     readme = (COMMITTED_RESULTS.parent / "README.md").read_text()
     assert excerpt_markdown(COMMITTED_RESULTS) in readme
 
 
 def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
-    from benchmarks.leaderboard import EXCERPT_ROWS, excerpt_markdown
+    from benchmarks.reports.leaderboard import EXCERPT_ROWS, excerpt_markdown
 
     template = ResultsStore(results, "digits", "smoke").records()[0]
     store = ResultsStore(tmp_path, "fashion-mnist", "full")
@@ -204,7 +204,7 @@ def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
 
 
 def test_pareto_frontier_by_hand():
-    from benchmarks.tables import add_statistics
+    from benchmarks.reports.tables import add_statistics
 
     def row(name, fit_seconds, accuracy):
         return {"pipeline": name, "fit_seconds": fit_seconds, "mean_accuracy": accuracy,
@@ -218,7 +218,7 @@ def test_pareto_frontier_by_hand():
 
 
 def test_reducer_matrix_by_hand():
-    from benchmarks.tables import reducer_matrix
+    from benchmarks.reports.tables import reducer_matrix
 
     def row(name, reducer, accuracy, family="classical"):
         return {"pipeline": name, "reducer": reducer, "accuracy": [accuracy], "family": family}
@@ -235,7 +235,7 @@ def test_reducer_matrix_by_hand():
 
 
 def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
-    from benchmarks.leaderboard import smaller_budgets
+    from benchmarks.reports.leaderboard import smaller_budgets
     from pipelines.profiles import get_profile
 
     def record(name, train, epochs=None, input_shape=None, validation=12_000):
@@ -267,7 +267,7 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
 
 def test_a_tables_hardware_names_the_cores_a_job_used_not_those_of_its_process():
     """A job of a 2-worker run on 2 cores had one thread: its times are one core's."""
-    from benchmarks.environment import hardware_label
+    from benchmarks.run.environment import hardware_label
 
     env = {"hardware": "Some CPU (2 cores)", "cpu": "Some CPU", "cpu_count": 2,
            "cpus_available": 2, "gpu": None, "threads": 1}
@@ -292,7 +292,7 @@ def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are
     from sklearn.metrics import precision_recall_fscore_support
 
     from benchmarks.api import load
-    from benchmarks.record import decode_labels
+    from benchmarks.records.record import decode_labels
 
     store = ResultsStore(COMMITTED_RESULTS, "fashion-mnist", "full")
     text = leaderboard_markdown(store)

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.job import checkpoint_root_for, remove_checkpoint
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.job import checkpoint_root_for, remove_checkpoint
 from pipelines.deep.checkpoints import EpochCheckpoint
 from tests.conftest import PROJECT_ROOT
 

@@ -6,11 +6,11 @@ import re
 import numpy as np
 import pytest
 
-from benchmarks.job import Job, RunContext, run_job
-from benchmarks.record import decode_labels
-from benchmarks.runner import RunOptions, run
-from benchmarks.splits import make_split
-from benchmarks.store import ResultsStore
+from benchmarks.data.splits import make_split
+from benchmarks.records.record import decode_labels
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.job import Job, RunContext, run_job
+from benchmarks.run.runner import RunOptions, run
 from pipelines import SklearnPipeline, register_pipeline
 from pipelines.profiles import get_profile
 
@@ -182,7 +182,7 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
     def no_space(descriptor, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("benchmarks.store.os.write", no_space)
+    monkeypatch.setattr("benchmarks.records.store.os.write", no_space)
     capsys.readouterr()
     assert main(argv + ["--force"]) == 2
     err = capsys.readouterr().err
@@ -192,8 +192,8 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 
 
 def test_parallel_runs_start_with_the_longest_jobs_within_each_priority(tmp_path):
-    from benchmarks.job_times import JobTimes
-    from benchmarks.runner import in_start_order
+    from benchmarks.run.job_times import JobTimes
+    from benchmarks.run.runner import in_start_order
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0), ("first", 2.0)):
@@ -222,7 +222,7 @@ def test_live_display_shows_running_jobs_with_their_latest_epoch():
 
     from rich.console import Console
 
-    from benchmarks.progress import LiveProgress
+    from benchmarks.run.progress import LiveProgress
     from pipelines.events import describe_event
 
     console = Console(file=io.StringIO(), width=160, force_terminal=False)
@@ -354,7 +354,7 @@ def test_fit_gets_the_class_count_and_latency_is_timed_after_a_warm_up(context):
 
 def test_a_run_into_a_scratch_directory_orders_its_jobs_by_another_stores_history(digits,
                                                                                   tmp_path):
-    from benchmarks.progress import LineProgress
+    from benchmarks.run.progress import LineProgress
 
     history, scratch = tmp_path / "history", tmp_path / "scratch"
     options = RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",
@@ -378,8 +378,8 @@ def test_a_run_into_a_scratch_directory_orders_its_jobs_by_another_stores_histor
 
 def times_before(seconds: dict[str, float], deep=()):
     """Job times as if stored on this machine."""
-    from benchmarks.environment import machine
-    from benchmarks.job_times import JobTimes, StoredTime, hardware_key
+    from benchmarks.run.environment import machine
+    from benchmarks.run.job_times import JobTimes, StoredTime, hardware_key
 
     def stored(name, took):
         family = "deep" if name in deep else "classical"
@@ -400,7 +400,7 @@ def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(
     from rich.console import Console
 
     from benchmarks import progress as progress_module
-    from benchmarks.progress import LiveProgress, format_duration
+    from benchmarks.run.progress import LiveProgress, format_duration
 
     clock = [1000.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
@@ -431,7 +431,7 @@ def test_the_eta_follows_this_run_s_pace_when_the_times_before_came_from_a_slowe
     from rich.console import Console
 
     from benchmarks import progress as progress_module
-    from benchmarks.progress import LiveProgress
+    from benchmarks.run.progress import LiveProgress
 
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
@@ -473,8 +473,8 @@ def test_the_eta_is_never_zero_while_a_job_runs_on_a_first_run(monkeypatch):
     from rich.console import Console
 
     from benchmarks import progress as progress_module
-    from benchmarks.job_times import JobTimes
-    from benchmarks.progress import LiveProgress
+    from benchmarks.run.job_times import JobTimes
+    from benchmarks.run.progress import LiveProgress
 
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])

@@ -7,12 +7,12 @@ import textwrap
 
 import pytest
 
-import benchmarks.study
+import benchmarks.studies.spec
 from benchmarks.cli import main
 from benchmarks.errors import FashionbenchError
-from benchmarks.search import SearchStudy, propose_trials
-from benchmarks.store import ResultsStore
-from benchmarks.study import load_study
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.search import SearchStudy, propose_trials
+from benchmarks.studies.spec import load_study
 from pipelines.deep.keras_pipeline import TrainingConfig
 from pipelines.deep.network_settings import SEED003_BASELINE
 
@@ -115,7 +115,7 @@ TOY_STUDY = textwrap.dedent('''
 def toy_study(tmp_path, monkeypatch):
     studies = tmp_path / "studies"
     studies.mkdir()
-    monkeypatch.setattr(benchmarks.study, "STUDIES_DIR", studies)
+    monkeypatch.setattr(benchmarks.studies.spec, "STUDIES_DIR", studies)
     path = studies / "toy-search.toml"
     path.write_text(TOY_STUDY.format(high=15))
     return path

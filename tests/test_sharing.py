@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.job import Job, RunContext, run_job
-from benchmarks.leaderboard import leaderboard_markdown
-from benchmarks.runner import RunOptions, run
-from benchmarks.splits import make_split
-from benchmarks.store import ResultsStore
+from benchmarks.data.splits import make_split
+from benchmarks.records.store import ResultsStore
+from benchmarks.reports.leaderboard import leaderboard_markdown
+from benchmarks.run.job import Job, RunContext, run_job
+from benchmarks.run.runner import RunOptions, run
 from pipelines import sharing
 from pipelines.profiles import get_profile
 from pipelines.registry import create_pipeline
@@ -75,7 +75,7 @@ def test_a_run_shares_and_its_records_count_the_loaded_time(digits, tmp_path, mo
         folders.append(context.shared_features_dir)
         return real_run_job(job, context, **kwargs)
 
-    monkeypatch.setattr("benchmarks.executors.run_job", watching)
+    monkeypatch.setattr("benchmarks.run.executors.run_job", watching)
     options = RunOptions(pipelines=["pca-knn", "pca-tree", "raw-knn"], dataset="digits",
                          profile="smoke", results_dir=tmp_path)
     summary = run(options, report=lambda line: None)
@@ -115,7 +115,7 @@ def test_a_run_removes_the_folders_killed_runs_left_and_keeps_live_ones(tmp_path
     import subprocess
     import sys
 
-    from benchmarks.runner import SHARED_FEATURES_PREFIX, shared_features_folder
+    from benchmarks.run.runner import SHARED_FEATURES_PREFIX, shared_features_folder
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its pid names no process now

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.significance import bootstrap_accuracy_ci, mcnemar_exact
+from benchmarks.reports.significance import bootstrap_accuracy_ci, mcnemar_exact
 
 
 def test_mcnemar_hand_computed():

@@ -1,8 +1,8 @@
 """The registry through the runner in the smoke profile: every pipeline must come out ok (the
 two largest networks are trained in test_deep_zoo.py)."""
 
-from benchmarks.runner import RunOptions, run
-from benchmarks.store import ResultsStore
+from benchmarks.records.store import ResultsStore
+from benchmarks.run.runner import RunOptions, run
 from pipelines import list_pipelines
 from pipelines.profiles import get_profile
 from pipelines.registry import get_entry

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
+from benchmarks.data.splits import fingerprint, make_split, subsample
 from benchmarks.errors import UnknownNameError
-from benchmarks.splits import fingerprint, make_split, subsample
 from tests.conftest import requires_genuine_data
 
 

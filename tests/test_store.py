@@ -4,8 +4,8 @@ import os
 import pytest
 
 from benchmarks.errors import StoreError
-from benchmarks.record import job_key
-from benchmarks.store import ResultsStore, find_stores
+from benchmarks.records.record import job_key
+from benchmarks.records.store import ResultsStore, find_stores
 
 
 def record(pipeline="raw-knn", seed=0, status="ok", accuracy=0.5):
@@ -88,7 +88,7 @@ def test_merging_results_from_another_machine_is_idempotent(tmp_path, capsys):
     """GPU-machine results come back as a results directory; merging adds each record once,
     unchanged, to the store at the same place, and reports lines that are not records."""
     from benchmarks.merge import main as merge_main
-    from benchmarks.runner import RunOptions, run
+    from benchmarks.run.runner import RunOptions, run
 
     elsewhere = tmp_path / "elsewhere"
     run(RunOptions(pipelines=["raw-knn", "pca-knn"], dataset="digits", profile="smoke",

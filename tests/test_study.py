@@ -4,8 +4,8 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.errors import FashionbenchError, UnknownNameError
-from benchmarks.store import ResultsStore
-from benchmarks.study import list_studies, load_study, select_variants
+from benchmarks.records.store import ResultsStore
+from benchmarks.studies.spec import list_studies, load_study, select_variants
 from pipelines import create_pipeline
 from pipelines.registry import get_entry
 

@@ -35,9 +35,9 @@ def standard_parts(args: argparse.Namespace, profile=None, train_size: int | Non
     ``profile`` (default: ``--profile``), with at most ``train_size`` training images."""
     from pipelines.profiles import get_profile
 
-    from ..datasets import load_dataset
-    from ..job import RunContext
-    from ..splits import make_split
+    from ..data.datasets import load_dataset
+    from ..data.splits import make_split
+    from ..run.job import RunContext
 
     dataset = load_dataset(args.dataset, args.data_dir)
     context = RunContext(dataset, make_split("standard", dataset),

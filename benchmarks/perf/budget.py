@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="every job computes its own feature steps (as run_all.py's)")
     args = parser.parse_args(argv)
 
-    from ..runner import RunOptions, run
+    from ..run.runner import RunOptions, run
 
     names = selected_pipelines(args)
     try:

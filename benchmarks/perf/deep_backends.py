@@ -117,8 +117,8 @@ def installed(backend: str) -> bool:
 
 # ---- in the child process ------------------------------------------------------------
 def _parts(data_dir: Path | None, train_images: int, test_images: int):
-    from benchmarks.datasets import load_dataset
-    from benchmarks.splits import make_split
+    from benchmarks.data.datasets import load_dataset
+    from benchmarks.data.splits import make_split
 
     dataset = load_dataset("fashion-mnist", data_dir, download=False)
     split = make_split("standard", dataset)
@@ -282,7 +282,7 @@ def ceiling_gflops(threads: int) -> float:
 
 
 def machine_facts() -> dict:
-    from benchmarks.environment import cpu_model, package_versions
+    from benchmarks.run.environment import cpu_model, package_versions
 
     flags = ""
     with contextlib.suppress(OSError, StopIteration):

@@ -113,8 +113,8 @@ def seeded_sample(data_dir, train_size: int, validation_size: int | None) -> lis
     seed 0: the sample every selection script of hog-svm's family scores on."""
     from pipelines.reducers import scale_pixels
 
-    from ..datasets import load_dataset
-    from ..splits import make_split
+    from ..data.datasets import load_dataset
+    from ..data.splits import make_split
 
     dataset = load_dataset("fashion-mnist", data_dir)
     split = make_split("standard", dataset)

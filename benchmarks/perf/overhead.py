@@ -20,9 +20,9 @@ from dataclasses import replace
 
 from pipelines.profiles import get_profile
 
-from ..datasets import load_dataset
-from ..job import Job, RunContext, run_job
-from ..splits import make_split
+from ..data.datasets import load_dataset
+from ..data.splits import make_split
+from ..run.job import Job, RunContext, run_job
 from .arguments import add_data_arguments
 
 

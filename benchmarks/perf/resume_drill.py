@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ..layout import ResultsLayout
-from ..record import RecordError, load_record
+from ..records.layout import ResultsLayout
+from ..records.record import RecordError, load_record
 
 PIPELINES = ["raw-knn", "pca-knn", "fld-bayes2", "raw-tree", "pca-svm"]
 SEEDS = [str(seed) for seed in range(16)]  # 80 jobs: most kills land mid-run

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel wall time over serial wall time to reach (default 0.6)")
     args = parser.parse_args(argv)
 
-    from ..runner import RunOptions, run
+    from ..run.runner import RunOptions, run
 
     names = selected_pipelines(args)
     rows, ratios = [], {executor: [] for executor in args.executors}

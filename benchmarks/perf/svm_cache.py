@@ -23,7 +23,7 @@ from .arguments import add_data_arguments, standard_parts
 def measure(name: str, profile: str, cache_mb: float, train, validation) -> dict:
     from pipelines.registry import create_pipeline
 
-    from ..timing import peak_memory_mb, reset_peak_memory
+    from ..run.timing import peak_memory_mb, reset_peak_memory
 
     pipeline = create_pipeline(name, profile, seed=0)
     pipeline.estimator[-1].set_params(cache_size=cache_mb)

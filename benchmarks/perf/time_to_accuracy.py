@@ -23,8 +23,8 @@ from pathlib import Path
 from tabulate import tabulate
 
 from ..errors import FashionbenchError
-from ..store import ResultsStore
-from ..tables import seconds_to_reach
+from ..records.store import ResultsStore
+from ..reports.tables import seconds_to_reach
 from .arguments import add_data_arguments
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from ..api import select_pipelines
-    from ..runner import RunOptions, run
+    from ..run.runner import RunOptions, run
 
     try:
         [name] = select_pipelines([args.pipeline], [])

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError, unknown_name
 from .datasets import DATASETS, Dataset, load_dataset
-from .errors import DataError, unknown_name
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # image_dataset_from_directory's
 COLOR_MODES = {"gray": "L", "rgb": "RGB"}

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import StoreError
+from ..errors import StoreError
 from .layout import ResultsLayout, StoreLocation
 from .record import Record, RecordError, finished_at, job_key, load_record, record_line
 

@@ -1,9 +1,9 @@
 """Leaderboard assembly: the markdown of one store's leaderboard, of the results index and of
-README.md's excerpt, from the stored records and the tables of ``benchmarks.tables``.
+README.md's excerpt, from the stored records and the tables of ``benchmarks.reports.tables``.
 
 Everything here is a pure function of the stored records, so ``--report-only`` regenerates
 the files byte for byte: no clock, no machine facts, only what the records say. Drawing and
-writing files is ``benchmarks.publish``'s job.
+writing files is ``benchmarks.reports.publish``'s job.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
-from .job import REFIT_MARK
-from .layout import ResultsLayout, figure_prefix
+from ..records.layout import ResultsLayout, figure_prefix
+from ..records.store import ResultsStore
+from ..run.job import REFIT_MARK
 from .significance import BOOTSTRAP_RESAMPLES
-from .store import ResultsStore
 from .tables import (
     FAMILY_ORDER,
     RECIPE_NOTES,

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DataError, DownloadError
+from ..errors import DataError, DownloadError
 from .idx import unwrap
 
 CHUNK_BYTES = 1 << 20

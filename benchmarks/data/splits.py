@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ..errors import unknown_name
 from .datasets import Dataset
-from .errors import unknown_name
 
 VALIDATION_FRACTION = 0.2  # 12,000 of Fashion-MNIST's 60,000 training images
 STANDARD_SPLIT_SEED = 0

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
-from .environment import hardware_label
-from .errors import FashionbenchError, unknown_name
-from .layout import ResultsLayout
-from .search import SearchStudy, parse_search_study, search_markdown
-from .store import ResultsStore, find_study_stores
-from .tables import markdown_table, number, percent, summarise
+from ..errors import FashionbenchError, unknown_name
+from ..records.layout import ResultsLayout
+from ..records.store import ResultsStore, find_study_stores
+from ..reports.tables import markdown_table, number, percent, summarise
+from ..run.environment import hardware_label
+from ..run.search import SearchStudy, parse_search_study, search_markdown
 
-STUDIES_DIR = Path(__file__).resolve().parent / "studies"
+STUDIES_DIR = Path(__file__).resolve().parent  # the TOML files beside this module
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def write_study_reports(results_dir: Path,
                         only: Callable[[Path], bool] | None = None) -> list[Path]:
     """STUDY.md and its figures for every study store under ``results_dir``/studies (those
     whose ``runs.jsonl`` path ``only`` accepts, when given)."""
-    from . import figures
+    from ..reports import figures
 
     written = []
     for store in find_study_stores(results_dir):

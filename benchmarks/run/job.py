@@ -32,11 +32,11 @@ import numpy as np
 from pipelines import sharing
 from pipelines.profiles import Profile
 
-from .datasets import Dataset
+from ..data.datasets import Dataset
+from ..data.splits import Split, subsample
+from ..records.record import Record, encode_labels
 from .environment import cpu_description, environment
 from .metrics import score
-from .record import Record, encode_labels
-from .splits import Split, subsample
 from .timing import (
     Stopwatch,
     current_memory_mb,

@@ -18,9 +18,9 @@ from tabulate import tabulate
 
 from pipelines.seed_figures import seed_figure
 
-from .environment import hardware_label
-from .metrics import PER_CLASS_SCORES, with_per_class_scores
-from .record import Record, decode_labels, finished_at
+from ..records.record import Record, decode_labels, finished_at
+from ..run.environment import hardware_label
+from ..run.metrics import PER_CLASS_SCORES, with_per_class_scores
 from .significance import bootstrap_accuracy_ci, mcnemar_exact
 
 FAMILY_ORDER = ("classical", "deep")

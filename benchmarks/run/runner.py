@@ -18,9 +18,11 @@ from pathlib import Path
 from pipelines.hardware import cpus_available
 from pipelines.profiles import get_profile
 
+from ..data.custom_data import open_dataset
+from ..data.datasets import Dataset
+from ..data.splits import make_split
+from ..records.store import ResultsStore
 from .budget import Budget
-from .custom_data import open_dataset
-from .datasets import Dataset
 from .environment import PROJECT_ROOT
 from .executors import make_executor
 from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
@@ -28,8 +30,6 @@ from .job_times import JobTimes
 from .progress import LineProgress
 from .refit import changed_settings, refit_job
 from .settings_check import as_json, describe_changes, setting_changes, size_changes
-from .splits import make_split
-from .store import ResultsStore
 
 
 @dataclass
@@ -118,7 +118,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         progress=None) -> RunSummary:
     """Run every planned job not yet stored as ok, appending each record as it finishes.
 
-    ``progress`` is a display from benchmarks.progress; by default, plain lines to ``report``.
+    ``progress`` is a display from benchmarks.run.progress; by default, plain lines to ``report``.
     """
     progress = progress or LineProgress(report)
     profile = get_profile(options.profile)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import math
 
+from ..records.record import Record
 from .job import Job
-from .record import Record
 
 # settings of how a model is computed, not of what it is: the thread count an executor grants
 HOW_NOT_WHAT = {"n_jobs", "nthread"}

@@ -22,10 +22,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import FashionbenchError
+from ..records.store import ResultsStore
+from ..reports.tables import markdown_table, percent, summarise
 from .environment import hardware_label
-from .errors import FashionbenchError
-from .store import ResultsStore
-from .tables import markdown_table, percent, summarise
 
 TRIAL_WIDTH = 2  # trial=07: labels sort in trial order
 

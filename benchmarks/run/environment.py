@@ -18,7 +18,7 @@ from pipelines.hardware import cpus_available, gpu_names, thread_budget
 
 PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
             "jax", "torch")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CODE_PATHS = ("benchmarks", "pipelines", "run_all.py", "pyproject.toml")
 
 

@@ -17,8 +17,8 @@ with no early stopping, and ends with its last epoch's weights.
 
 from __future__ import annotations
 
+from ..records.record import Record
 from .job import Job
-from .record import Record
 from .settings_check import setting_changes
 
 

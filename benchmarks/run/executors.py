@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pipelines.events import reporting_to
 from pipelines.hardware import THREADS_ENV, cpus_available
 
-from .errors import FashionbenchError
+from ..errors import FashionbenchError
 from .job import Job, RunContext, run_job, stopped_record
 
 THREAD_ENV_VARIABLES = (THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -464,7 +464,7 @@ def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | No
     by a run's budget, runs in one worker process (only a process can be stopped).
     ``threads`` (``--threads``) is what each job may use; None: the cores / ``workers``."""
     if kind not in EXECUTORS:
-        from .errors import unknown_name
+        from ..errors import unknown_name
 
         raise unknown_name("executor", kind, list(EXECUTORS))
     if threads is not None and threads < 1:

@@ -1,7 +1,7 @@
 """The HTML leaderboard: ``LEADERBOARD.html`` beside each ``LEADERBOARD.md``, from the same store.
 
 One self-contained file a reader opens from disk (``file://``) with no network: the CSS and a
-small vanilla script are inline, the figures are the PNGs ``benchmarks.publish`` already drew,
+small vanilla script are inline, the figures are the PNGs ``reports.publish`` already drew,
 embedded as base64 data URIs, and a Content-Security-Policy forbids loading anything else. It
 adds what markdown cannot: columns sorted by a click, a filter by family and by reducer, and
 a detail view per pipeline (its settings, per-class accuracy, confusion matrix and training
@@ -27,7 +27,10 @@ from pathlib import Path
 
 from pipelines.profiles import PROFILES
 
-from .layout import LEADERBOARD_NAME, STORE_NAME
+from ..records.layout import LEADERBOARD_NAME, STORE_NAME
+from ..records.record import Record
+from ..records.store import ResultsStore
+from ..run.metrics import PER_CLASS_SCORES, with_per_class_scores
 from .leaderboard import (
     images_and_hardware,
     refit_rows,
@@ -35,10 +38,7 @@ from .leaderboard import (
     smaller_budgets,
     splits_in_order,
 )
-from .metrics import PER_CLASS_SCORES, with_per_class_scores
-from .record import Record
 from .significance import BOOTSTRAP_RESAMPLES
-from .store import ResultsStore
 from .tables import (
     FAMILY_ORDER,
     TABLE_NOTES,

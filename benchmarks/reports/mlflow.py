@@ -56,10 +56,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import FashionbenchError
-from .layout import ResultsLayout, StoreLocation, figure_prefix, run_figure
-from .record import Record, finite
-from .store import ResultsStore
+from ..errors import FashionbenchError
+from ..records.layout import ResultsLayout, StoreLocation, figure_prefix, run_figure
+from ..records.record import Record, finite
+from ..records.store import ResultsStore
 
 INSTALL_HINT = "pip install 'fashionbench[mlflow]'"
 RUN_ID_TAG = "fashionbench.run_id"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DataError, unknown_name
 from .download import RemoteFile, download_file, verified_content
-from .errors import DataError, unknown_name
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_bytes
 
 DATA_DIR_ENV = "FASHIONBENCH_DATA_DIR"

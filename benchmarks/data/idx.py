@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
 IDX_TYPES: dict[int, np.dtype] = {

@@ -12,9 +12,12 @@ import numpy as np
 
 from pipelines.profiles import PROFILES
 
-from .environment import PROJECT_ROOT
-from .html_report import SplitFigures, leaderboard_html
-from .layout import ResultsLayout, run_figure
+from ..records.layout import ResultsLayout, run_figure
+from ..records.record import Record, decode_labels
+from ..records.store import find_stores, find_study_stores
+from ..run.environment import PROJECT_ROOT
+from ..studies.spec import write_study_reports
+from .html import SplitFigures, leaderboard_html
 from .leaderboard import (
     EXCERPT_END,
     EXCERPT_START,
@@ -22,9 +25,6 @@ from .leaderboard import (
     index_markdown,
     leaderboard_markdown,
 )
-from .record import Record, decode_labels
-from .store import find_stores, find_study_stores
-from .study import write_study_reports
 from .tables import family_leaders
 
 PER_CLASS_TITLE = "Per-class test accuracy, family leaders"
@@ -83,9 +83,9 @@ def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
 
     It never downloads; a missing dataset, another split fingerprint or other labels give None.
     """
-    from .datasets import load_dataset
-    from .errors import FashionbenchError
-    from .splits import make_split, subsample
+    from ..data.datasets import load_dataset
+    from ..data.splits import make_split, subsample
+    from ..errors import FashionbenchError
 
     cache: dict[tuple, tuple | None] = {}
 
