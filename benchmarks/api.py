@@ -18,8 +18,6 @@ to the store and, unless ``publish=False``, regenerates the reports as the comma
 
 from __future__ import annotations
 
-import fnmatch
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .data.datasets import Dataset
-from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .errors import FashionbenchError, unknown_name
 from .records.record import Record
 from .records.store import ResultsStore
-from .run.runner import RunOptions, RunSummary
+from .run.options import RunOptions, select_pipelines
+from .run.runner import RunSummary
 
 FIGURES = ("accuracy-vs-fit-time", "per-class", "confusion", "curves")
 
@@ -43,124 +42,6 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
 
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=class_names,
                                name=name, source=f"arrays {name!r}")
-
-
-def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
-                     recipes: Iterable[str] = (), profile: str | None = None) -> list[str]:
-    """The pipeline names to run, in registry order (``--only``/``--exclude``/``--recipe``).
-
-    A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
-    matches, trained with it. ``recipes`` trains every selected deep pipeline with each recipe
-    given; the classical ones have no recipe and are left out, and a line on stderr says so.
-    With ``profile``, the pipelines not offered in it (``register_pipeline(left_out_of=...)``)
-    are left out of a pattern's matches, with a line on stderr, and refused when named.
-    """
-    from pipelines.recipes import get_recipe, split_name, with_recipe
-    from pipelines.registry import get_entry, list_pipelines, pipeline_entries
-
-    only, exclude, recipes = list(only), list(exclude), list(recipes)
-    known = list(pipeline_entries())
-
-    def matching(pattern: str) -> list[str]:
-        found = list_pipelines(pattern)
-        if not found:
-            raise unknown_name("pipeline", pattern, known) if not any(
-                char in pattern for char in "*?[") else UnknownNameError(
-                f"no pipeline matches {pattern!r}; see --list")
-        return found
-
-    def deep(name: str) -> bool:
-        return get_entry(name).family == "deep"
-
-    for pattern in exclude:
-        matching(split_name(pattern)[0])
-    for recipe in recipes:
-        get_recipe(recipe)
-    selected: list[str] = []
-    for pattern in only or ["*"]:
-        base, recipe = split_name(pattern)
-        names = matching(base)
-        if recipe is not None:
-            get_recipe(recipe)
-            names = [with_recipe(name, recipe) for name in names if deep(name)]
-            if not names:
-                raise UnknownNameError(f"{pattern!r}: recipes train deep pipelines, and no deep "
-                                       f"pipeline matches {base!r}")
-        selected += [name for name in names if name not in selected]
-    if recipes:
-        classical = [name for name in selected if not deep(split_name(name)[0])]
-        if classical:
-            print(f"note: --recipe trains deep pipelines; {len(classical)} classical "
-                  f"pipeline(s) left out of this run", file=sys.stderr)
-        bare = [split_name(name)[0] for name in selected if name not in classical]
-        selected = list(dict.fromkeys(with_recipe(name, recipe)
-                                      for name in bare for recipe in recipes))
-    selected = [name for name in selected if not any(
-        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
-        for pattern in exclude)]
-    if profile is not None:
-        selected = offered_in(selected, only, profile)
-    if not selected:
-        raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
-    return selected
-
-
-def offered_in(selected: list[str], only: list[str], profile: str) -> list[str]:
-    """``selected`` without the pipelines ``profile`` does not offer: one named by itself
-    is refused in one line, those a pattern matched are left out with a note."""
-    from pipelines.recipes import split_name
-    from pipelines.registry import left_out
-
-    named = {split_name(pattern)[0] for pattern in only}
-    dropped = {}
-    for name in selected:
-        why = left_out(name, profile)
-        if why is not None and split_name(name)[0] in named:
-            raise FashionbenchError(f"{name} is left out of the {profile} profile: {why}; run "
-                                    f"it with --profile full (or smoke, a wiring check)")
-        if why is not None:
-            dropped[name] = why
-    for why in dict.fromkeys(dropped.values()):
-        names = ", ".join(name for name, reason in dropped.items() if reason == why)
-        print(f"note: left out of the {profile} profile: {names} ({why})", file=sys.stderr)
-    return [name for name in selected if name not in dropped]
-
-
-def priorities(selected: list[str], only: Iterable[str]) -> dict[str, int]:
-    """Each selected name's priority: the position of the first ``--only`` that chose it
-    (one ``--only`` may hold several patterns joined by commas). No ``--only``: none."""
-    from pipelines.recipes import split_name
-
-    found: dict[str, int] = {}
-    for rank, group in enumerate(only):
-        patterns = [pattern for pattern in group.split(",") if pattern]
-        for name in selected:
-            if name not in found and any(
-                    fnmatch.fnmatchcase(name, pattern)
-                    or fnmatch.fnmatchcase(split_name(name)[0], split_name(pattern)[0])
-                    and split_name(name)[1] == split_name(pattern)[1]
-                    for pattern in patterns):
-                found[name] = rank
-    return found
-
-
-def check_run_settings(*, seeds: Iterable[int] = (0,), workers: int | None = None,
-                       threads: int | None = None, timeout: float | None = None,
-                       max_seconds: float | None = None) -> None:
-    """One-line errors for settings no run can use, before anything runs or is stored."""
-    for option, value in (("--timeout", timeout), ("--max-seconds", max_seconds)):
-        if value is not None and not value > 0:  # NaN too
-            raise FashionbenchError(f"{option} must be a positive number of seconds, not "
-                                    f"{value:g}")
-    negative = [seed for seed in seeds if seed < 0]
-    if negative:
-        raise FashionbenchError(f"--seeds must be 0 or more (they seed numpy and the "
-                                f"subsamples), not {', '.join(map(str, negative))}")
-    if workers is not None and workers < 1:
-        raise FashionbenchError(f"--workers must be at least 1, not {workers}")
-    if threads is not None and threads < 1:
-        raise FashionbenchError(f"--threads must be at least 1 (threads per job), not "
-                                f"{threads}; leave it out for cores / --workers")
 
 
 def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
@@ -182,7 +63,6 @@ def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
 
     patterns = [pipelines] if isinstance(pipelines, str) else list(pipelines)
     seeds = list(seeds)
-    check_run_settings(seeds=seeds, workers=workers, threads=threads, timeout=timeout)
     options = RunOptions(
         pipelines=select_pipelines(patterns, exclude, recipes, profile), dataset=dataset,
         data_dir=Path(data_dir) if data_dir else None, image_size=image_size, color=color,
@@ -233,7 +113,7 @@ class BenchmarkResults:
         """The newest record of every stored name, in store order; each part's metrics
         with per-class precision, recall and F1 (from the confusion matrix where a record was
         stored before they were kept)."""
-        from .run.metrics import with_per_class_scores
+        from .records.scores import with_per_class_scores
 
         return [{**record, "metrics": {part: with_per_class_scores(values)
                                        for part, values in record["metrics"].items()}}

@@ -19,19 +19,23 @@ from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .errors import FashionbenchError
 from .reports.publish import publish
-from .run.progress import format_duration
+from .run.job_times import format_duration
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .data.datasets import DATASETS, DEFAULT_DATASET
-    from .data.splits import DEFAULT_SPLIT, SPLITS
-
     parser = argparse.ArgumentParser(
         prog="run_all.py",
         description="Train, time and score fashionbench pipelines on one shared split and "
                     "write markdown leaderboards.",
     )
-    what = parser.add_argument_group("what to run")
+    _what_arguments(parser.add_argument_group("what to run"))
+    _data_arguments(parser.add_argument_group("data and protocol"))
+    _execution_arguments(parser.add_argument_group("execution"))
+    _results_arguments(parser.add_argument_group("results"))
+    return parser
+
+
+def _what_arguments(what) -> None:
     what.add_argument("--list", action="store_true", help="list the registered pipelines")
     what.add_argument("--describe", metavar="NAME",
                       help="print the JSON description of one pipeline (hyper-parameters, "
@@ -54,7 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "given); --list shows them")
     what.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
                       help="load pipelines from a loose Python file (repeatable)")
-    data = parser.add_argument_group("data and protocol")
+    what.add_argument("--dry-run", action="store_true",
+                      help="print the plan (the jobs to run, stored, or stale, in start order, "
+                           "each with its expected time) and run nothing")
+
+
+def _data_arguments(data) -> None:
+    from .data.datasets import DATASETS, DEFAULT_DATASET
+    from .data.splits import DEFAULT_SPLIT, SPLITS
+
     data.add_argument("--dataset", default=DEFAULT_DATASET,
                       help=f"one of {', '.join(DATASETS)} (default {DEFAULT_DATASET}), or "
                            f"your own: an .npz file (x_train, y_train, x_test, y_test, "
@@ -75,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                       + f" (default {DEFAULT_PROFILE})")
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
                       help="seeds to run each pipeline with (default 0)")
-    how = parser.add_argument_group("execution")
+
+
+def _execution_arguments(how) -> None:
     how.add_argument("--executor", default="auto", choices=("auto", "serial", "process", "dask"),
                      help="auto (default): worker processes, one per core, where two or more "
                           "jobs and cores can use them, else serial; serial: one job at a time "
@@ -112,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "killed or timed-out run resumes at its last epoch (default "
                           "$FASHIONBENCH_CHECKPOINT_DIR, else the user cache); removed once "
                           "the job's record is stored")
-    out = parser.add_argument_group("results")
+
+
+def _results_arguments(out) -> None:
     out.add_argument("--results-dir", type=Path, default=Path("results"), metavar="DIR",
                      help="where the stores and leaderboards live (default results/)")
     out.add_argument("--report-only", action="store_true",
@@ -128,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="after reporting, log every stored record as an MLflow run to this "
                           "tracking URI (e.g. sqlite:///mlflow.db), once per record; needs "
                           "pip install 'fashionbench[mlflow]'")
-    return parser
 
 
 def _print_list() -> None:
@@ -162,26 +177,18 @@ def _warn_plugin_failures() -> None:
               file=sys.stderr)
 
 
+MAX_IMAGE_SIDE = 512  # ImageNet's networks train at 224; a larger side only exhausts memory
+
+
 def _image_size(text: str) -> tuple[int, int]:
     """``28`` or ``32x24`` (height x width) for --image-size."""
     parts = text.lower().split("x")
-    if len(parts) in (1, 2) and all(part.isdigit() and int(part) > 0 for part in parts):
+    if len(parts) in (1, 2) and all(part.isdigit() and 0 < int(part) <= MAX_IMAGE_SIDE
+                                    for part in parts):
         sizes = [int(part) for part in parts]
         return (sizes[0], sizes[-1])
-    raise argparse.ArgumentTypeError(f"{text!r} is not a size: give H or HxW, e.g. 28 or 32x24")
-
-
-def _check_names(args: argparse.Namespace) -> None:
-    from pipelines.profiles import get_profile
-
-    from .data.custom_data import looks_like_a_path
-    from .data.datasets import get_dataset_entry
-    from .data.splits import check_split_name
-
-    if not looks_like_a_path(args.dataset):
-        get_dataset_entry(args.dataset)
-    check_split_name(args.split)
-    get_profile(args.profile)
+    raise argparse.ArgumentTypeError(f"{text!r} is not a size: give H or HxW, each 1 to "
+                                     f"{MAX_IMAGE_SIDE}, e.g. 28 or 32x24")
 
 
 def _resolve_protocol(args: argparse.Namespace) -> None:
@@ -201,6 +208,8 @@ def _resolve_protocol(args: argparse.Namespace) -> None:
 def execute(args: argparse.Namespace) -> int:
     from pipelines.registry import create_pipeline, load_plugin_file
 
+    from .run.options import check_options
+
     if args.report_only:
         written = publish(args.results_dir, args.data_dir)
         if not written:
@@ -212,7 +221,8 @@ def execute(args: argparse.Namespace) -> int:
         load_plugin_file(plugin)
     _warn_plugin_failures()
     _resolve_protocol(args)
-    _check_names(args)
+    options = run_options_of(args, select=not (args.list or args.describe))
+    check_options(options)
     if args.list:
         _print_list()
         return 0
@@ -220,38 +230,55 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
-    from .api import check_run_settings, priorities, run_options, select_pipelines
-    from .run.progress import LineProgress, LiveProgress, QuietProgress
-    from .run.runner import RunOptions
-    from .run.search import SearchStudy, run_search
-    from .studies.spec import select_variants, study_results_dir
+    if args.dry_run:
+        from .run.runner import make_run_plan
 
-    check_run_settings(seeds=args.seeds, workers=args.workers, threads=args.threads,
-                       timeout=args.timeout, max_seconds=args.max_seconds)
+        for line in make_run_plan(options).describe():
+            print(line)
+        return 0
+    return run_and_publish(args, options)
+
+
+def run_options_of(args: argparse.Namespace, *, select: bool = True):
+    """The RunOptions the command line asks for; ``select``: with the pipelines (or a study's
+    variants) its patterns choose, else none (--list and --describe run nothing)."""
+    from .run.options import RunOptions, priorities, select_pipelines
+    from .studies.spec import select_variants, study_results_dir
+    from .studies.trials import SearchStudy
+
     study = args.study_definition
     searching = isinstance(study, SearchStudy)
     if searching and (args.only or args.exclude):
         raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
                                 "--only/--exclude to choose; run it without them")
     patterns = [pattern for group in args.only for pattern in group.split(",") if pattern]
-    pipelines = [] if study else select_pipelines(patterns, args.exclude, args.recipe,
-                                                  args.profile)
-    options = RunOptions(
+    pipelines = select_pipelines(patterns, args.exclude, args.recipe, args.profile) \
+        if select and not study else []
+    variants = tuple((v.pipeline, v.overrides, v.label)
+                     for v in select_variants(study, patterns, args.exclude)) \
+        if select and study and not searching else ()
+    return RunOptions(
         pipelines=pipelines, priorities=priorities(pipelines, args.only),
-        max_seconds=args.max_seconds,
-        variants=tuple((v.pipeline, v.overrides, v.label)
-                       for v in select_variants(study, patterns, args.exclude))
-        if study and not searching else (),
+        max_seconds=args.max_seconds, variants=variants,
         dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
-        workers=args.workers, threads=args.threads,
-        timeout=args.timeout,
+        workers=args.workers, threads=args.threads, timeout=args.timeout,
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir, refit=args.refit,
         share_features=args.share_features,
     )
+
+
+def run_and_publish(args: argparse.Namespace, options) -> int:
+    """Run (a study's search, or the options' jobs), then regenerate the reports of the stores
+    the run wrote to, and print its last lines."""
+    from .run import runner
+    from .run.progress import LineProgress, LiveProgress, QuietProgress
+    from .run.search import run_search
+    from .studies.trials import SearchStudy
+
     def display():
         if args.quiet:
             return QuietProgress()
@@ -259,6 +286,8 @@ def execute(args: argparse.Namespace) -> int:
             return LiveProgress()
         return LineProgress(lambda line: print(line, flush=True))
 
+    study = args.study_definition
+    searching = isinstance(study, SearchStudy)
     say = (lambda line: None) if args.quiet else print
     if args.verbose:
         os.environ[VERBOSE_ENV] = "1"
@@ -270,7 +299,7 @@ def execute(args: argparse.Namespace) -> int:
     if searching:
         summaries = run_search(study, options, display, say)
     else:
-        summaries = (run_options(options, progress=display(), publish=False).summary,)
+        summaries = (runner.run(options, progress=display()),)
     # the reports of the stores this run wrote to (and the index, README's excerpt): the
     # others have not changed, and redrawing them all cost a default run half a minute
     written = publish(args.results_dir, args.data_dir, lambda line: None,

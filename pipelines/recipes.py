@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import unknown_name
-from .profiles import Profile
+
+if TYPE_CHECKING:  # types only: a recipe is handed a profile
+    from .profiles import Profile
 
 SEPARATOR = "@"
 DEFAULT_RECIPE = "seed"

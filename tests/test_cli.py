@@ -96,8 +96,8 @@ def test_run_all_script_lists_without_deep_learning_imports():
 
 def test_the_readme_excerpt_is_updated_from_any_directory(tmp_path, monkeypatch):
     """publish() used to look for README.md and results/ in the current directory."""
-    from benchmarks import publish
-    from benchmarks.run.environment import PROJECT_ROOT
+    from benchmarks.records.layout import PROJECT_ROOT
+    from benchmarks.reports import publish
 
     calls = []
     monkeypatch.setattr("benchmarks.reports.publish.write_reports", lambda *a, **k: [Path("x")])

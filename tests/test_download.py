@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.data.datasets import FASHION_MNIST, IdxDatasetSpec
 from benchmarks.data.download import RemoteFile, download_file, verified_content
-from benchmarks.data.idx import encode_idx
+from benchmarks.data.idx import encode_idx, unwrap
 from benchmarks.errors import DataError, DownloadError
 
 
@@ -108,7 +108,7 @@ def test_rewrapped_gzip_is_accepted_by_its_decompressed_md5(tmp_path, generated_
     rewrapped = tmp_path / remote.name
     rewrapped.write_bytes(gzip.compress(raw, compresslevel=1, mtime=12345))
     assert md5(rewrapped.read_bytes()) != remote.gz_md5
-    assert verified_content(rewrapped, remote) == raw
+    assert verified_content(rewrapped, remote, unwrap) == raw
 
 
 def test_tampered_file_names_file_and_checksums(tmp_path, generated_files):
@@ -119,7 +119,7 @@ def test_tampered_file_names_file_and_checksums(tmp_path, generated_files):
     tampered = tmp_path / remote.name
     tampered.write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(DataError) as caught:
-        verified_content(tampered, remote)
+        verified_content(tampered, remote, unwrap)
     message = str(caught.value)
     assert str(tampered) in message
     assert md5(tampered.read_bytes()) in message and remote.gz_md5 in message
@@ -132,4 +132,4 @@ def test_truncated_cached_file_is_reported_with_its_checksum(tmp_path, generated
     truncated.write_bytes((served / remote.name).read_bytes()[:-40])
     expected = rf"{remote.name}: corrupt or truncated.*MD5 [0-9a-f]{{32}}"
     with pytest.raises(DataError, match=expected):
-        verified_content(truncated, remote)
+        verified_content(truncated, remote, unwrap)

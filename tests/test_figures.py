@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmarks import figures
+from benchmarks.reports import figures
 
 
 @pytest.mark.parametrize(("seconds", "text"), [

@@ -37,7 +37,7 @@ def test_nan_probabilities_give_no_log_loss():
 def test_per_class_precision_recall_and_f1_by_hand_and_against_scikit_learn():
     from sklearn.metrics import classification_report
 
-    from benchmarks.run.metrics import scores_from_confusion
+    from benchmarks.records.scores import scores_from_confusion
 
     y_true = np.array([0, 0, 0, 1, 1, 2])
     y_pred = np.array([0, 0, 1, 1, 1, 0])

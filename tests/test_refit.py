@@ -7,8 +7,9 @@ from benchmarks.data.splits import make_split, subsample
 from benchmarks.records.record import decode_labels
 from benchmarks.records.store import ResultsStore
 from benchmarks.reports.leaderboard import leaderboard_markdown
-from benchmarks.run.job import Job
-from benchmarks.run.refit import changed_settings, refit_overrides
+from benchmarks.run.context import Job
+from benchmarks.run.plan import changed_settings
+from benchmarks.run.refit import refit_overrides
 from benchmarks.run.runner import RunOptions, run
 from pipelines import create_pipeline
 from pipelines.profiles import get_profile

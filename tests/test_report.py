@@ -64,7 +64,7 @@ def test_figures_are_drawn_and_linked(results):
 
 def test_misclassified_grid_without_the_test_images_is_kept_only_for_its_own_run(results,
                                                                                 tmp_path):
-    from benchmarks import figures
+    from benchmarks.reports import figures
 
     copy = tmp_path / "copy"
     shutil.copytree(results, copy)
@@ -267,7 +267,7 @@ def test_rows_on_a_smaller_budget_than_the_profile_s_are_stated():
 
 def test_a_tables_hardware_names_the_cores_a_job_used_not_those_of_its_process():
     """A job of a 2-worker run on 2 cores had one thread: its times are one core's."""
-    from benchmarks.run.environment import hardware_label
+    from benchmarks.records.hardware import hardware_label
 
     env = {"hardware": "Some CPU (2 cores)", "cpu": "Some CPU", "cpu_count": 2,
            "cpus_available": 2, "gpu": None, "threads": 1}

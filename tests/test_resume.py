@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from benchmarks.records.store import ResultsStore
-from benchmarks.run.job import checkpoint_root_for, remove_checkpoint
+from benchmarks.run.context import checkpoint_root_for, remove_checkpoint
 from pipelines.deep.checkpoints import EpochCheckpoint
 from tests.conftest import PROJECT_ROOT
 

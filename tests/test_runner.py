@@ -9,7 +9,8 @@ import pytest
 from benchmarks.data.splits import make_split
 from benchmarks.records.record import decode_labels
 from benchmarks.records.store import ResultsStore
-from benchmarks.run.job import Job, RunContext, run_job
+from benchmarks.run.context import Job, RunContext
+from benchmarks.run.job import run_job
 from benchmarks.run.runner import RunOptions, run
 from pipelines import SklearnPipeline, register_pipeline
 from pipelines.profiles import get_profile
@@ -193,7 +194,7 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 
 def test_parallel_runs_start_with_the_longest_jobs_within_each_priority(tmp_path):
     from benchmarks.run.job_times import JobTimes
-    from benchmarks.run.runner import in_start_order
+    from benchmarks.run.plan import in_start_order
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0), ("first", 2.0)):
@@ -399,8 +400,9 @@ def test_the_eta_comes_from_how_long_each_job_took_before_not_from_skipped_jobs(
 
     from rich.console import Console
 
-    from benchmarks import progress as progress_module
-    from benchmarks.run.progress import LiveProgress, format_duration
+    from benchmarks.run import progress as progress_module
+    from benchmarks.run.job_times import format_duration
+    from benchmarks.run.progress import LiveProgress
 
     clock = [1000.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
@@ -430,7 +432,7 @@ def test_the_eta_follows_this_run_s_pace_when_the_times_before_came_from_a_slowe
 
     from rich.console import Console
 
-    from benchmarks import progress as progress_module
+    from benchmarks.run import progress as progress_module
     from benchmarks.run.progress import LiveProgress
 
     clock = [0.0]
@@ -472,7 +474,7 @@ def test_the_eta_is_never_zero_while_a_job_runs_on_a_first_run(monkeypatch):
 
     from rich.console import Console
 
-    from benchmarks import progress as progress_module
+    from benchmarks.run import progress as progress_module
     from benchmarks.run.job_times import JobTimes
     from benchmarks.run.progress import LiveProgress
 
@@ -531,16 +533,16 @@ def test_a_run_redraws_its_own_leaderboard_and_the_index_and_report_only_redraws
 
 
 def test_auto_uses_a_worker_per_core_only_where_two_jobs_and_cores_can(monkeypatch):
-    from benchmarks import runner
+    from benchmarks.run import plan
 
-    monkeypatch.setattr(runner, "cpus_available", lambda: 2)
-    assert runner.choose_executor("auto", None, pending=40) == ("process", 2)
-    assert runner.choose_executor("auto", None, pending=1) == ("serial", 1)
-    assert runner.choose_executor("auto", 4, pending=3) == ("process", 3)
-    assert runner.choose_executor("serial", None, pending=40) == ("serial", 1)
-    assert runner.choose_executor("process", None, pending=1) == ("process", 2)
-    monkeypatch.setattr(runner, "cpus_available", lambda: 1)
-    assert runner.choose_executor("auto", None, pending=40) == ("serial", 1)
+    monkeypatch.setattr(plan, "cpus_available", lambda: 2)
+    assert plan.choose_executor("auto", None, pending=40) == ("process", 2)
+    assert plan.choose_executor("auto", None, pending=1) == ("serial", 1)
+    assert plan.choose_executor("auto", 4, pending=3) == ("process", 3)
+    assert plan.choose_executor("serial", None, pending=40) == ("serial", 1)
+    assert plan.choose_executor("process", None, pending=1) == ("process", 2)
+    monkeypatch.setattr(plan, "cpus_available", lambda: 1)
+    assert plan.choose_executor("auto", None, pending=40) == ("serial", 1)
 
 
 def test_a_pipeline_s_own_training_cap_is_applied_and_recorded(isolated_registry, tmp_path):

@@ -11,8 +11,8 @@ import benchmarks.studies.spec
 from benchmarks.cli import main
 from benchmarks.errors import FashionbenchError
 from benchmarks.records.store import ResultsStore
-from benchmarks.run.search import SearchStudy, propose_trials
 from benchmarks.studies.spec import load_study
+from benchmarks.studies.trials import SearchStudy, propose_trials
 from pipelines.deep.keras_pipeline import TrainingConfig
 from pipelines.deep.network_settings import SEED003_BASELINE
 

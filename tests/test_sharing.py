@@ -10,7 +10,8 @@ import pytest
 from benchmarks.data.splits import make_split
 from benchmarks.records.store import ResultsStore
 from benchmarks.reports.leaderboard import leaderboard_markdown
-from benchmarks.run.job import Job, RunContext, run_job
+from benchmarks.run.context import Job, RunContext
+from benchmarks.run.job import run_job
 from benchmarks.run.runner import RunOptions, run
 from pipelines import sharing
 from pipelines.profiles import get_profile

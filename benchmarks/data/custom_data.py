@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, unknown_name
-from .datasets import DATASETS, Dataset, load_dataset
+from .datasets import DATASETS, Dataset, load_dataset, looks_like_a_path
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # image_dataset_from_directory's
 COLOR_MODES = {"gray": "L", "rgb": "RGB"}
@@ -48,13 +48,6 @@ def open_dataset(name: str | Path | Dataset, data_dir: Path | str | None = None,
         return load_custom_dataset(name, image_size=image_size or DEFAULT_IMAGE_SIZE,
                                    color=color)
     raise unknown_name("dataset", str(name), list(DATASETS) + ["FILE.npz", "FOLDER/"])
-
-
-def looks_like_a_path(name: str | Path) -> bool:
-    """A ``--dataset`` that is not a registered name but a file or folder of one's own."""
-    text = str(name)
-    return isinstance(name, Path) or text.endswith(".npz") or "/" in text or \
-        Path(text).exists()
 
 
 def load_custom_dataset(path: str | Path, *, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DataError, unknown_name
 from .download import RemoteFile, download_file, verified_content
-from .idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_bytes
+from .idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_bytes, unwrap
 
 DATA_DIR_ENV = "FASHIONBENCH_DATA_DIR"
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -101,7 +101,7 @@ class IdxDatasetSpec:
 
 def _checked_content(path: Path, remote: RemoteFile) -> bytes:
     if path.name == remote.name or remote.raw_md5 is not None:
-        return verified_content(path, remote)
+        return verified_content(path, remote, unwrap)
     warnings.warn(
         f"{path}: no official MD5 is known for the uncompressed file, so it was not verified; "
         f"use the official {remote.name} to have it checked",
@@ -217,6 +217,13 @@ DATASETS: dict[str, DatasetEntry] = {
                            load_digits_dataset),
 }
 DEFAULT_DATASET = FASHION_MNIST.name
+
+
+def looks_like_a_path(name: str | Path) -> bool:
+    """A ``--dataset`` that is not a registered name but a file or folder of one's own."""
+    text = str(name)
+    return isinstance(name, Path) or text.endswith(".npz") or "/" in text or \
+        Path(text).exists()
 
 
 def get_dataset_entry(name: str) -> DatasetEntry:

@@ -8,7 +8,6 @@ actual length, so a truncated or corrupt download is caught here, with the file'
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from pathlib import Path
 
@@ -29,14 +28,28 @@ IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 
 
-def unwrap(raw: bytes, *, source: str) -> bytes:
-    """Decompress ``raw`` when it is gzip; a broken gzip stream is a DataError naming ``source``."""
+# far above any IDX file of this shape (Fashion-MNIST's training images: 47 MB), far below
+# what a gzip bomb inflates to: past it, decompression stops and the file is refused
+MAX_DECOMPRESSED_BYTES = 1 << 30
+
+
+def unwrap(raw: bytes, *, source: str, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Decompress ``raw`` when it is gzip, never past ``limit`` bytes; a broken gzip stream,
+    or one that inflates past the limit (a decompression bomb), is a DataError naming
+    ``source``."""
     if not raw.startswith(GZIP_MAGIC):
         return raw
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
+        content = inflater.decompress(raw, limit + 1)
+    except zlib.error as error:
         raise DataError(f"{source}: corrupt or truncated gzip data ({error})") from None
+    if len(content) > limit:
+        raise DataError(f"{source}: decompresses to more than {limit >> 20} MiB, far more than "
+                        f"an image file of this kind; not the file expected, replace it")
+    if not inflater.eof:
+        raise DataError(f"{source}: corrupt or truncated gzip data (the stream ends early)")
+    return content
 
 
 def read_bytes(path: Path) -> bytes:

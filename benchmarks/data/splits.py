@@ -11,12 +11,22 @@ import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ..errors import unknown_name
-from .datasets import Dataset
+from pipelines.errors import unknown_name
+
+
+class Dataset(Protocol):
+    """What a split reads of a dataset (datasets.Dataset has it): how many training images,
+    the labels of both parts, and the content digest of a dataset that is not a named one."""
+
+    n_train: int
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+    fingerprint: str | None
 
 VALIDATION_FRACTION = 0.2  # 12,000 of Fashion-MNIST's 60,000 training images
 STANDARD_SPLIT_SEED = 0

@@ -37,7 +37,7 @@ def standard_parts(args: argparse.Namespace, profile=None, train_size: int | Non
 
     from ..data.datasets import load_dataset
     from ..data.splits import make_split
-    from ..run.job import RunContext
+    from ..run.context import RunContext
 
     dataset = load_dataset(args.dataset, args.data_dir)
     context = RunContext(dataset, make_split("standard", dataset),

@@ -22,7 +22,8 @@ from pipelines.profiles import get_profile
 
 from ..data.datasets import load_dataset
 from ..data.splits import make_split
-from ..run.job import Job, RunContext, run_job
+from ..run.context import Job, RunContext
+from ..run.job import run_job
 from .arguments import add_data_arguments
 
 

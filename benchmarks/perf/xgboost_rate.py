@@ -19,7 +19,8 @@ import numpy as np
 
 from pipelines.hardware import thread_budget
 
-from ..run.environment import cpu_description, cpu_model
+from ..records.hardware import cpu_description
+from ..run.environment import cpu_model
 from .arguments import add_data_arguments, standard_parts
 from .ensemble_size import setting
 

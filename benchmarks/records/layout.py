@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# the checkout: the committed results/ a fresh run reads job times from, the paths reports show
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STORE_NAME = "runs.jsonl"
 LEADERBOARD_NAME = "LEADERBOARD.md"
 LEADERBOARD_HTML_NAME = "LEADERBOARD.html"

@@ -57,6 +57,8 @@ class Record(TypedDict):
     traceback: NotRequired[str]
 
 
+REFIT_MARK = "[refit]"  # a refit's name: the pipeline's, with this after it
+
 # what every reader relies on: a line without them is not a record
 REQUIRED = ("run_id", "name", "pipeline", "family", "dataset", "split", "profile", "seed",
             "status")
@@ -88,10 +90,17 @@ def record_line(record: Record | dict) -> bytes:
     return (json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
+def key_of(name: str, dataset: str, fingerprint: str, profile: str, seed: int) -> tuple:
+    """What makes two records the same job: name, dataset, split fingerprint, profile, seed.
+    The one spelling of the key: of a stored record (``job_key``), of a job to run
+    (``Job.key``), and inside a job's checkpoint name."""
+    return (name, dataset, fingerprint, profile, seed)
+
+
 def job_key(record: Record) -> tuple:
-    """What makes two records the same job: name, dataset, split fingerprint, profile, seed."""
-    return (record["name"], record["dataset"], record["split"]["fingerprint"],
-            record["profile"], record["seed"])
+    """The key of a stored record's job."""
+    return key_of(record["name"], record["dataset"], record["split"]["fingerprint"],
+                  record["profile"], record["seed"])
 
 
 def finished_at(record: Record) -> dt.datetime:

@@ -29,8 +29,8 @@ from pipelines.profiles import PROFILES
 
 from ..records.layout import LEADERBOARD_NAME, STORE_NAME
 from ..records.record import Record
+from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 from ..records.store import ResultsStore
-from ..run.metrics import PER_CLASS_SCORES, with_per_class_scores
 from .leaderboard import (
     images_and_hardware,
     refit_rows,

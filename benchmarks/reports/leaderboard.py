@@ -15,8 +15,8 @@ from pathlib import Path
 from pipelines.profiles import PROFILES
 
 from ..records.layout import ResultsLayout, figure_prefix
+from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
-from ..run.job import REFIT_MARK
 from .significance import BOOTSTRAP_RESAMPLES
 from .tables import (
     FAMILY_ORDER,

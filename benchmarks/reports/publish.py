@@ -12,11 +12,9 @@ import numpy as np
 
 from pipelines.profiles import PROFILES
 
-from ..records.layout import ResultsLayout, run_figure
+from ..records.layout import PROJECT_ROOT, ResultsLayout, run_figure
 from ..records.record import Record, decode_labels
 from ..records.store import find_stores, find_study_stores
-from ..run.environment import PROJECT_ROOT
-from ..studies.spec import write_study_reports
 from .html import SplitFigures, leaderboard_html
 from .leaderboard import (
     EXCERPT_END,
@@ -25,6 +23,7 @@ from .leaderboard import (
     index_markdown,
     leaderboard_markdown,
 )
+from .studies import write_study_reports
 from .tables import family_leaders
 
 PER_CLASS_TITLE = "Per-class test accuracy, family leaders"

@@ -18,9 +18,9 @@ from tabulate import tabulate
 
 from pipelines.seed_figures import seed_figure
 
+from ..records.hardware import hardware_label
 from ..records.record import Record, decode_labels, finished_at
-from ..run.environment import hardware_label
-from ..run.metrics import PER_CLASS_SCORES, with_per_class_scores
+from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 from .significance import bootstrap_accuracy_ci, mcnemar_exact
 
 FAMILY_ORDER = ("classical", "deep")
@@ -409,8 +409,7 @@ def missing_table(latest: list[Record], profile: str | None = None) -> str | Non
     """The registered pipelines with no ok record in any split of this store, each with why:
     the profile does not offer it, its newest failed or timed-out record, else that it has
     not been run here yet."""
-    from pipelines import list_pipelines
-    from pipelines.registry import left_out
+    from pipelines.registry import left_out, list_pipelines
 
     ranked = offered(latest, profile) if profile else latest
     succeeded = {record["name"] for record in ranked if record["status"] == "ok"}

@@ -14,8 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .job_times import JobTimes
-from .progress import format_duration
+from .job_times import JobTimes, format_duration
 
 MARGIN_SHARE = 0.05  # of the budget, kept for the end of the run
 MIN_MARGIN_SECONDS = 10.0

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from pipelines.hardware import cpus_available, gpu_names, thread_budget
 
+from ..records.hardware import cpu_description
+from ..records.layout import PROJECT_ROOT
+
 PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "xgboost", "keras", "tensorflow",
             "jax", "torch")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CODE_PATHS = ("benchmarks", "pipelines", "run_all.py", "pyproject.toml")
 
 
@@ -40,23 +42,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def cpu_description(cpu: str, cores: int, total: int | None = None) -> str:
-    """``cpu`` with the ``cores`` used of the machine's ``total`` (default: this machine's)."""
-    total = total or os.cpu_count() or cores
-    return f"{cpu} ({cores} cores)" if cores == total else f"{cpu} ({cores} of {total} cores)"
-
-
-def hardware_label(env: dict) -> str:
-    """What a record's job ran on, for a table: its GPU, else its CPU with the cores the job
-    used. ``env["hardware"]`` names the cores the process could use; a job of a parallel run
-    was granted fewer threads (2 workers on 2 cores: one each), and its times are one core's."""
-    hardware = env.get("hardware", "–")
-    threads, cores, total = env.get("threads"), env.get("cpus_available"), env.get("cpu_count")
-    if hardware == env.get("gpu") or not (threads and cores and total and env.get("cpu")):
-        return hardware  # a network on a GPU, or a record without the counts
-    return cpu_description(env["cpu"], min(threads, cores), total)
 
 
 def git_commit() -> str | None:

@@ -31,12 +31,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from pipelines.events import reporting_to
 from pipelines.hardware import THREADS_ENV, cpus_available
 
 from ..errors import FashionbenchError
-from .job import Job, RunContext, run_job, stopped_record
+from .context import Job, RunContext
+from .job import run_job, stopped_record
 
 THREAD_ENV_VARIABLES = (THREADS_ENV, "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                         "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -125,6 +127,21 @@ def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
         return run_job(job, context)
 
 
+@runtime_checkable
+class Executor(Protocol):
+    """What the runner asks of an executor: its name and parallel workers, the threads
+    each job gets, and ``run``, which calls ``on_record`` once for every job ``admit`` let
+    start (ok, failed or timed out), never raising for a job's own failure."""
+
+    name: str
+    workers: int
+    threads: int
+
+    def run(self, jobs: list[Job], context: RunContext, on_start: OnStart,
+            on_record: OnRecord, on_progress: OnProgress = ...,
+            admit: Admit = ...) -> None: ...
+
+
 class SerialExecutor:
     """One job after another in this process: no isolation, no overhead, no timeout.
 
@@ -135,6 +152,7 @@ class SerialExecutor:
     """
 
     name = "serial"
+    workers = 1
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads_per_job(1, threads)

@@ -11,31 +11,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import inspect
-import json
-import os
 import random
-import re
-import shutil
 import sys
 import time
 import traceback
 import uuid
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from pipelines import sharing
-from pipelines.profiles import Profile
 
-from ..data.datasets import Dataset
-from ..data.splits import Split, subsample
+from ..records.hardware import cpu_description
 from ..records.record import Record, encode_labels
-from .environment import cpu_description, environment
+from .context import Job, Partition, RunContext, checkpoint_directory
+from .environment import environment
 from .metrics import score
 from .timing import (
     Stopwatch,
@@ -45,130 +37,25 @@ from .timing import (
     single_image_latency_ms,
 )
 
-REFIT_MARK = "[refit]"  # a refit's name: the pipeline's, with this after it
+
+def job_partitions(job: Job, context: RunContext) -> dict[str, Partition]:
+    """The data one job trains and is scored on: its pipeline's image caps in this
+    profile apply (``register_pipeline(train_sizes=..., validation_sizes=...)``)."""
+    from pipelines.registry import get_entry
+
+    entry = get_entry(job.pipeline)
+    parts = context.partitions(job.seed, entry.train_size(context.profile),
+                               entry.validation_size(context.profile))
+    if not job.refit_of:
+        return parts
+    # a refit trains on both; the validation images stay what they were, for the network
+    # that reports its epochs on them (they are training images now, scored by nobody)
+    train, validation = parts["train"], parts["validation"]
+    both = Partition(np.concatenate([train.images, validation.images]),
+                     np.concatenate([train.labels, validation.labels]))
+    return {**parts, "train": both}
 
 
-@dataclass(frozen=True)
-class Job:
-    pipeline: str  # the registered pipeline to build
-    dataset: str
-    split: str
-    profile: str
-    seed: int
-    overrides: tuple[tuple[str, object], ...] = ()  # hyper-parameters given to its factory
-    label: str = ""  # a study variant's name, e.g. "mcnn[batch_size=16]"
-    # a refit (refit.py): the run_id of the validation run whose configuration it trains on
-    # train + validation
-    refit_of: str = ""
-
-    @property
-    def name(self) -> str:
-        """The name its record is stored under."""
-        return (self.label or self.pipeline) + (REFIT_MARK if self.refit_of else "")
-
-
-@dataclass(frozen=True)
-class Partition:
-    images: np.ndarray
-    labels: np.ndarray
-
-
-@dataclass
-class RunContext:
-    """What every job of one run shares: the data, the split, the profile."""
-
-    dataset: Dataset
-    split: Split
-    profile: Profile
-    plugins: tuple[str, ...] = ()  # loose plugin files, loaded again in each worker process
-    # where resumable pipelines keep their epoch checkpoints (None: they keep none)
-    checkpoint_root: Path | None = None
-    # where the run's jobs share their feature steps (pipelines/sharing.py; None: they
-    # share none): one folder per run, removed when it ends
-    shared_features_dir: Path | None = None
-    _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
-
-    def load_plugins(self) -> None:
-        from pipelines.registry import load_plugin_file
-
-        for plugin in self.plugins:
-            load_plugin_file(plugin)
-
-    def __getstate__(self) -> dict:
-        """Sent to workers without the subsamples: each worker makes its own, once."""
-        state = dict(self.__dict__)
-        state["_partitions"] = {}
-        return state
-
-    def partitions(self, seed: int, train_size: int | None = None,
-                   validation_size: int | None = None) -> dict[str, Partition]:
-        """Train / validation / test for a seed, subsampled to the profile's sizes, or to
-        ``train_size`` training and ``validation_size`` validation images (a pipeline's own
-        caps, below the profile's)."""
-        # one subsample per sizes
-        key = (seed, train_size or self.profile.train_size,
-               validation_size or self.profile.validation_size)
-        if key not in self._partitions:
-            sizes = {"train": key[1],
-                     "validation": key[2],
-                     "test": self.profile.test_size}
-            parts = {}
-            for role, indices in (("train", self.split.train),
-                                  ("validation", self.split.validation),
-                                  ("test", self.split.test)):
-                chosen = subsample(indices, self.dataset.labels, sizes[role], seed)
-                parts[role] = Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
-            self._partitions[key] = parts
-        return self._partitions[key]
-
-    def job_partitions(self, job: Job) -> dict[str, Partition]:
-        """The data one job trains and is scored on: its pipeline's image caps in this
-        profile apply (``register_pipeline(train_sizes=..., validation_sizes=...)``)."""
-        from pipelines.registry import get_entry
-
-        entry = get_entry(job.pipeline)
-        parts = self.partitions(job.seed, entry.train_size(self.profile),
-                                entry.validation_size(self.profile))
-        if not job.refit_of:
-            return parts
-        # a refit trains on both; the validation images stay what they were, for the network
-        # that reports its epochs on them (they are training images now, scored by nobody)
-        train, validation = parts["train"], parts["validation"]
-        both = Partition(np.concatenate([train.images, validation.images]),
-                         np.concatenate([train.labels, validation.labels]))
-        return {**parts, "train": both}
-
-
-CHECKPOINT_DIR_ENV = "FASHIONBENCH_CHECKPOINT_DIR"
-
-
-def default_checkpoint_root() -> Path:
-    """$FASHIONBENCH_CHECKPOINT_DIR, else the user cache: never under results/."""
-    configured = os.environ.get(CHECKPOINT_DIR_ENV)
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("fashionbench")) / "checkpoints"
-
-
-def checkpoint_root_for(results_dir: Path, root: Path | None = None) -> Path:
-    """The checkpoints of one results directory: runs into two results directories (a
-    scratch benchmark beside the real run) never share a job's checkpoint."""
-    scope = hashlib.sha256(str(Path(results_dir).resolve()).encode()).hexdigest()[:10]
-    return (root or default_checkpoint_root()) / f"results-{scope}"
-
-
-def checkpoint_directory(job: Job, context: RunContext) -> Path:
-    """One job's checkpoint directory: readable name, a digest of everything that makes the
-    job (a study variant's settings included), so no other job can pick it up."""
-    identity = json.dumps([job.pipeline, job.name, [list(item) for item in job.overrides],
-                           job.dataset, context.split.fingerprint, job.profile, job.seed],
-                          default=str)
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", job.name).strip("_")[:60]
-    return context.checkpoint_root / (f"{job.dataset}-{job.profile}-{readable}-seed{job.seed}-"
-                                      f"{digest}")
 
 
 def fit_accepts(pipeline, keyword: str) -> bool:
@@ -181,17 +68,6 @@ def fit_accepts(pipeline, keyword: str) -> bool:
         return False
 
 
-def remove_checkpoint(record: Record, root: Path | None) -> None:
-    """Once an ok record is stored, its job's checkpoint has served; a failed or timed-out
-    job keeps it, so that the next run continues from its last epoch."""
-    directory = (record.get("checkpoint") or {}).get("directory")
-    if record.get("status") != "ok" or not directory or root is None:
-        return
-    directory = Path(directory)
-    if directory.resolve().is_relative_to(Path(root).resolve()):  # only what we made
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def _add_time_before_resume(timing: dict, resumed: dict) -> None:
     """A resumed fit's record counts the epochs trained before the interruption: the fit time
     is what the whole training took (less the epoch cut short), not this process's share."""
@@ -202,6 +78,14 @@ def _add_time_before_resume(timing: dict, resumed: dict) -> None:
     timing["train_images_per_second"] = (timing["train_images_per_second"]
                                          * timing["fit_seconds_this_process"]
                                          / timing["fit_seconds"])
+
+
+def load_plugins(context: RunContext) -> None:
+    """The run's loose plugin files, registered in this process (a worker's too)."""
+    from pipelines.registry import load_plugin_file
+
+    for plugin in context.plugins:
+        load_plugin_file(plugin)
 
 
 def utc_now() -> str:
@@ -262,7 +146,7 @@ def new_record(job: Job, context: RunContext) -> Record:
     entry = get_entry(job.pipeline)
     env = dict(environment())
     env["hardware"] = _hardware(entry.family, env)
-    parts = context.job_partitions(job)
+    parts = job_partitions(job, context)
     return {
         "run_id": uuid.uuid4().hex,
         "name": job.name,  # what it is stored and ranked under (a study's label, say)
@@ -312,9 +196,9 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     from pipelines.registry import create_pipeline
 
     create = create or create_pipeline
-    context.load_plugins()
+    load_plugins(context)
     record = new_record(job, context)
-    parts = context.job_partitions(job)
+    parts = job_partitions(job, context)
     n_classes = context.dataset.n_classes
     pipeline = None
     job_started = time.perf_counter()

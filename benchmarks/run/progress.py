@@ -12,23 +12,14 @@ from collections.abc import Callable
 
 from pipelines.events import describe_event
 
-from .job import Job, describe_outcome
-from .job_times import JobTimes
+from .context import Job
+from .job import describe_outcome
+from .job_times import JobTimes, format_duration
 
 # the ETA of a job running past its expected time: this share of its time so far again,
 # and never under this many seconds
 OVERRUN_SHARE = 0.1
 MIN_SECONDS_LEFT = 1.0
-
-
-def format_duration(seconds: float) -> str:
-    """``42 s``, ``3 min 05 s``, ``1 h 02 min``: a duration as a person reads it."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class LineProgress:

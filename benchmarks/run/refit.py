@@ -18,8 +18,7 @@ with no early stopping, and ends with its last epoch's weights.
 from __future__ import annotations
 
 from ..records.record import Record
-from .job import Job
-from .settings_check import setting_changes
+from .context import Job
 
 
 def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:
@@ -44,11 +43,3 @@ def refit_job(job: Job, chosen: Record) -> Job:
     return Job(job.pipeline, job.dataset, job.split, job.profile, job.seed,
                overrides=job.overrides + refit_overrides(chosen), label=job.label,
                refit_of=chosen["run_id"])
-
-
-def changed_settings(job: Job, chosen: Record, profile) -> list[str]:
-    """The settings of ``job``'s pipeline as the code builds it today that differ from those
-    its validation run ``chosen`` recorded (what the refit sets itself aside): a refit must
-    train the configuration that was chosen, not one edited since."""
-    ignored = {name for name, _ in refit_overrides(chosen)}
-    return list(setting_changes(job, chosen, profile, ignored=ignored))

@@ -8,6 +8,7 @@ interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -15,75 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.hardware import cpus_available
-from pipelines.profiles import get_profile
+from pipelines.profiles import Profile, get_profile
 
 from ..data.custom_data import open_dataset
 from ..data.datasets import Dataset
-from ..data.splits import make_split
+from ..data.splits import Split, make_split
+from ..records.layout import PROJECT_ROOT
+from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
 from .budget import Budget
-from .environment import PROJECT_ROOT
-from .executors import make_executor
-from .job import REFIT_MARK, Job, RunContext, checkpoint_root_for, remove_checkpoint
+from .context import Job, RunContext, checkpoint_root_for, remove_checkpoint
+from .executors import Executor, make_executor
+from .job import load_plugins
 from .job_times import JobTimes
+from .options import RunOptions, check_options
+from .plan import Plan, family_of, make_plan, plan_refits, refits_pending, requested_jobs
 from .progress import LineProgress
-from .refit import changed_settings, refit_job
-from .settings_check import as_json, describe_changes, setting_changes, size_changes
-
-
-@dataclass
-class RunOptions:
-    pipelines: list[str]
-    # a registered name, a path to an .npz file or a folder of class folders, or a Dataset
-    # (``custom_data.dataset_from_arrays``); results are stored under the dataset's name
-    dataset: str | Path | Dataset = "fashion-mnist"
-    data_dir: Path | None = None
-    # how a folder dataset's images are converted: (height, width), "gray" or "rgb"
-    image_size: tuple[int, int] | None = None
-    color: str = "gray"
-    split: str = "standard"
-    profile: str = "quick"
-    seeds: list[int] = field(default_factory=lambda: [0])
-    results_dir: Path = Path("results")
-    force: bool = False
-    # "serial", "process", "dask", or "auto" (the command line's default): one worker
-    # process per core where two or more jobs and cores can use them, else serial. Serial
-    # by default here: a pipeline registered in the calling process (a notebook's, a test's)
-    # exists in no worker process
-    executor: str = "serial"
-    # parallel jobs for process/dask (None: the number of cores)
-    workers: int | None = None
-    # threads each job may use (BLAS, OpenMP, n_jobs); None: the cores / workers. A job's
-    # numbers depend on it, so fixing it makes every executor give the same records
-    threads: int | None = None
-    timeout: float | None = None
-    scheduler: str | None = None
-    plugins: tuple[str, ...] = ()
-    # the root of the epoch checkpoints (default: $FASHIONBENCH_CHECKPOINT_DIR, else the user
-    # cache); each results directory gets its own folder under it
-    checkpoint_dir: Path | None = None
-    # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
-    variants: tuple[tuple[str, tuple, str], ...] = ()
-    # after each job's validation run, its refit on train + validation (refit.py), stored
-    # as NAME[refit]
-    refit: bool = False
-    # where the job times of earlier runs are read (the longest-first order of the parallel
-    # executors, the ETA); None: the results directory itself. A run into a scratch directory
-    # (benchmarks.perf.budget) reads them from the committed stores instead: without them
-    # the jobs go in registry order, and the zoo's longest job can start last
-    history_dir: Path | None = None
-    # whether jobs share the feature steps they repeat (the same HOG, PCA or FLD of the same
-    # images: pipelines/sharing.py) through a folder of this run's, removed when it ends.
-    # Their records count the loaded steps at what they cost to compute (job.py)
-    share_features: bool = True
-    # a wall-clock budget for the whole run (--max-seconds): a job whose expected time here
-    # does not fit what is left is not started, and one that runs past the end is stopped
-    # (budget.py)
-    max_seconds: float | None = None
-    # the order jobs start in: a pipeline's priority (0 first; the --only pattern that chose
-    # it), then longest first within a priority; names not given come last
-    priorities: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,137 +54,146 @@ class RunSummary:
         return sum(record["timing"]["job_seconds"] for record in self.ran if record["timing"])
 
 
-def plan_jobs(options: RunOptions, dataset: str) -> list[Job]:
-    if options.variants:
-        return [Job(pipeline, dataset, options.split, options.profile, seed, overrides, label)
-                for seed in options.seeds for pipeline, overrides, label in options.variants]
-    return [Job(name, dataset, options.split, options.profile, seed)
-            for seed in options.seeds for name in options.pipelines]
+@dataclass
+class RunSetup:
+    """What a run opens before it plans: the data, its split, the profile, the store, the
+    context its jobs share, the store's latest records and the job times to expect."""
+
+    dataset: Dataset
+    split: Split
+    profile: Profile
+    store: ResultsStore
+    context: RunContext
+    latest: dict[tuple, dict]
+    times: JobTimes
+
+    @property
+    def header(self) -> str:
+        return (f"{self.dataset.name}, split {self.split.name} ({self.split.fingerprint}), "
+                f"profile {self.profile.name}")
 
 
-def run(options: RunOptions, *, report: Callable[[str], None] = print,
-        progress=None) -> RunSummary:
-    """Run every planned job not yet stored as ok, appending each record as it finishes.
-
-    ``progress`` is a display from benchmarks.run.progress; by default, plain lines to ``report``.
-    """
-    progress = progress or LineProgress(report)
+def open_run(options: RunOptions) -> RunSetup:
+    """Open the dataset, make the split, read the store (nothing is written)."""
+    check_options(options)
     profile = get_profile(options.profile)
     dataset = open_dataset(options.dataset, options.data_dir, image_size=options.image_size,
                            color=options.color)
     store = ResultsStore(options.results_dir, dataset.name, profile.name)
-    store.ensure_writable()
     split = make_split(options.split, dataset)
     context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir))
-    context.load_plugins()
-    jobs = plan_jobs(options, dataset.name)
-    # read once: what is done, and for each stored job the record its settings are checked on
-    latest = {} if options.force else store.latest()
-    done = store.completed_keys(latest)
-
-    def key(job: Job, name: str | None = None) -> tuple:
-        """The store's key of ``job``, or of the job stored under ``name`` in its place."""
-        return (name or job.name, job.dataset, split.fingerprint, job.profile, job.seed)
-
-    def stored(job: Job) -> bool:
-        return key(job) in done
-
-    # a job stored with settings the code no longer builds is run again, not skipped: its
-    # stored result stands for another configuration than the one registered under its name
-    stale = stale_jobs([job for job in jobs if stored(job)], latest, key, profile)
-    done -= {key(job) for job in stale}
-
-    # a refit counts as pending until it is stored: its job exists once its validation run does
-    pending = sum(not stored(job) for job in jobs) + sum(
-        key(job, job.name + REFIT_MARK) not in done for job in jobs if options.refit)
-    kind, workers = choose_executor(options.executor, options.workers, pending=pending)
-    executor = make_executor(kind, workers=workers, timeout=options.timeout,
-                             scheduler=options.scheduler, threads=options.threads,
-                             time_limited=options.max_seconds is not None)
-    summary = RunSummary(store=store, workers=getattr(executor, "workers", 1))
+    load_plugins(context)
     times = JobTimes.from_records(history_store(options, dataset.name, profile.name,
                                                 store).records())
-    budget = Budget(options.max_seconds, times) if options.max_seconds is not None else None
-    total = len(jobs) * (2 if options.refit else 1)
+    return RunSetup(dataset, split, profile, store, context,
+                    {} if options.force else store.latest(), times)
+
+
+def make_run_plan(options: RunOptions, setup: RunSetup | None = None) -> Plan:
+    """The plan ``run`` would execute now (``--dry-run`` prints it)."""
+    setup = setup or open_run(options)
+    jobs = requested_jobs(options, setup.dataset.name)
+    refits = refits_pending(jobs, setup.latest, setup.split.fingerprint) if options.refit else 0
+    return make_plan(options, jobs, fingerprint=setup.split.fingerprint, profile=setup.profile,
+                     latest=setup.latest, times=setup.times, header=setup.header,
+                     extra_pending=refits)
+
+
+def run(options: RunOptions, *, report: Callable[[str], None] = print,
+        progress=None) -> RunSummary:
+    """Execute the run's plan: every job not yet stored as ok, each record appended to the
+    store as it finishes; with ``options.refit``, then each job's refit.
+
+    ``progress`` is a display from benchmarks.run.progress; by default, plain lines to ``report``.
+    """
+    progress = progress or LineProgress(report)
+    setup = open_run(options)
+    setup.store.ensure_writable()
+    plan = make_run_plan(options, setup)
+    executor = make_executor(plan.executor, workers=plan.workers, timeout=options.timeout,
+                             scheduler=options.scheduler, threads=options.threads,
+                             time_limited=options.max_seconds is not None)
+    execution = Execution(setup, executor, progress, RunSummary(store=setup.store,
+                                                                workers=executor.workers),
+                          Budget(options.max_seconds, setup.times)
+                          if options.max_seconds is not None else None)
+    total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
-    progress.begin(total, f"{total} jobs: {dataset.name}, split {split.name} "
-                          f"({split.fingerprint}), profile {profile.name}\n"
-                          f"{executor_label(executor)}, {executor.threads} thread(s) per "
-                          f"job; store {store.path}")
-
-    def keep(record: dict) -> None:
-        store.append(record)
-        remove_checkpoint(record, context.checkpoint_root)
-        summary.ran.append(record)
-        times.finished(record)
-        progress.finished(record)
-
-    def admit(job: Job) -> float | None:
-        """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
-        if budget is None:
-            return float("inf")
-        limit, why = budget.admit(job.name, family_of(job))
-        if limit is None:
-            summary.not_started.append((job, why))
-            progress.not_started(job, why)
-        return limit
-
-    def run_phase(phase: list[Job], first_number: int) -> None:
-        to_run = []
-        for number, job in enumerate(phase, start=first_number):
-            if stored(job):
-                summary.skipped.append(job)
-                progress.skipped(job, number)
-            else:
-                if job in stale:
-                    progress.emit(f"{job.name} seed {job.seed}: stored with other settings "
-                                  f"({stale[job]}); running it again, the old record stays "
-                                  f"in the store")
-                to_run.append(job)
-        progress.finished_count = len(summary.skipped) + len(summary.ran)
-        to_run = in_start_order(to_run, times, options.priorities,
-                                longest_first=executor.name != "serial")
-        progress.expect(to_run, times, getattr(executor, "workers", 1))
-        if to_run:
-            executor.run(to_run, context, progress.started, keep, progress.progressed,
-                         admit=admit)
-
+    progress.begin(total, f"{total} jobs: {setup.header}\n{executor_label(executor)}, "
+                          f"{executor.threads} thread(s) per job; store {setup.store.path}")
     if options.share_features:
-        context.shared_features_dir = shared_features_folder()
+        setup.context.shared_features_dir = shared_features_folder()
     try:
-        run_phase(jobs, 1)
+        execution.run_phase(plan, first_number=1)
         if options.refit:
-            # the validation runs are stored now: each refit takes its configuration from one
-            latest = store.latest()
-            refits = []
-            for job in jobs:
-                chosen = latest.get(key(job))
-                changed = (changed_settings(job, chosen, profile)
-                           if chosen is not None and chosen.get("status") == "ok" else [])
-                if chosen is None or chosen.get("status") != "ok":
-                    why = f"its validation run {job.name} did not finish ok"
-                elif changed:
-                    why = (f"its settings changed since its validation run ({', '.join(changed)});"
-                           f" rerun {job.name} with --force first")
-                else:
-                    refit = refit_job(job, chosen)
-                    # a stored refit of an older validation run is stale: the configuration it
-                    # trained is no longer the one chosen, so it is refitted again
-                    stored_refit = latest.get(key(refit)) or {}
-                    if (stored_refit.get("refit") or {}).get("of_run") != refit.refit_of:
-                        done.discard(key(refit))
-                    refits.append(refit)
-                    continue
-                summary.unrefitted.append(job)
-                progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, {why}")
-            run_phase(refits, len(jobs) + 1)
+            execution.run_refits(options, plan, first_number=len(plan.jobs) + 1)
     finally:
         progress.end()
-        if context.shared_features_dir is not None:
-            shutil.rmtree(context.shared_features_dir, ignore_errors=True)
-    return summary
+        if setup.context.shared_features_dir is not None:
+            shutil.rmtree(setup.context.shared_features_dir, ignore_errors=True)
+    return execution.summary
+
+
+@dataclass
+class Execution:
+    """One run under way: its executor, display, budget, and what it has done so far."""
+
+    setup: RunSetup
+    executor: Executor
+    progress: object
+    summary: RunSummary
+    budget: Budget | None
+
+    def keep(self, record: dict) -> None:
+        self.setup.store.append(record)
+        remove_checkpoint(record, self.setup.context.checkpoint_root)
+        self.summary.ran.append(record)
+        self.setup.times.finished(record)
+        self.progress.finished(record)
+
+    def admit(self, job: Job) -> float | None:
+        """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
+        if self.budget is None:
+            return float("inf")
+        limit, why = self.budget.admit(job.name, family_of(job))
+        if limit is None:
+            self.summary.not_started.append((job, why))
+            self.progress.not_started(job, why)
+        return limit
+
+    def run_phase(self, plan: Plan, first_number: int) -> None:
+        for number, job in enumerate(plan.jobs, start=first_number):
+            if job in plan.stored:
+                self.summary.skipped.append(job)
+                self.progress.skipped(job, number)
+            elif job in plan.stale:
+                self.progress.emit(f"{job.name} seed {job.seed}: stored with other settings "
+                                   f"({plan.stale[job]}); running it again, the old record "
+                                   f"stays in the store")
+        self.progress.finished_count = len(self.summary.skipped) + len(self.summary.ran)
+        self.progress.expect(list(plan.to_run), self.setup.times, self.executor.workers)
+        if plan.to_run:
+            self.executor.run(list(plan.to_run), self.setup.context, self.progress.started,
+                              self.keep, self.progress.progressed, admit=self.admit)
+
+    def run_refits(self, options: RunOptions, plan: Plan, first_number: int) -> None:
+        """The refits, planned now that the validation runs are stored."""
+        setup = self.setup
+        latest = setup.store.latest()
+        refits, unrefitted, outdated = plan_refits(list(plan.jobs), latest,
+                                                   setup.split.fingerprint, setup.profile)
+        for job, why in unrefitted:
+            self.summary.unrefitted.append(job)
+            self.progress.emit(f"{job.name}{REFIT_MARK} seed {job.seed}: not run, {why}")
+        current = {} if options.force else {key: record for key, record in latest.items()
+                                            if key not in outdated}
+        refit_plan = make_plan(dataclasses.replace(options, executor=plan.executor,
+                                                   workers=plan.workers), refits,
+                               fingerprint=setup.split.fingerprint, profile=setup.profile,
+                               latest=current, times=setup.times)
+        self.run_phase(refit_plan, first_number)
 
 
 SHARED_FEATURES_PREFIX = "fashionbench-features-"
@@ -264,43 +221,8 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, dict], key: Callable,
-               profile) -> dict[Job, str]:
-    """Of the jobs stored as ok, those whose stored record holds other settings than the
-    code builds today, each with what changed (``epochs 5 -> 2``). A pipeline that cannot be
-    built now is left as stored: running it again would only store its failure. So is a job
-    whose overrides differ from its record's: that is another request under the same name
-    (a study file's values changed under a label), for the study to settle, not the code's
-    doing (a search refuses it: its trials would mix two search spaces)."""
-    stale = {}
-    for job in stored_jobs:
-        stored = latest[key(job)]
-        if as_json(stored.get("overrides") or {}) != as_json(dict(job.overrides)):
-            continue
-        try:
-            changes = {**size_changes(job, stored, profile),
-                       **setting_changes(job, stored, profile)}
-        except Exception:  # noqa: BLE001 - any error of a pipeline's own construction
-            continue
-        if changes:
-            stale[job] = describe_changes(changes)
-    return stale
-
-
-def choose_executor(kind: str, workers: int | None, *, pending: int) -> tuple[str, int]:
-    """The executor and worker count to use. ``auto`` runs one worker process per core where
-    there are two or more jobs to run and two or more cores (a job's records state the one
-    thread it had), and serially otherwise: a single job, or a single core, gains nothing from
-    a worker process and pays its start."""
-    cores = cpus_available()
-    if kind == "auto":
-        kind = "process" if pending >= 2 and cores >= 2 else "serial"
-        workers = min(workers or cores, max(pending, 1)) if kind == "process" else 1
-    return kind, workers or (cores if kind in ("process", "dask") else 1)
-
-
-def executor_label(executor) -> str:
-    workers = getattr(executor, "workers", 1)
+def executor_label(executor: Executor) -> str:
+    workers = executor.workers
     return (f"{executor.name} executor" if executor.name == "serial"
             else f"{executor.name} executor, {workers} worker{'s' if workers != 1 else ''}")
 
@@ -319,22 +241,3 @@ def history_store(options: RunOptions, dataset: str, profile: str,
     return committed if committed.path.is_file() else store
 
 
-def family_of(job: Job) -> str:
-    from pipelines.registry import get_entry
-
-    return get_entry(job.pipeline).family
-
-
-def in_start_order(jobs: list[Job], times: JobTimes, priorities: dict[str, int], *,
-                   longest_first: bool = True) -> list[Job]:
-    """Jobs by priority (the --only pattern that chose their pipeline; unlisted ones last),
-    then, for parallel workers, by how long the same name took before (longest first,
-    never-timed ones first of all), so that workers do not end waiting on one straggler."""
-    def priority(job: Job) -> int:
-        return priorities.get(job.pipeline, len(priorities))
-
-    def length(job: Job) -> float:
-        expected = times.expected(job.name)
-        return -(float("inf") if expected is None else expected) if longest_first else 0.0
-
-    return sorted(jobs, key=lambda job: (priority(job), length(job)))

@@ -15,7 +15,7 @@ import json
 import math
 
 from ..records.record import Record
-from .job import Job
+from .context import Job
 
 # settings of how a model is computed, not of what it is: the thread count an executor grants
 HOW_NOT_WHAT = {"n_jobs", "nthread"}

@@ -1,0 +1,202 @@
+"""What a run is asked to do: ``RunOptions``, the pipelines its patterns select, and the one
+check of every option (``check_options``) that the command line, the API and the runner share,
+so that a bad value is one line before anything runs or is stored."""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipelines.errors import FashionbenchError, UnknownNameError, unknown_name
+
+if TYPE_CHECKING:
+    from ..data.datasets import Dataset
+
+# a seed feeds numpy's legacy seeding and the subsamples: both take 32 bits
+MAX_SEED = 2**32 - 1
+
+
+@dataclass
+class RunOptions:
+    pipelines: list[str]
+    # a registered name, a path to an .npz file or a folder of class folders, or a Dataset
+    # (``custom_data.dataset_from_arrays``); results are stored under the dataset's name
+    dataset: str | Path | Dataset = "fashion-mnist"
+    data_dir: Path | None = None
+    # how a folder dataset's images are converted: (height, width), "gray" or "rgb"
+    image_size: tuple[int, int] | None = None
+    color: str = "gray"
+    split: str = "standard"
+    profile: str = "quick"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    results_dir: Path = Path("results")
+    force: bool = False
+    # "serial", "process", "dask", or "auto" (the command line's default): one worker
+    # process per core where two or more jobs and cores can use them, else serial. Serial
+    # by default here: a pipeline registered in the calling process (a notebook's, a test's)
+    # exists in no worker process
+    executor: str = "serial"
+    # parallel jobs for process/dask (None: the number of cores)
+    workers: int | None = None
+    # threads each job may use (BLAS, OpenMP, n_jobs); None: the cores / workers. A job's
+    # numbers depend on it, so fixing it makes every executor give the same records
+    threads: int | None = None
+    timeout: float | None = None
+    scheduler: str | None = None
+    plugins: tuple[str, ...] = ()
+    # the root of the epoch checkpoints (default: $FASHIONBENCH_CHECKPOINT_DIR, else the user
+    # cache); each results directory gets its own folder under it
+    checkpoint_dir: Path | None = None
+    # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
+    variants: tuple[tuple[str, tuple, str], ...] = ()
+    # after each job's validation run, its refit on train + validation (refit.py), stored
+    # as NAME[refit]
+    refit: bool = False
+    # where the job times of earlier runs are read (the longest-first order of the parallel
+    # executors, the ETA); None: the results directory itself. A run into a scratch directory
+    # (benchmarks.perf.budget) reads them from the committed stores instead: without them
+    # the jobs go in registry order, and the zoo's longest job can start last
+    history_dir: Path | None = None
+    # whether jobs share the feature steps they repeat (the same HOG, PCA or FLD of the same
+    # images: pipelines/sharing.py) through a folder of this run's, removed when it ends.
+    # Their records count the loaded steps at what they cost to compute (job.py)
+    share_features: bool = True
+    # a wall-clock budget for the whole run (--max-seconds): a job whose expected time here
+    # does not fit what is left is not started, and one that runs past the end is stopped
+    # (budget.py)
+    max_seconds: float | None = None
+    # the order jobs start in: a pipeline's priority (0 first; the --only pattern that chose
+    # it), then longest first within a priority; names not given come last
+    priorities: dict[str, int] = field(default_factory=dict)
+
+
+def check_options(options: RunOptions) -> None:
+    """One-line errors for options no run can use: an unknown dataset, split or profile name,
+    a seed, worker or thread count out of range, a time that is not a positive number."""
+    from pipelines.profiles import get_profile
+
+    from ..data.datasets import get_dataset_entry, looks_like_a_path
+    from ..data.splits import check_split_name
+
+    if isinstance(options.dataset, str) and not looks_like_a_path(options.dataset):
+        get_dataset_entry(options.dataset)
+    check_split_name(options.split)
+    get_profile(options.profile)
+    for option, value in (("--timeout", options.timeout), ("--max-seconds", options.max_seconds)):
+        if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):
+            raise FashionbenchError(f"{option} must be a positive number of seconds, not "
+                                    f"{value!r}")
+    bad = [seed for seed in options.seeds
+           if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED]
+    if bad:
+        raise FashionbenchError(f"--seeds must be whole numbers from 0 to {MAX_SEED:,} (they "
+                                f"seed numpy and the subsamples), not {', '.join(map(repr, bad))}")
+    for option, value, why in (("--workers", options.workers, ""),
+                               ("--threads", options.threads, " (threads per job); leave it "
+                                                              "out for cores / --workers")):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise FashionbenchError(f"{option} must be at least 1{why}, not {value!r}")
+
+
+def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
+                     recipes: Iterable[str] = (), profile: str | None = None) -> list[str]:
+    """The pipeline names to run, in registry order (``--only``/``--exclude``/``--recipe``).
+
+    A pattern may name a recipe (``mcnn@modern``, ``cnn-*@modern``): the deep pipelines it
+    matches, trained with it. ``recipes`` trains every selected deep pipeline with each recipe
+    given; the classical ones have no recipe and are left out, and a line on stderr says so.
+    With ``profile``, the pipelines not offered in it (``register_pipeline(left_out_of=...)``)
+    are left out of a pattern's matches, with a line on stderr, and refused when named.
+    """
+    from pipelines.recipes import get_recipe, split_name, with_recipe
+    from pipelines.registry import get_entry, list_pipelines, pipeline_entries
+
+    only, exclude, recipes = list(only), list(exclude), list(recipes)
+    known = list(pipeline_entries())
+
+    def matching(pattern: str) -> list[str]:
+        found = list_pipelines(pattern)
+        if not found:
+            raise unknown_name("pipeline", pattern, known) if not any(
+                char in pattern for char in "*?[") else UnknownNameError(
+                f"no pipeline matches {pattern!r}; see --list")
+        return found
+
+    def deep(name: str) -> bool:
+        return get_entry(name).family == "deep"
+
+    for pattern in exclude:
+        matching(split_name(pattern)[0])
+    for recipe in recipes:
+        get_recipe(recipe)
+    selected: list[str] = []
+    for pattern in only or ["*"]:
+        base, recipe = split_name(pattern)
+        names = matching(base)
+        if recipe is not None:
+            get_recipe(recipe)
+            names = [with_recipe(name, recipe) for name in names if deep(name)]
+            if not names:
+                raise UnknownNameError(f"{pattern!r}: recipes train deep pipelines, and no deep "
+                                       f"pipeline matches {base!r}")
+        selected += [name for name in names if name not in selected]
+    if recipes:
+        classical = [name for name in selected if not deep(split_name(name)[0])]
+        if classical:
+            print(f"note: --recipe trains deep pipelines; {len(classical)} classical "
+                  f"pipeline(s) left out of this run", file=sys.stderr)
+        bare = [split_name(name)[0] for name in selected if name not in classical]
+        selected = list(dict.fromkeys(with_recipe(name, recipe)
+                                      for name in bare for recipe in recipes))
+    selected = [name for name in selected if not any(
+        fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(split_name(name)[0], pattern)
+        for pattern in exclude)]
+    if profile is not None:
+        selected = offered_in(selected, only, profile)
+    if not selected:
+        raise UnknownNameError("the --only/--exclude/--recipe choices leave no pipeline to run")
+    return selected
+
+
+def offered_in(selected: list[str], only: list[str], profile: str) -> list[str]:
+    """``selected`` without the pipelines ``profile`` does not offer: one named by itself
+    is refused in one line, those a pattern matched are left out with a note."""
+    from pipelines.recipes import split_name
+    from pipelines.registry import left_out
+
+    named = {split_name(pattern)[0] for pattern in only}
+    dropped = {}
+    for name in selected:
+        why = left_out(name, profile)
+        if why is not None and split_name(name)[0] in named:
+            raise FashionbenchError(f"{name} is left out of the {profile} profile: {why}; run "
+                                    f"it with --profile full (or smoke, a wiring check)")
+        if why is not None:
+            dropped[name] = why
+    for why in dict.fromkeys(dropped.values()):
+        names = ", ".join(name for name, reason in dropped.items() if reason == why)
+        print(f"note: left out of the {profile} profile: {names} ({why})", file=sys.stderr)
+    return [name for name in selected if name not in dropped]
+
+
+def priorities(selected: list[str], only: Iterable[str]) -> dict[str, int]:
+    """Each selected name's priority: the position of the first ``--only`` that chose it
+    (one ``--only`` may hold several patterns joined by commas). No ``--only``: none."""
+    from pipelines.recipes import split_name
+
+    found: dict[str, int] = {}
+    for rank, group in enumerate(only):
+        patterns = [pattern for pattern in group.split(",") if pattern]
+        for name in selected:
+            if name not in found and any(
+                    fnmatch.fnmatchcase(name, pattern)
+                    or fnmatch.fnmatchcase(split_name(name)[0], split_name(pattern)[0])
+                    and split_name(name)[1] == split_name(pattern)[1]
+                    for pattern in patterns):
+                found[name] = rank
+    return found
