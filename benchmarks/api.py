@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from .records.record import Record
 from .records.store import ResultsStore
 from .run.options import RunOptions, select_pipelines
 from .run.runner import RunSummary
+
+if TYPE_CHECKING:
+    from .reports.rows import Row
 
 FIGURES = ("accuracy-vs-fit-time", "per-class", "confusion", "curves")
 
@@ -106,7 +110,7 @@ class BenchmarkResults:
 
     store: ResultsStore
     summary: RunSummary | None = None  # what the run that made this object did, if one did
-    _rows: dict | None = field(default=None, init=False, repr=False)
+    _rows: dict[str, list[Row]] | None = field(default=None, init=False, repr=False)
 
     @property
     def records(self) -> list[Record]:
@@ -120,9 +124,10 @@ class BenchmarkResults:
                 if record.get("metrics") else record
                 for record in self.store.latest().values()]
 
-    def _split_rows(self) -> dict[str, list[dict]]:
+    def _split_rows(self) -> dict[str, list[Row]]:
         from .reports.leaderboard import splits_in_order
-        from .reports.tables import offered, summarise
+        from .reports.rows import summarise
+        from .reports.tables import offered
 
         if self._rows is None:
             ranked = offered(self.records, self.store.location.profile)
@@ -135,7 +140,7 @@ class BenchmarkResults:
         """The split fingerprints, in the leaderboard's order (the standard split first)."""
         return list(self._split_rows())
 
-    def _rows_of(self, split: str | None) -> list[dict]:
+    def _rows_of(self, split: str | None) -> list[Row]:
         rows = self._split_rows()
         if not rows:
             raise FashionbenchError(f"{self.store.path} holds no records yet")
@@ -180,10 +185,10 @@ class BenchmarkResults:
         training curves)."""
         from .reports import figures
         from .reports.publish import PER_CLASS_TITLE
-        from .reports.tables import family_leaders
+        from .reports.rows import family_leaders
 
         rows = self._rows_of(split)
-        class_names = list(rows[0]["runs"][0]["class_names"])
+        class_names = list(rows[0].runs[0]["class_names"])
         title = f"{self.store.location.dataset}, profile {self.store.location.profile}"
         if kind == "accuracy-vs-fit-time":
             return figures.draw_accuracy_vs_fit_time(rows, title)
@@ -192,11 +197,11 @@ class BenchmarkResults:
                                                PER_CLASS_TITLE)
         if kind not in FIGURES:
             raise unknown_name("figure", kind, list(FIGURES))
-        by_name = {row["pipeline"]: row for row in rows}
-        name = pipeline or rows[0]["pipeline"]
+        by_name = {row.name: row for row in rows}
+        name = pipeline or rows[0].name
         if name not in by_name:
             raise unknown_name("pipeline", name, list(by_name))
-        run = by_name[name]["runs"][0]
+        run = by_name[name].runs[0]
         if kind == "confusion":
             return figures.draw_confusion_heatmap(run["metrics"]["test"]["confusion"],
                                                   class_names, f"{name}, test set")

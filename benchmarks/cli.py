@@ -221,8 +221,8 @@ def execute(args: argparse.Namespace) -> int:
         load_plugin_file(plugin)
     _warn_plugin_failures()
     _resolve_protocol(args)
-    options = run_options_of(args, select=not (args.list or args.describe))
-    check_options(options)
+    # every name and number checked before the patterns select anything (and print notes)
+    check_options(run_options_of(args, select=False))
     if args.list:
         _print_list()
         return 0
@@ -230,6 +230,7 @@ def execute(args: argparse.Namespace) -> int:
         pipeline = create_pipeline(args.describe, args.profile)
         print(json.dumps(pipeline.describe(), indent=2, default=str))
         return 0
+    options = run_options_of(args)
     if args.dry_run:
         from .run.runner import make_run_plan
 
@@ -297,7 +298,7 @@ def run_and_publish(args: argparse.Namespace, options) -> int:
         say(notice)
     started = time.monotonic()
     if searching:
-        summaries = run_search(study, options, display, say)
+        summaries = run_search(study, options, runner.run, display, say)
     else:
         summaries = (runner.run(options, progress=display()),)
     # the reports of the stores this run wrote to (and the index, README's excerpt): the
@@ -326,7 +327,8 @@ TOP = 5
 def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     """The run's last lines: how long it took, what failed, where its report is and, for a
     leaderboard, its top five on the split this run scored."""
-    from .reports.tables import offered, percent, summarise
+    from .reports.rows import summarise
+    from .reports.tables import offered, percent
 
     ran = [record for summary in summaries for record in summary.ran]
     failed = [record for summary in summaries for record in summary.failed]
@@ -353,7 +355,7 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
                           if record["split"]["fingerprint"] == scored["split"]["fingerprint"]],
                          with_statistics=False)
         lines.append(f"top {min(TOP, len(rows))} of {len(rows)}: " + " · ".join(
-            f"{row['pipeline']} {percent(row['accuracy'])}%" for row in rows[:TOP]))
+            f"{row.name} {percent(row.accuracy)}%" for row in rows[:TOP]))
     return lines
 
 

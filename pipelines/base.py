@@ -33,12 +33,43 @@ class Pipeline(Protocol):
     def describe(self) -> dict:
         ...
 
-    # Optional: ``predict_with_proba(X) -> (labels, probabilities or None)``, both from one
-    # pass over X, the labels equal to ``predict(X)``. The runner scores the validation
-    # images with it when a pipeline has it, and calls predict and predict_proba otherwise.
-    # Optional: ``predicts_by_argmax = True`` where predict is by definition the argmax of
-    # predict_proba (a network): predict_with_proba then costs what predict costs, so the
-    # runner times it as the test predict and runs the test images through once, not twice.
+
+
+# The optional parts of the contract: a pipeline offers one by having its member; the runner
+# asks with isinstance (runtime-checkable), never by probing signatures.
+
+@runtime_checkable
+class PredictsWithProba(Protocol):
+    """Labels and probabilities (or None) from one pass over X, the labels equal to
+    ``predict(X)``: the runner scores the validation images with it."""
+
+    def predict_with_proba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        ...
+
+
+@runtime_checkable
+class PredictsByArgmax(PredictsWithProba, Protocol):
+    """``predicts_by_argmax = True``: predict is by definition the argmax of predict_proba (a
+    network), so predict_with_proba costs what predict costs; the runner times it as the
+    test predict and runs the test images through once, not twice."""
+
+    predicts_by_argmax: bool
+
+
+@runtime_checkable
+class TakesClassCount(Protocol):
+    """``takes_n_classes = True``: fit takes ``n_classes=``, the dataset's class count, which
+    a subsample's labels may not show (a network sizes its output layer with it)."""
+
+    takes_n_classes: bool
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """``resumable = True``: fit takes ``checkpoint_dir=``, where it keeps a checkpoint after
+    every epoch and resumes from the last one (a killed or timed-out job goes on from it)."""
+
+    resumable: bool
 
 
 def flatten_images(X: np.ndarray) -> np.ndarray:
@@ -167,7 +198,7 @@ class SklearnPipeline:
             "n_parameters": None,
             "hyperparameter_selection": self.selection,
             # what early stopping chose on the validation split (the boosting rounds kept):
-            # a refit on train + validation trains with these settings (benchmarks/refit.py)
+            # a refit on train + validation trains with these settings (benchmarks/run/refit.py)
             "chosen_on_validation": getattr(self, "chosen_on_validation_", None),
             "notes": self.notes,
         }

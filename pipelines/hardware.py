@@ -1,7 +1,7 @@
 """What this process may use: its cores, the job's thread budget, the GPUs nvidia-smi sees.
 
 The lower layer's view of the machine: pipelines size their thread pools from it, and the
-harness (benchmarks/environment.py) describes the machine with it. No framework imports.
+harness (benchmarks/run/environment.py) describes the machine with it. No framework imports.
 """
 
 from __future__ import annotations

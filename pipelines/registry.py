@@ -27,7 +27,9 @@ from .recipes import DEFAULT_RECIPE, get_recipe, split_name
 
 ENTRY_POINT_GROUP = "fashionbench.pipelines"
 FAMILIES = ("classical", "deep")
-INFRASTRUCTURE_MODULES = {"base", "registry", "recipes"}
+# the zoos: every module in them registers its pipelines on import (those whose names start
+# with an underscore import Keras at their top, and are imported by the zoo when it builds)
+ZOO_PACKAGES = ("pipelines.classical", "pipelines.deep")
 
 
 @dataclass(frozen=True)
@@ -147,20 +149,20 @@ def _record_failure(source: str, error: BaseException) -> None:
 
 
 def discover() -> None:
-    """Import the built-in modules of this package and the installed entry-point plugins, once."""
+    """Import the zoos' modules and the installed entry-point plugins, once."""
     if _STATE.discovered:
         return
     _STATE.discovered = True
-    package = importlib.import_module("pipelines")
-    for module in sorted(pkgutil.walk_packages(package.__path__, prefix="pipelines."),
-                         key=lambda info: info.name):
-        short_name = module.name.rsplit(".", 1)[-1]
-        if short_name in INFRASTRUCTURE_MODULES or short_name.startswith("_"):
-            continue
-        try:
-            importlib.import_module(module.name)
-        except Exception as error:  # a broken module must not hide the others
-            _record_failure(module.name, error)
+    for package_name in ZOO_PACKAGES:
+        package = importlib.import_module(package_name)
+        for module in sorted(pkgutil.walk_packages(package.__path__, prefix=f"{package_name}."),
+                             key=lambda info: info.name):
+            if module.name.rsplit(".", 1)[-1].startswith("_"):
+                continue
+            try:
+                importlib.import_module(module.name)
+            except Exception as error:  # a broken module must not hide the others
+                _record_failure(module.name, error)
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         load_entry_point(entry_point)
 

@@ -42,7 +42,11 @@ def test_describe_prints_json_with_n_parameters(capsys):
     (["--profile", "ful"], "did you mean full"),
     (["--plugin", "/nonexistent/plugin.py"], "plugin file /nonexistent/plugin.py does not exist"),
     (["--only", "raw-knn", "--dataset", "digits", "--seeds", "-1"],
-     "--seeds must be 0 or more"),
+     "--seeds must be whole numbers from 0 to 4,294,967,295"),
+    (["--only", "raw-knn", "--dataset", "digits", "--seeds", "4294967296"],
+     "--seeds must be whole numbers from 0 to 4,294,967,295"),
+    (["--only", "raw-knn", "--dataset", "digits", "--timeout", "nan"],
+     "--timeout must be a positive number of seconds, not nan"),
 ])
 def test_bad_names_are_one_line_errors(capsys, argv, message):
     code, out, err = run_cli(capsys, *argv)
@@ -143,3 +147,22 @@ def test_a_deep_run_prints_no_backend_start_up_noise_unless_verbose(tmp_path):
     assert "[1/1] cnn-seed003 seed 0: test accuracy" in output
     if not gpu_names():  # the one-line notice instead
         assert output.count("train on the CPU (no GPU), slowly") == 1
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(capsys, tmp_path):
+    """--dry-run: the jobs in start order, what is stored, nothing written; a seed given twice
+    is one job."""
+    results = tmp_path / "results"
+    code, out, _ = run_cli(capsys, "--only", "raw-knn,pca-knn", "--dataset", "digits",
+                           "--profile", "smoke", "--seeds", "0", "0", "--results-dir",
+                           str(results), "--dry-run")
+    assert code == 0
+    assert "2 to run, 0 stored" in out
+    assert out.count("seed 0:") == 2 and "raw-knn seed 0" in out and "pca-knn seed 0" in out
+    assert not results.exists()
+    assert main(["--only", "raw-knn", "--dataset", "digits", "--profile", "smoke",
+                 "--results-dir", str(results), "--quiet"]) == 0
+    capsys.readouterr()
+    code, out, _ = run_cli(capsys, "--only", "raw-knn,pca-knn", "--dataset", "digits",
+                           "--profile", "smoke", "--results-dir", str(results), "--dry-run")
+    assert "1 to run, 1 stored" in out and "stored: raw-knn seed 0" in out

@@ -127,3 +127,64 @@ def test_the_tools_own_benchmarks_stay_outside_the_library():
                     for target in targets if target.startswith("benchmarks.perf")
                     and not source.startswith("benchmarks.perf"))
     assert inward == []
+
+
+# What each stage of benchmarks/ may import from the project: data and records sit at the
+# bottom (they import nothing above them), the reports read records and never reach the
+# runner, and a study's spec is read by both without running anything.
+MAY_IMPORT = {
+    "benchmarks.data": ("benchmarks.data", "benchmarks.errors", "pipelines"),
+    "benchmarks.records": ("benchmarks.records", "benchmarks.errors", "pipelines"),
+    "benchmarks.studies": ("benchmarks.studies", "benchmarks.records", "benchmarks.errors",
+                           "pipelines"),
+    "benchmarks.reports": ("benchmarks.reports", "benchmarks.records", "benchmarks.studies",
+                           "benchmarks.data", "benchmarks.errors", "pipelines"),
+}
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_each_stage_imports_only_the_stages_below_it():
+    graph = import_graph()
+    crossing = sorted(
+        (source, target) for source, targets in graph.items() for target in targets
+        for stage, allowed in MAY_IMPORT.items()
+        if within(source, stage) and not any(within(target, below) for below in allowed))
+    assert crossing == []
+
+
+def test_the_stage_rule_catches_a_report_that_reaches_the_runner(monkeypatch):
+    import tests.test_layers as layers
+
+    real = layers.import_graph()
+    real["benchmarks.reports.tables"].add("benchmarks.run.runner")
+    monkeypatch.setattr(layers, "import_graph", lambda: real)
+    try:
+        layers.test_each_stage_imports_only_the_stages_below_it()
+    except AssertionError as error:
+        assert "benchmarks.run.runner" in str(error)
+    else:
+        raise AssertionError("a report importing the runner went unnoticed")
+
+
+def longest_chain(graph: dict[str, set[str]], start: str) -> list[str]:
+    """The longest import path from ``start`` (the graph has no circles: tested above)."""
+    memo: dict[str, list[str]] = {}
+
+    def walk(module: str) -> list[str]:
+        if module not in memo:
+            memo[module] = [module] + max((walk(target) for target in graph[module]),
+                                          key=len, default=[])
+        return memo[module]
+
+    return walk(start)
+
+
+def test_the_command_line_stands_on_a_short_stack_of_modules():
+    """run_all.py -> cli -> ... -> pipelines: at most 9 modules, run_all.py counted (16 before
+    the stages had folders), so a newcomer follows a call down in a few files."""
+    graph = import_graph()
+    chain = ["run_all"] + longest_chain(graph, "benchmarks.cli")
+    assert len(chain) <= 9, " -> ".join(chain)

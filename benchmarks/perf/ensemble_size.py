@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.classical import SELECTION_TOLERANCE
+from pipelines.classical.zoo import SELECTION_TOLERANCE
 
 from .arguments import add_selection_arguments, selected_pipelines, standard_parts
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     add_selection_arguments(parser)
     parser.add_argument("--tolerance", type=float, default=SELECTION_TOLERANCE,
                         help="validation accuracy points given up for a smaller ensemble "
-                             f"(default {SELECTION_TOLERANCE}, pipelines.classical's)")
+                             f"(default {SELECTION_TOLERANCE}, pipelines.classical.zoo's)")
     parser.add_argument("--curves", type=Path,
                         help="choose again from the curves of an earlier run's output, "
                              "with this --tolerance, without fitting anything")

@@ -26,9 +26,9 @@ import numpy as np
 def fitted_member(cells: int, images: np.ndarray, labels: np.ndarray):
     from sklearn.pipeline import make_pipeline
 
-    from pipelines.classical import HOG_SVM_FEATURES
-    from pipelines.reducers import HogFeatures
-    from pipelines.svm import BlasSVC
+    from pipelines.classical.reducers import HogFeatures
+    from pipelines.classical.svm import BlasSVC
+    from pipelines.classical.zoo import HOG_SVM_FEATURES
 
     started = time.perf_counter()
     features = HogFeatures(**HOG_SVM_FEATURES[0], cells_per_side=cells).fit(images)

@@ -7,7 +7,7 @@ A variant is comma-separated settings: ``sqrt`` (HOG's square-root gamma correct
 ``raw=W`` (append the pixels x W), ``cell=P`` (P x P-pixel cells), ``block=B``,
 ``orientations=N``, ``C=...`` (the SVM's), ``g=F`` (gamma = F x scikit-learn's 'scale'),
 ``vsv=T+T...`` (refit on the support vectors and their copies moved by each transformation T
-of ``pipelines.virtual_svs``: mirror, left, right, up, down; ``vsv=all`` for all five),
+of ``pipelines.classical.virtual_svs``: mirror, left, right, up, down; ``vsv=all`` for all five),
 ``aug=T+T...`` (the whole training sample and its moved copies, for comparison),
 ``power=P`` (each HOG value to the power P, before the pixels are appended: P = 0.5 is the
 Hellinger / "root" normalisation of histogram features), ``tta=T+T...`` (test-time
@@ -17,7 +17,7 @@ alone, the baseline to compare with: it breaks the one-vs-one vote's ties by the
 values, where ``predict`` gives them to the lower class).
 Each is fitted on a seeded sample of the standard split's training part and scored on a
 sample of its validation part; one JSON line per variant. The chosen settings are written
-into ``pipelines/classical.py`` (REDUCER_CHOSEN) with the figures that justified them.
+into ``pipelines/classical/zoo.py`` (REDUCER_CHOSEN) with the figures that justified them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def parse_variant(text: str) -> dict:
 
 
 def transformations(text: str) -> tuple[str, ...]:
-    from pipelines.virtual_svs import TRANSFORMS
+    from pipelines.classical.virtual_svs import TRANSFORMS
 
     return TRANSFORMS if text == "all" else tuple(text.split("+"))
 
@@ -56,9 +56,9 @@ def evaluate(text: str, train: tuple, validation: tuple) -> dict:
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import FunctionTransformer
 
-    from pipelines.reducers import HogFeatures, shape_of_rows
-    from pipelines.svm import BlasSVC
-    from pipelines.virtual_svs import VirtualSupportVectorSVC, moved_rows
+    from pipelines.classical.reducers import HogFeatures, shape_of_rows
+    from pipelines.classical.svm import BlasSVC
+    from pipelines.classical.virtual_svs import VirtualSupportVectorSVC, moved_rows
 
     settings = parse_variant(text)
     started = time.perf_counter()
@@ -111,7 +111,7 @@ def seeded_sample(data_dir, train_size: int, validation_size: int | None) -> lis
     """Scaled pixel rows and labels of ``train_size`` training and ``validation_size``
     validation images of the standard split (None: all of its validation images), drawn with
     seed 0: the sample every selection script of hog-svm's family scores on."""
-    from pipelines.reducers import scale_pixels
+    from pipelines.classical.reducers import scale_pixels
 
     from ..data.datasets import load_dataset
     from ..data.splits import make_split

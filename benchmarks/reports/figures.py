@@ -9,6 +9,7 @@ others save it to a file and close it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import matplotlib.ticker
@@ -16,6 +17,9 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+
+if TYPE_CHECKING:
+    from .rows import Row
 
 FAMILY_COLOURS = {"classical": "#1f77b4", "deep": "#d62728"}
 PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch releases
@@ -89,26 +93,26 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]],
     return taken
 
 
-def accuracy_vs_fit_time(rows: list[dict], path: Path, title: str) -> Path:
+def accuracy_vs_fit_time(rows: list[Row], path: Path, title: str) -> Path:
     return _save(draw_accuracy_vs_fit_time(rows, title), path)
 
 
-def draw_accuracy_vs_fit_time(rows: list[dict], title: str):
+def draw_accuracy_vs_fit_time(rows: list[Row], title: str):
     """Every pipeline a point (fit time on a log axis in human units, test accuracy), the
     Pareto frontier drawn; labelled: the frontier and each family's best, without overlaps."""
     figure, axes = plt.subplots(figsize=(8, 5.5))
-    seconds = {row["pipeline"]: max(row["fit_seconds"], 1e-3) for row in rows}
+    seconds = {row.name: max(row.fit_seconds, 1e-3) for row in rows}
     for family, colour in FAMILY_COLOURS.items():
-        members = [row for row in rows if row["family"] == family]
+        members = [row for row in rows if row.family == family]
         if members:
-            axes.scatter([seconds[row["pipeline"]] for row in members],
-                         [row["mean_accuracy"] * 100 for row in members], color=colour,
+            axes.scatter([seconds[row.name] for row in members],
+                         [row.mean_accuracy * 100 for row in members], color=colour,
                          marker=FAMILY_MARKERS[family], label=family, s=36, zorder=3,
                          edgecolors="white", linewidths=0.5)
-    frontier = sorted((row for row in rows if row["pareto"]), key=lambda row: row["fit_seconds"])
+    frontier = sorted((row for row in rows if row.pareto), key=lambda row: row.fit_seconds)
     if frontier:
-        axes.step([seconds[row["pipeline"]] for row in frontier],
-                  [row["mean_accuracy"] * 100 for row in frontier], where="post",
+        axes.step([seconds[row.name] for row in frontier],
+                  [row.mean_accuracy * 100 for row in frontier], where="post",
                   color="black", linewidth=1, linestyle="--", label="Pareto frontier", zorder=2)
     axes.set_xscale("log")
     axes.margins(x=0.15, y=0.12)
@@ -124,12 +128,12 @@ def draw_accuracy_vs_fit_time(rows: list[dict], title: str):
     # matplotlib's "best": the corner that hides the fewest points (a fixed lower right hid
     # the quick profile's 52% vgg16)
     axes.legend(loc="best")
-    leaders = [next(row for row in rows if row["family"] == family)
-               for family in FAMILY_COLOURS if any(row["family"] == family for row in rows)]
-    labelled = {row["pipeline"]: row for row in leaders + frontier}  # each once, in order
-    place_labels(figure, axes, [(name, seconds[name], row["mean_accuracy"] * 100)
+    leaders = [next(row for row in rows if row.family == family)
+               for family in FAMILY_COLOURS if any(row.family == family for row in rows)]
+    labelled = {row.name: row for row in leaders + frontier}  # each once, in order
+    place_labels(figure, axes, [(name, seconds[name], row.mean_accuracy * 100)
                                 for name, row in labelled.items()],
-                 markers=[(seconds[row["pipeline"]], row["mean_accuracy"] * 100)
+                 markers=[(seconds[row.name], row.mean_accuracy * 100)
                           for row in rows])
     return figure
 
@@ -157,21 +161,21 @@ def draw_confusion_heatmap(confusion: list[list[int]], class_names: list[str], t
     return figure
 
 
-def per_class_bars(rows: list[dict], class_names: list[str], path: Path, title: str) -> Path:
+def per_class_bars(rows: list[Row], class_names: list[str], path: Path, title: str) -> Path:
     return _save(draw_per_class_bars(rows, class_names, title), path)
 
 
-def draw_per_class_bars(rows: list[dict], class_names: list[str], title: str):
+def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
     figure, axes = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(len(rows), 1)
     positions = np.arange(len(class_names))
     for index, row in enumerate(rows):
-        values = [np.nan if value is None else value * 100 for value in row["per_class"]]
+        values = [np.nan if value is None else value * 100 for value in row.per_class]
         axes.bar(positions + (index - (len(rows) - 1) / 2) * width, values, width,
-                 label=f"{row['pipeline']} ({row['family']})")
+                 label=f"{row.name} ({row.family})")
     axes.set_xticks(positions, class_names, rotation=30, ha="right")
     axes.set_ylabel("test accuracy (%)")
-    low = min((value * 100 for row in rows for value in row["per_class"] if value is not None),
+    low = min((value * 100 for row in rows for value in row.per_class if value is not None),
               default=0)
     axes.set_ylim(max(0, low - 5), 100)
     axes.set_title(title, pad=24)  # room for the legend between title and plot
@@ -253,7 +257,7 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
     figure, axes = plt.subplots(figsize=(8, 1.4 + 0.34 * len(values)))
     scores = []
     for colour, series in enumerate(series_names):
-        points = [(row["row"]["mean_accuracy"] * 100, values.index(row["value"]))
+        points = [(row["row"].mean_accuracy * 100, values.index(row["value"]))
                   for row in plot_rows if row["series"] == series and row["row"]]
         if points:
             axes.scatter(*zip(*points, strict=True), color=f"C{colour}", s=40, zorder=3,
@@ -283,7 +287,9 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
 
 def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> Path:
     """Our test accuracy per study value (a line per series), the seed's figures as crosses;
-    named variants (not numbers) as a dot plot with the names down the side."""
+    named variants (not numbers) as a dot plot with the names down the side. ``plot_rows``
+    are ``studies.study_markdown``'s: dicts of a ``value``, its ``series``, the seed's figure
+    (``seed``) and the variant's leaderboard ``Row`` (``row``, None without a result)."""
     values = list(dict.fromkeys(row["value"] for row in plot_rows))
     if not all(_numeric(value) for value in values) and not any(
             row["seed"] is not None for row in plot_rows):
@@ -291,7 +297,7 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
     positions = {value: index for index, value in enumerate(values)}
     figure, axes = plt.subplots(figsize=(8, 4.5))
     for series in dict.fromkeys(row["series"] for row in plot_rows):
-        points = [(positions[row["value"]], row["row"]["mean_accuracy"] * 100)
+        points = [(positions[row["value"]], row["row"].mean_accuracy * 100)
                   for row in plot_rows if row["series"] == series and row["row"]]
         if points:
             axes.plot(*zip(*points, strict=True), marker="o", label=f"{series} (ours)")

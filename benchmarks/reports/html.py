@@ -10,7 +10,9 @@ curves), opened by clicking its row.
 Like the markdown, it is a pure function of the stored records (and of the figure files, which
 are themselves byte-stable): no clock, no random ids, every ordering fixed, so
 ``--report-only`` rewrites it byte for byte. The table's columns and cells are the markdown
-main table's own (``tables.main_columns``): the metrics are never recomputed here.
+main table's own (``tables.main_columns``) and its figures the rows' (``rows.summarise``):
+the metrics are never recomputed here. The fixed frame every page shares (head, CSS, script)
+is ``reports.html_page``'s.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..records.layout import LEADERBOARD_NAME, STORE_NAME
 from ..records.record import Record
 from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 from ..records.store import ResultsStore
+from .html_page import page
 from .leaderboard import (
     images_and_hardware,
     refit_rows,
@@ -38,16 +41,9 @@ from .leaderboard import (
     smaller_budgets,
     splits_in_order,
 )
+from .rows import FAMILY_ORDER, Row, summarise
 from .significance import BOOTSTRAP_RESAMPLES
-from .tables import (
-    FAMILY_ORDER,
-    TABLE_NOTES,
-    Column,
-    main_columns,
-    number,
-    offered,
-    summarise,
-)
+from .tables import TABLE_NOTES, Column, main_columns, number, offered
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
     if rows:
         class_names = next(
             (record["class_names"] for record in records if record.get("class_names")),
-            [str(index) for index in range(len(rows[0]["per_class"]))])
+            [str(index) for index in range(len(rows[0].per_class))])
         # the columns the markdown's "Overall" table has, decided the same way
         columns = main_columns(with_family=True, with_hardware=shows_hardware(rows))
         parts += [
@@ -153,12 +149,12 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
     return parts
 
 
-def filters(prefix: str, rows: list[dict]) -> list[str]:
+def filters(prefix: str, rows: list[Row]) -> list[str]:
     """The family and reducer selects; their options are the values present, in a fixed
     order, and the script reads them from the rows' data attributes."""
-    families = [family for family in FAMILY_ORDER if any(row["family"] == family for row in rows)]
-    families += sorted({row["family"] for row in rows} - set(families))
-    reducers = sorted({row["reducer"] for row in rows})
+    families = [family for family in FAMILY_ORDER if any(row.family == family for row in rows)]
+    families += sorted({row.family for row in rows} - set(families))
+    reducers = sorted({row.reducer for row in rows})
 
     def select(name: str, values: list[str]) -> str:
         options = "".join(f'<option value="{escape(value)}">{escape(value)}</option>'
@@ -172,7 +168,7 @@ def filters(prefix: str, rows: list[dict]) -> list[str]:
             f"shown</span></div>"]
 
 
-def sort_key(column: Column, row: dict, rank: int) -> str:
+def sort_key(column: Column, row: Row, rank: int) -> str:
     """A numeric column's exact value for the script (``repr`` of a float round-trips);
     empty where there is none (or it is not finite), which sorts last either way."""
     value = column.key(row, rank)
@@ -181,7 +177,7 @@ def sort_key(column: Column, row: dict, rank: int) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def board(prefix: str, rows: list[dict], columns: list[Column], class_names: list[str],
+def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list[str],
           figures: SplitFigures | None) -> list[str]:
     """The main table: each pipeline's row, then its (hidden) detail row; the script moves
     the two together when it sorts."""
@@ -197,8 +193,8 @@ def board(prefix: str, rows: list[dict], columns: list[Column], class_names: lis
             + (f' data-key="{sort_key(column, row, rank)}"' if column.key else "")
             + f">{escape(column.cell(row, rank))}</td>" for column in columns)
         parts += [
-            f'<tr class="row" data-rank="{rank}" data-family="{escape(row["family"])}" '
-            f'data-reducer="{escape(row["reducer"])}" tabindex="0" aria-expanded="false" '
+            f'<tr class="row" data-rank="{rank}" data-family="{escape(row.family)}" '
+            f'data-reducer="{escape(row.reducer)}" tabindex="0" aria-expanded="false" '
             f'aria-controls="{detail_id}">{cells}</tr>',
             f'<tr class="detail" id="{detail_id}" hidden><td colspan="{len(columns)}">'
             f"{detail(row, class_names, figures)}</td></tr>",
@@ -207,16 +203,16 @@ def board(prefix: str, rows: list[dict], columns: list[Column], class_names: lis
     return parts
 
 
-def detail(row: dict, class_names: list[str], figures: SplitFigures | None) -> str:
+def detail(row: Row, class_names: list[str], figures: SplitFigures | None) -> str:
     """One pipeline's detail view: its run's settings, its model as the record describes it,
     per-class accuracy, the confusion matrix and, for a deep pipeline, its training curves."""
-    first, newest = row["runs"][0], row["runs"][-1]  # lowest seed (as the figures), newest
+    first, newest = row.runs[0], row.runs[-1]  # lowest seed (as the figures), newest
     panels = [
         panel("Run", key_values(run_settings(row))),
         panel("Model (its own description)",
               f'<div class="model">{key_values(model_settings(newest))}</div>', kind="grow"),
-        panel("Per-class test accuracy" + (f" (mean of {row['seeds']} seeds)"
-                                           if row["seeds"] > 1 else ""),
+        panel("Per-class test accuracy" + (f" (mean of {row.seeds} seeds)"
+                                           if row.seeds > 1 else ""),
               per_class(row, class_names)),
         panel(f"Per-class precision, recall and F1 (seed {first['seed']}, test set)",
               per_class_scores(first, class_names)),
@@ -227,7 +223,7 @@ def detail(row: dict, class_names: list[str], figures: SplitFigures | None) -> s
                             confusion(matrix, class_names), kind="wide"))
     curves = training_curves_png(row, figures)
     if curves is not None:
-        caption = f"Training curves of {row['pipeline']} (seed {first['seed']})"
+        caption = f"Training curves of {row.name} (seed {first['seed']})"
         panels.append(panel("Training curves", f'<img src="{png_data_uri(curves)}" '
                                                f'alt="{escape(caption)}">', kind="wide"))
     return f'<div class="panels">{"".join(panels)}</div>'
@@ -238,20 +234,20 @@ def panel(title: str, content: str, kind: str = "") -> str:
             f"{content}</div>")
 
 
-def run_settings(row: dict) -> dict:
-    first = row["runs"][0]
+def run_settings(row: Row) -> dict:
+    first = row.runs[0]
     sizes = first["sizes"]
     settings = {
         "registered pipeline": first["pipeline"],
-        "family": row["family"],
-        "reducer": row["reducer"],
+        "family": row.family,
+        "reducer": row.reducer,
         "profile": first["profile"],
-        "seeds": ", ".join(str(run["seed"]) for run in row["runs"]),
+        "seeds": ", ".join(str(run["seed"]) for run in row.runs),
         "images used": f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
                        f"{sizes['test']:,} test",
-        "hardware": row["hardware"],
+        "hardware": row.hardware,
     }
-    figure = row["seed_figure"]
+    figure = row.seed_figure
     if figure is not None:
         settings["seed reported"] = (f"{figure.accuracy * 100:.2f}% {figure.measured_on} "
                                      f"accuracy ({figure.source}; {figure.protocol})")
@@ -259,7 +255,7 @@ def run_settings(row: dict) -> dict:
         settings["recipe"] = first["recipe"]
     if first.get("overrides"):
         settings["overrides"] = first["overrides"]
-    settings["run ids"] = ", ".join(run["run_id"] for run in row["runs"])
+    settings["run ids"] = ", ".join(run["run_id"] for run in row.runs)
     return settings
 
 
@@ -291,9 +287,9 @@ def value_html(value: object, depth: int) -> str:
     return escape(json.dumps(value, ensure_ascii=False))
 
 
-def per_class(row: dict, class_names: list[str]) -> str:
+def per_class(row: Row, class_names: list[str]) -> str:
     lines = []
-    for name, value in zip(class_names, row["per_class"], strict=False):
+    for name, value in zip(class_names, row.per_class, strict=False):
         width = "0" if value is None else f"{value * 100:.1f}"
         lines.append(f"<tr><th>{escape(name)}</th>"
                      f'<td class="right">{number(None if value is None else value * 100, 1)}</td>'
@@ -340,176 +336,19 @@ def confusion(matrix: list[list[int]], class_names: list[str]) -> str:
     return "".join(lines)
 
 
-def training_curves_png(row: dict, figures: SplitFigures | None) -> bytes | None:
+def training_curves_png(row: Row, figures: SplitFigures | None) -> bytes | None:
     """The curves publish drew for the pipeline; without them, the same figure drawn here
     from the epoch history (in a scratch folder: ``figures`` saves to files, byte-stable)."""
-    path = None if figures is None else figures.curves.get(row["pipeline"])
+    path = None if figures is None else figures.curves.get(row.name)
     if path is not None and path.exists():
         return path.read_bytes()
-    run = row["runs"][0]
+    run = row.runs[0]
     history = run.get("history")
-    if row["family"] != "deep" or not history:
+    if row.family != "deep" or not history:
         return None
     from . import figures as drawing
 
     with tempfile.TemporaryDirectory() as scratch:
         drawn = drawing.training_curves(history, Path(scratch) / "curves.png",
-                                        f"{row['pipeline']} (seed {run['seed']})")
+                                        f"{row.name} (seed {run['seed']})")
         return drawn.read_bytes()
-
-
-def page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        # nothing but this file: inline style and script, images as data URIs
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n"
-        # without the script the detail rows could never open: show them all instead
-        "<noscript><style>tr.detail[hidden] { display: table-row; }</style></noscript>\n"
-        f"</head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
-    )
-
-
-STYLE = """
-:root { --line: #d0d7de; --muted: #57606a; --head: #f6f8fa; --hover: #eef4fb; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       margin: 1.5em 2em; color: #1f2328; }
-h1 { font-size: 1.6em; margin-bottom: .3em; }
-h2 { font-size: 1.3em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
-h3 { font-size: 1.1em; margin-top: 1.6em; }
-h4 { margin: 0 0 .5em; font-size: 1em; }
-p { max-width: 75em; }
-.note, .muted { color: var(--muted); }
-code { font: .92em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-       background: var(--head); padding: 0 .25em; border-radius: 3px; }
-.controls { display: flex; gap: 1.5em; align-items: center; margin: 1em 0 .5em; }
-.controls select { font: inherit; padding: .1em .3em; }
-.shown { color: var(--muted); }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; }
-table.board { font-variant-numeric: tabular-nums; white-space: nowrap; }
-/* child selectors: the tables of a detail view keep their own look */
-table.board > * > tr > th, table.board > * > tr > td {
-  border-bottom: 1px solid var(--line); padding: .3em .5em; }
-table.board > thead > tr > th { background: var(--head); }
-/* the pipeline's name stays in view while the wide table scrolls sideways */
-table.board > * > tr > :nth-child(2) { position: sticky; left: 0; background: #fff; }
-table.board > thead > tr > :nth-child(2) { background: var(--head); z-index: 1; }
-table.board th button { font: inherit; font-weight: 600; border: 0; background: none;
-                        padding: 0; cursor: pointer; color: inherit; white-space: nowrap; }
-table.board th[aria-sort="ascending"] button::after { content: " ▲"; }
-table.board th[aria-sort="descending"] button::after { content: " ▼"; }
-.right { text-align: right; }
-.left { text-align: left; }
-tr.row { cursor: pointer; }
-tr.row:hover, tr.row:focus, tr.row:hover > td, tr.row:focus > td { background: var(--hover);
-                                                                   outline: none; }
-tr.row[aria-expanded="true"], tr.row[aria-expanded="true"] > td { background: var(--hover);
-                                                                 font-weight: 600; }
-tr.detail > td { background: #fbfcfd; white-space: normal; padding: .8em 0; }
-/* the detail row spans the whole (wide) table: keep its panels within the visible width */
-.panels { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start;
-          position: sticky; left: 0; max-width: calc(100vw - 5em); }
-.panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .7em;
-         flex: 1 1 22em; min-width: 0; }
-.panel.wide { flex-basis: 100%; }
-.panel.grow { flex-grow: 2; }
-.panel img { max-width: 100%; height: auto; }
-.model { max-height: 26em; overflow: auto; }
-table.kv th { text-align: left; font-weight: 600; padding: .1em .8em .1em 0;
-              vertical-align: top; white-space: nowrap; }
-.model table.kv th { white-space: normal; }  /* long keys break after an underscore */
-table.kv td { padding: .1em 0; vertical-align: top; overflow-wrap: anywhere; }
-table.kv table.kv { font-size: .92em; }
-table.perclass td.right { padding: .1em .6em; }
-td.barcell { width: 12em; }
-.bar { display: block; height: .8em; background: #1f77b4; border-radius: 2px; }
-table.confusion { font-size: .9em; font-variant-numeric: tabular-nums; }
-table.confusion td { text-align: right; padding: .2em .45em; border: 1px solid #fff;
-                     min-width: 2.8em; }
-table.confusion th { font-weight: 600; padding: .2em .45em; text-align: left;
-                     white-space: nowrap; }
-table.confusion th.predicted { text-align: right; }
-table.confusion th.corner { color: var(--muted); font-weight: normal; }
-table.plain th, table.plain td { border-bottom: 1px solid var(--line); padding: .3em .6em;
-                                 text-align: left; vertical-align: top; }
-td.error { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60em; }
-figure { margin: 1.2em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); margin-top: .3em; max-width: 60em; }
-"""
-
-# Vanilla and small: sort on header click (numbers by their exact data-key, missing last),
-# filter by family and reducer, open a row's detail view on click or Enter/Space.
-SCRIPT = """
-"use strict";
-document.querySelectorAll("table.board").forEach(function (table) {
-  var body = table.tBodies[0];
-  var controls = document.querySelector('.controls[data-board="' + table.id + '"]');
-  function pairs() {
-    return Array.from(body.querySelectorAll("tr.row")).map(function (row) {
-      return [row, document.getElementById(row.getAttribute("aria-controls"))];
-    });
-  }
-  function rank(pair) { return Number(pair[0].dataset.rank); }
-  function value(row, column, numeric) {
-    var cell = row.cells[column];
-    if (numeric) { return cell.dataset.key === "" ? null : Number(cell.dataset.key); }
-    var text = cell.textContent.trim();
-    return text === "" ? null : text;
-  }
-  var heads = Array.from(table.tHead.rows[0].cells);
-  heads.forEach(function (head, column) {
-    head.querySelector("button").addEventListener("click", function () {
-      var ascending = head.getAttribute("aria-sort") !== "ascending";
-      var numeric = head.dataset.type === "number";
-      heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
-      head.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      var sorted = pairs().sort(function (a, b) {
-        var x = value(a[0], column, numeric), y = value(b[0], column, numeric);
-        if (x === null || y === null) {
-          return (x === null) - (y === null) || rank(a) - rank(b);
-        }
-        var order = numeric ? x - y : x.localeCompare(y);
-        return (ascending ? order : -order) || rank(a) - rank(b);
-      });
-      sorted.forEach(function (pair) { body.append(pair[0], pair[1]); });
-    });
-  });
-  function toggle(row, open) {
-    var detail = document.getElementById(row.getAttribute("aria-controls"));
-    detail.hidden = !open;
-    row.setAttribute("aria-expanded", open ? "true" : "false");
-  }
-  body.addEventListener("click", function (event) {
-    var row = event.target.closest("tr.row");
-    if (row) { toggle(row, row.getAttribute("aria-expanded") !== "true"); }
-  });
-  body.addEventListener("keydown", function (event) {
-    var row = event.target.closest("tr.row");
-    if (row && (event.key === "Enter" || event.key === " ")) {
-      event.preventDefault();
-      toggle(row, row.getAttribute("aria-expanded") !== "true");
-    }
-  });
-  if (!controls) { return; }
-  var selects = Array.from(controls.querySelectorAll("select[data-filter]"));
-  function filter() {
-    var shown = 0, all = pairs();
-    all.forEach(function (pair) {
-      var visible = selects.every(function (select) {
-        return !select.value || pair[0].dataset[select.dataset.filter] === select.value;
-      });
-      pair[0].hidden = !visible;
-      if (!visible) { toggle(pair[0], false); }
-      shown += visible ? 1 : 0;
-    });
-    controls.querySelector(".shown").textContent =
-      shown + " of " + all.length + " pipelines shown";
-  }
-  selects.forEach(function (select) { select.addEventListener("change", filter); });
-});
-"""

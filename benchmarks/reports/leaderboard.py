@@ -1,5 +1,6 @@
 """Leaderboard assembly: the markdown of one store's leaderboard, of the results index and of
-README.md's excerpt, from the stored records and the tables of ``benchmarks.reports.tables``.
+README.md's excerpt, from the stored records, their rows (``benchmarks.reports.rows``) and
+the tables of ``benchmarks.reports.tables``.
 
 Everything here is a pure function of the stored records, so ``--report-only`` regenerates
 the files byte for byte: no clock, no machine facts, only what the records say. Drawing and
@@ -17,16 +18,15 @@ from pipelines.profiles import PROFILES
 from ..records.layout import ResultsLayout, figure_prefix
 from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
+from .rows import FAMILY_ORDER, Row, family_leaders, summarise
 from .significance import BOOTSTRAP_RESAMPLES
 from .tables import (
-    FAMILY_ORDER,
     RECIPE_NOTES,
     SHARED_MARK,
     TABLE_NOTES,
     TIME_TO_ACCURACY_NOTES,
     count,
     failures_table,
-    family_leaders,
     main_table,
     markdown_table,
     missing_table,
@@ -39,7 +39,6 @@ from .tables import (
     reducer_matrix,
     seed_figure_notes,
     selection_table,
-    summarise,
     time_to_accuracy_table,
 )
 
@@ -47,7 +46,7 @@ HEADER_NOTE = ("Generated from the records in [runs.jsonl](runs.jsonl) by "
                "`python run_all.py --report-only`; do not edit by hand.")
 
 # draws a split's figures: (rows, class names, file prefix, title) -> [(caption, path)]
-FigureDrawer = Callable[[list[dict], list[str], str, str], list[tuple[str, Path]]]
+FigureDrawer = Callable[[list[Row], list[str], str, str], list[tuple[str, Path]]]
 
 
 def splits_in_order(latest: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -59,17 +58,17 @@ def splits_in_order(latest: list[dict]) -> list[tuple[str, list[dict]]]:
                                                     item[1][0]["split"]["name"], item[0]))
 
 
-def shows_hardware(rows: list[dict]) -> bool:
+def shows_hardware(rows: list[Row]) -> bool:
     """Whether a split's main table needs a hardware column: its rows ran on several."""
-    return len({row["hardware"] for row in rows}) > 1
+    return len({row.hardware for row in rows}) > 1
 
 
-def images_and_hardware(rows: list[dict], records: list[dict]) -> str:
+def images_and_hardware(rows: list[Row], records: list[dict]) -> str:
     """The line under a split's heading: training images used, test images scored, hardware."""
-    used = sorted({row["train_size"] for row in rows})
+    used = sorted({row.train_size for row in rows})
     test_sizes = sorted({record["sizes"]["test"] for record in records
                          if record["status"] == "ok"})
-    hardware = sorted({row["hardware"] for row in rows})
+    hardware = sorted({row.hardware for row in rows})
     return (f"Training images used: {', '.join(f'{size:,}' for size in used)}; "
             f"test images scored: {', '.join(f'{size:,}' for size in test_sizes)}. "
             f"Hardware: {'; '.join(hardware)}.")
@@ -132,14 +131,14 @@ def refit_rows(records: list[dict]) -> list[str]:
             f"them with each other, or with their own validation run's row.", ""]
 
 
-def shared_features_rows(rows: list[dict]) -> list[str]:
+def shared_features_rows(rows: list[Row]) -> list[str]:
     """A line for the rows whose fit loaded feature steps another job of its run computed:
     their fit time counts them at what they cost there, so it is what the pipeline alone
     would pay, and the mark says part of it was not paid again."""
-    sharers = [row for row in rows if row["shared_fit_seconds"]]
+    sharers = [row for row in rows if row.shared_fit_seconds]
     if not sharers:
         return []
-    seconds = sum(row["shared_fit_seconds"] for row in sharers)
+    seconds = sum(row.shared_fit_seconds for row in sharers)
     return [f"Fit times marked {SHARED_MARK} ({len(sharers)}) include feature steps (HOG, "
             f"PCA, FLD) that another pipeline of the same run computed on the same images and "
             f"shared: they are counted at what that computation took ({number(seconds)} s "
@@ -159,78 +158,95 @@ def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | No
     if profile is not None:
         lines += [f"Profile `{profile.name}`: {profile.description}.", ""]
     for fingerprint, records in splits_in_order(latest):
-        split = records[0]["split"]
-        sizes = split["sizes"]
-        lines += [
-            f"## Split `{split['name']}` (fingerprint `{fingerprint}`)", "",
-            f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
-            f"{sizes['test']:,} test images in the split; every row below was scored on it.",
-            "",
-        ]
-        rows = summarise(records)
-        if rows:
-            ranks = {row["pipeline"]: rank for rank, row in enumerate(rows, start=1)}
-            several = shows_hardware(rows)
-            lines += [
-                images_and_hardware(rows, records), "",
-                *smaller_budgets(records, profile),
-                *refit_rows(records),
-                *shared_features_rows(rows),
-                TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
-                "### Overall", "",
-                main_table(rows, ranks, with_family=True, with_hardware=several), "",
-                *([notes, ""] if (notes := seed_figure_notes(rows)) else []),
-            ]
-            for family in FAMILY_ORDER:
-                family_rows = [row for row in rows if row["family"] == family]
-                if family_rows:
-                    lines += [f"### {family.capitalize()} pipelines", "",
-                              main_table(family_rows, ranks, with_family=False,
-                                          with_hardware=several), ""]
-            class_names = next(
-                (record["class_names"] for record in records if record.get("class_names")),
-                [str(index) for index in range(len(rows[0]["per_class"]))])
-            lines += ["### Per-class test accuracy (%)", "",
-                      per_class_table(rows, class_names), ""]
-            leaders = [rows[0], *[row for row in family_leaders(rows, 1) if row is not rows[0]]]
-            lines += ["### Per-class precision, recall and F1 (%): the leader and each "
-                      "family's best", "",
-                      per_class_scores_table(leaders, class_names), ""]
-            recipes = recipe_gain_table(rows)
-            if recipes:
-                lines += ["### Recipe gain: each network under each training recipe", "",
-                          RECIPE_NOTES, "", recipes, ""]
-            speed = time_to_accuracy_table(rows)
-            if speed:
-                lines += ["### Time to accuracy", "", TIME_TO_ACCURACY_NOTES, "", speed, ""]
-            matrix = reducer_matrix(rows)
-            if matrix:
-                lines += ["### Reducer matrix: test accuracy (%) of each classifier on each "
-                          "feature step", "", "The best feature step of each classifier is in "
-                          "bold.", "", matrix, ""]
-            if draw_figures is not None:
-                title = f"{dataset}, {profile_name}, split {split['name']}"
-                drawn = draw_figures(rows, class_names,
-                                     figure_prefix(split["name"], fingerprint), title)
-                lines += ["### Figures", ""]
-                for caption, path in drawn:
-                    relative = path.relative_to(store.directory).as_posix()
-                    lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
-            selection = selection_table(rows)
-            if selection:
-                lines += ["### How each pipeline's settings were chosen", "",
-                          "As its newest record says (`model.hyperparameter_selection`, else "
-                          "the model's notes); nothing was chosen on the test split.", "",
-                          selection, ""]
-        failures = [record for record in records if record["status"] != "ok"]
-        if failures:
-            lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
+        lines += split_markdown(store, fingerprint, records, profile, draw_figures)
     missing = missing_table(every, profile_name)
     if missing:
         lines += ["## Registered pipelines without a result in this profile", "",
                   "Every registered pipeline is ranked above once a run of it has succeeded; "
                   "these have not, for the reason given.", "", missing, ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], profile,
+                   draw_figures: FigureDrawer | None) -> list[str]:
+    """One split's section of a leaderboard: its heading, then its ranked rows' tables and
+    figures (when any record is ok), then its failed runs."""
+    split = records[0]["split"]
+    sizes = split["sizes"]
+    lines = [
+        f"## Split `{split['name']}` (fingerprint `{fingerprint}`)", "",
+        f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
+        f"{sizes['test']:,} test images in the split; every row below was scored on it.",
+        "",
+    ]
+    rows = summarise(records)
+    if rows:
+        class_names = next(
+            (record["class_names"] for record in records if record.get("class_names")),
+            [str(index) for index in range(len(rows[0].per_class))])
+        lines += ranked_markdown(rows, records, profile, class_names)
+        if draw_figures is not None:
+            title = (f"{store.location.dataset}, {store.location.profile}, "
+                     f"split {split['name']}")
+            drawn = draw_figures(rows, class_names, figure_prefix(split["name"], fingerprint),
+                                 title)
+            lines += ["### Figures", ""]
+            for caption, path in drawn:
+                relative = path.relative_to(store.directory).as_posix()
+                lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
+        selection = selection_table(rows)
+        if selection:
+            lines += ["### How each pipeline's settings were chosen", "",
+                      "As its newest record says (`model.hyperparameter_selection`, else "
+                      "the model's notes); nothing was chosen on the test split.", "",
+                      selection, ""]
+    failures = [record for record in records if record["status"] != "ok"]
+    if failures:
+        lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
+    return lines
+
+
+def ranked_markdown(rows: list[Row], records: list[dict], profile,
+                    class_names: list[str]) -> list[str]:
+    """A split's tables of its ranked rows: the notes on what they stand on, the overall and
+    per-family rankings, the per-class scores and the tables only some stores need (recipe
+    gain, time to accuracy, the reducer matrix)."""
+    ranks = {row.name: rank for rank, row in enumerate(rows, start=1)}
+    several = shows_hardware(rows)
+    lines = [
+        images_and_hardware(rows, records), "",
+        *smaller_budgets(records, profile),
+        *refit_rows(records),
+        *shared_features_rows(rows),
+        TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
+        "### Overall", "",
+        main_table(rows, ranks, with_family=True, with_hardware=several), "",
+        *([notes, ""] if (notes := seed_figure_notes(rows)) else []),
+    ]
+    for family in FAMILY_ORDER:
+        family_rows = [row for row in rows if row.family == family]
+        if family_rows:
+            lines += [f"### {family.capitalize()} pipelines", "",
+                      main_table(family_rows, ranks, with_family=False,
+                                 with_hardware=several), ""]
+    lines += ["### Per-class test accuracy (%)", "", per_class_table(rows, class_names), ""]
+    leaders = [rows[0], *[row for row in family_leaders(rows, 1) if row is not rows[0]]]
+    lines += ["### Per-class precision, recall and F1 (%): the leader and each "
+              "family's best", "",
+              per_class_scores_table(leaders, class_names), ""]
+    recipes = recipe_gain_table(rows)
+    if recipes:
+        lines += ["### Recipe gain: each network under each training recipe", "",
+                  RECIPE_NOTES, "", recipes, ""]
+    speed = time_to_accuracy_table(rows)
+    if speed:
+        lines += ["### Time to accuracy", "", TIME_TO_ACCURACY_NOTES, "", speed, ""]
+    matrix = reducer_matrix(rows)
+    if matrix:
+        lines += ["### Reducer matrix: test accuracy (%) of each classifier on each "
+                  "feature step", "", "The best feature step of each classifier is in "
+                  "bold.", "", matrix, ""]
+    return lines
 
 
 def index_markdown(results_dir: Path, stores: list[ResultsStore],
@@ -247,8 +263,8 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore],
         table.append([
             store.location.dataset, store.location.profile,
             len({record["name"] for record in store.latest().values()}),
-            best["pipeline"] if best else "–",
-            percent(best["accuracy"]) if best else "–",
+            best.name if best else "–",
+            percent(best.accuracy) if best else "–",
             f"[{link}]({link})",
         ])
     headers = ["dataset", "profile", "pipelines", "best pipeline", "best test acc %",
@@ -293,19 +309,19 @@ def excerpt_markdown(results_dir: Path) -> str:
     ranked = list(enumerate(rows, start=1))
     shown = ranked[:EXCERPT_ROWS]
     for family in FAMILY_ORDER:  # each family's best, even when it ranks below the top
-        leader = next((item for item in ranked if item[1]["family"] == family), None)
+        leader = next((item for item in ranked if item[1].family == family), None)
         if leader is not None and leader not in shown:
             shown.append(leader)
-    several = len({row["hardware"] for _, row in shown}) > 1
-    table = [[rank, row["pipeline"], row["family"], percent(row["accuracy"]),
-              number(row["fit_seconds"]), number(row["predict_ms_per_1k"]),
-              count(row["train_size"])] + ([row["hardware"]] if several else [])
+    several = len({row.hardware for _, row in shown}) > 1
+    table = [[rank, row.name, row.family, percent(row.accuracy),
+              number(row.fit_seconds), number(row.predict_ms_per_1k),
+              count(row.train_size)] + ([row.hardware] if several else [])
              for rank, row in shown]
     headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
                "train images"] + (["hardware"] if several else [])
     link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
     extra = len(shown) - min(EXCERPT_ROWS, len(rows))
-    refits = any(row["pipeline"].endswith(REFIT_MARK) for _, row in shown)
+    refits = any(row.name.endswith(REFIT_MARK) for _, row in shown)
     return "\n".join([
         f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
         f"of {len(rows)}" + (", then the best of each family below them" if extra else "")

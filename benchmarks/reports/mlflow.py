@@ -5,32 +5,9 @@ studies' stores, as ``ResultsLayout`` finds them) and logs each record through M
 client. MLflow is an optional extra: this module imports it only when called, and without it
 the call fails with one line naming the fix.
 
-What a run holds, every key the record's own field path (dotted) so it reads back to it:
-
-- params: ``name`` (what the record is ranked under), ``pipeline`` (the registered one),
-  ``family``, ``dataset``, ``profile``, ``seed``, ``recipe`` (deep jobs), ``split.name``,
-  ``split.sizes.<part>``, ``sizes.<part>`` (the images the job used), ``overrides.<key>``
-  (a study's settings), ``model.reducer`` / ``model.estimator`` / ``model.architecture`` /
-  ``model.n_parameters``, and the model's hyper-parameters flattened as
-  ``model.params.<key>[.<nested key>]``. Strings are logged as they are, everything else as
-  JSON (``true``, ``null``, ``[28, 28, 1]``); a value longer than MLflow's limit (6000
-  characters in MLflow 3) is cut there and ends with "…".
-- metrics, for ``ok`` records only: ``validation.<m>`` and ``test.<m>`` for accuracy,
-  macro_f1, balanced_accuracy, kappa and log_loss (when not null); every number in
-  ``timing`` under its own name (``fit_seconds``, ``predict_ms_per_1k``, ``latency_ms``,
-  ``peak_rss_mb``, ...); and a deep record's history, each number of an epoch (``loss``,
-  ``accuracy``, ``val_loss``, ``val_accuracy``, ``learning_rate``, ...) stepped by epoch.
-- tags: ``fashionbench.run_id`` (the record's run_id: what makes the export idempotent),
-  ``fashionbench.dataset``, ``.profile``, ``.split``, ``.split_fingerprint``,
-  ``.hardware``, ``.status``, ``.git_commit`` (the record's ``env.git_commit``, also as
-  ``mlflow.source.git.commit``), ``.store`` (its runs.jsonl, relative to the results
-  directory), ``.study`` (a study's record) and ``.error`` (a record that is not ok).
-- artifacts: ``record.json``, the record as stored; and under ``figures/`` the leaderboard
-  figures that show this record alone, as the last ``--report-only`` drew them: the
-  confusion matrix and the training curves of the record each name's row was drawn from
-  (its lowest seed among the records the leaderboard stands on), and the misclassified grid
-  of the run the grid says it was drawn from. The figures of a whole split (accuracy against
-  fit time, per-class bars) and a study's plots show many records and go with none.
+A run's params, metrics, tags and artifacts are the record's own fields, under their
+dotted paths: ``mlflow_mapping`` says which (this module holds the client's calls: the
+experiment, what is there already, the batches and the artifacts).
 
 Failed and timed-out records are exported too, as FAILED runs: their params, tags (the
 status and the error) and record.json, and no metrics. The run's start and end times are the
@@ -46,10 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
-import math
 import os
-import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,17 +32,22 @@ from urllib.parse import urlparse
 
 from ..errors import FashionbenchError
 from ..records.layout import ResultsLayout, StoreLocation, figure_prefix, run_figure
-from ..records.record import Record, finite
+from ..records.record import Record
 from ..records.store import ResultsStore
+from .mlflow_mapping import (
+    FALLBACK_PARAM_LENGTH,
+    FALLBACK_TAG_LENGTH,
+    RUN_ID_TAG,
+    milliseconds,
+    record_json,
+    record_metrics,
+    record_params,
+    record_tags,
+)
 
 INSTALL_HINT = "pip install 'fashionbench[mlflow]'"
-RUN_ID_TAG = "fashionbench.run_id"
-TAG_PREFIX = "fashionbench."
 RECORD_ARTIFACT = "record.json"
 FIGURES_ARTIFACT_DIR = "figures"
-EVALUATION_PARTS = ("validation", "test")
-EVALUATION_METRICS = ("accuracy", "macro_f1", "balanced_accuracy", "kappa", "log_loss")
-MODEL_FIELDS = ("reducer", "estimator", "architecture", "n_parameters")
 # the figures publish.draw_leaderboard_figures draws of one pipeline's run (named by
 # layout.run_figure); the misclassified grid says its run itself
 RECORD_FIGURE_KINDS = ("confusion", "curves")
@@ -76,9 +55,6 @@ MISCLASSIFIED_KIND = "misclassified"
 # MLflow's batch limits (mlflow.utils.validation): 100 params, 1000 metrics a call
 PARAMS_PER_BATCH = 100
 METRICS_PER_BATCH = 1000
-FALLBACK_PARAM_LENGTH = 500  # MLflow before 1.29; 6000 since
-FALLBACK_TAG_LENGTH = 5000
-TRUNCATED = "…"
 
 
 @dataclass(frozen=True)
@@ -250,7 +226,7 @@ def _log_record(client, experiment_id: str, record: Record, layout: ResultsLayou
                 location: StoreLocation, figures: list[Path], limits: _Limits) -> str:
     from mlflow.entities import Metric, Param
 
-    started = _milliseconds(record.get("started_at"))
+    started = milliseconds(record.get("started_at"))
     run = client.create_run(experiment_id, start_time=started, tags=record_tags(
         record, layout.relative(location.runs), location.study, limits.tag_length),
         run_name=f"{record['name']} (seed {record['seed']})")
@@ -259,7 +235,7 @@ def _log_record(client, experiment_id: str, record: Record, layout: ResultsLayou
                                                                 limits.param_length).items()]
     for start in range(0, len(params), PARAMS_PER_BATCH):
         client.log_batch(run_id, params=params[start:start + PARAMS_PER_BATCH])
-    ended = _milliseconds(record.get("finished_at")) or started
+    ended = milliseconds(record.get("finished_at")) or started
     ended = ended or round(dt.datetime.now(dt.UTC).timestamp() * 1000)
     metrics = [Metric(key, value, ended if timestamp is None else timestamp, step)
                for key, value, step, timestamp in record_metrics(record, started)]
@@ -271,88 +247,6 @@ def _log_record(client, experiment_id: str, record: Record, layout: ResultsLayou
     client.set_terminated(run_id, "FINISHED" if record.get("status") == "ok" else "FAILED",
                           end_time=ended)
     return run_id
-
-
-def record_json(record: Record) -> str:
-    """The record as the record.json artifact: the stored JSON object, indented."""
-    return json.dumps(finite(record), ensure_ascii=False, allow_nan=False, indent=1) + "\n"
-
-
-def record_tags(record: Record, store: str, study: str | None,
-                tag_length: int = FALLBACK_TAG_LENGTH) -> dict[str, str]:
-    """The run's tags (see the module's docstring): ``store`` is its runs.jsonl relative to
-    the results directory, ``study`` its study or None."""
-    env = record.get("env") or {}
-    split = record["split"]
-    tags = {
-        RUN_ID_TAG: record["run_id"],
-        f"{TAG_PREFIX}dataset": record["dataset"],
-        f"{TAG_PREFIX}profile": record["profile"],
-        f"{TAG_PREFIX}split": split.get("name"),
-        f"{TAG_PREFIX}split_fingerprint": split["fingerprint"],
-        f"{TAG_PREFIX}hardware": env.get("hardware"),
-        f"{TAG_PREFIX}status": record["status"],
-        f"{TAG_PREFIX}git_commit": env.get("git_commit"),
-        f"{TAG_PREFIX}store": store,
-        f"{TAG_PREFIX}study": study,
-        "mlflow.source.git.commit": env.get("git_commit"),
-    }
-    if record["status"] != "ok":
-        tags[f"{TAG_PREFIX}error"] = record.get("error") or record["status"]
-    return {key: _cut(str(value), tag_length) for key, value in tags.items()
-            if value is not None}
-
-
-def record_params(record: Record, param_length: int = FALLBACK_PARAM_LENGTH) -> dict[str, str]:
-    """The record's params, keyed by their dotted path in the record (see the module's
-    docstring), each value a string of at most ``param_length`` characters."""
-    split = record["split"]
-    model = record.get("model") or {}
-    optional: list[tuple[str, object]] = [  # left out when the record has no value
-        *((key, record.get(key)) for key in
-          ("name", "pipeline", "family", "dataset", "profile", "seed", "recipe")),
-        ("split.name", split.get("name")),
-        *((f"model.{key}", model.get(key)) for key in MODEL_FIELDS)]
-    fields = [(key, value) for key, value in optional if value is not None]
-    for prefix, value in (("split.sizes", split.get("sizes")), ("sizes", record.get("sizes")),
-                          ("overrides", record.get("overrides")),
-                          ("model.params", model.get("params"))):
-        if isinstance(value, dict):
-            fields += [pair for key, item in value.items()
-                       for pair in _flatten(f"{prefix}.{key}", item)]
-    params: dict[str, str] = {}
-    for key, value in fields:
-        params.setdefault(param_key(key), _cut(param_value(value), param_length))
-    return params
-
-
-def record_metrics(record: Record, started: int | None
-                   ) -> list[tuple[str, float, int, int | None]]:
-    """(key, value, step, timestamp in ms or None for the record's end) of an ok record's
-    metrics; none for a record that is not ok."""
-    if record.get("status") != "ok":
-        return []
-    metrics = []
-    evaluation = record.get("metrics") or {}
-    for part in EVALUATION_PARTS:
-        for name in EVALUATION_METRICS:
-            value = (evaluation.get(part) or {}).get(name)
-            if _number(value):
-                metrics.append((f"{part}.{name}", float(value), 0, None))
-    for name, value in (record.get("timing") or {}).items():
-        if _number(value):
-            metrics.append((param_key(name), float(value), 0, None))
-    elapsed = 0.0
-    for index, epoch in enumerate(record.get("history") or [], start=1):
-        step = epoch.get("epoch", index)
-        step = step if isinstance(step, int) and not isinstance(step, bool) else index
-        if _number(epoch.get("seconds")):
-            elapsed += epoch["seconds"]
-        timestamp = None if started is None else started + round(elapsed * 1000)
-        for name, value in epoch.items():
-            if name != "epoch" and _number(value):
-                metrics.append((param_key(name), float(value), step, timestamp))
-    return metrics
 
 
 def _record_figures(store: ResultsStore) -> dict[str, list[Path]]:
@@ -382,49 +276,3 @@ def _record_figures(store: ResultsStore) -> dict[str, list[Path]]:
         if source is not None:
             found.setdefault(source, []).append(path)
     return found
-
-
-def _flatten(prefix: str, value: object) -> list[tuple[str, object]]:
-    """A nested dict as (dotted key, value) pairs; an empty dict and lists stay whole."""
-    if isinstance(value, dict) and value:
-        return [pair for key, item in value.items()
-                for pair in _flatten(f"{prefix}.{key}", item)]
-    return [(prefix, value)]
-
-
-_BAD_KEY_CHARACTERS = re.compile(r"[^\w.\- /]")
-MAX_KEY_LENGTH = 250  # mlflow.utils.validation.MAX_ENTITY_KEY_LENGTH
-
-
-def param_key(key: str) -> str:
-    """A key MLflow accepts: letters, digits, _ - . space and /, not a path that resolves
-    elsewhere, at most 250 characters; any other character becomes _."""
-    key = _BAD_KEY_CHARACTERS.sub("_", key)
-    key = "/".join(part if part not in ("", ".", "..") else "_" for part in key.split("/"))
-    return key[:MAX_KEY_LENGTH]
-
-
-def param_value(value: object) -> str:
-    """A string as it is, anything else as JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(finite(value), ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - len(TRUNCATED)] + TRUNCATED
-
-
-def _number(value: object) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def _milliseconds(stamp: str | None) -> int | None:
-    try:
-        moment = dt.datetime.fromisoformat(stamp)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return round(moment.timestamp() * 1000)

@@ -23,15 +23,15 @@ from .leaderboard import (
     index_markdown,
     leaderboard_markdown,
 )
+from .rows import Row, family_leaders
 from .studies import write_study_reports
-from .tables import family_leaders
 
 PER_CLASS_TITLE = "Per-class test accuracy, family leaders"
 
 ImagesLoader = Callable[[Record], "np.ndarray | None"]
 
 
-def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_dir: Path,
+def draw_leaderboard_figures(rows: list[Row], class_names: list[str], figures_dir: Path,
                              prefix: str, title: str,
                              test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
     """Draw the split's figures; returns (caption, path) for each file that exists."""
@@ -42,37 +42,37 @@ def draw_leaderboard_figures(rows: list[dict], class_names: list[str], figures_d
               figures.accuracy_vs_fit_time(
         rows, figures_dir / f"{prefix}-accuracy-vs-fit-time.png", title))]
     for leader in family_leaders(rows, 1):
-        run = leader["runs"][0]
-        drawn.append((f"Confusion matrix of the best {leader['family']} pipeline, "
-                      f"{leader['pipeline']}", figures.confusion_heatmap(
+        run = leader.runs[0]
+        drawn.append((f"Confusion matrix of the best {leader.family} pipeline, "
+                      f"{leader.name}", figures.confusion_heatmap(
                           run["metrics"]["test"]["confusion"], class_names,
-                          run_figure(figures_dir, prefix, "confusion", leader["pipeline"]),
-                          f"{leader['pipeline']} (seed {run['seed']}), test set")))
+                          run_figure(figures_dir, prefix, "confusion", leader.name),
+                          f"{leader.name} (seed {run['seed']}), test set")))
     drawn.append(("Per-class test accuracy of the leaders of each family",
                   figures.per_class_bars(family_leaders(rows, 2), class_names,
                                          figures_dir / f"{prefix}-per-class.png",
                                          PER_CLASS_TITLE)))
     for row in rows:
-        history = row["runs"][0].get("history")
-        if row["family"] == "deep" and history:
-            drawn.append((f"Training curves of {row['pipeline']}", figures.training_curves(
-                history, run_figure(figures_dir, prefix, "curves", row["pipeline"]),
-                f"{row['pipeline']} (seed {row['runs'][0]['seed']})")))
-    best_run = rows[0]["runs"][0]
-    grid = run_figure(figures_dir, prefix, "misclassified", rows[0]["pipeline"])
+        history = row.runs[0].get("history")
+        if row.family == "deep" and history:
+            drawn.append((f"Training curves of {row.name}", figures.training_curves(
+                history, run_figure(figures_dir, prefix, "curves", row.name),
+                f"{row.name} (seed {row.runs[0]['seed']})")))
+    best_run = rows[0].runs[0]
+    grid = run_figure(figures_dir, prefix, "misclassified", rows[0].name)
     images = test_images(best_run) if test_images else None
     predictions = best_run.get("predictions") or {}
     if images is not None and "test_true" in predictions:
         figures.misclassified_grid(images, decode_labels(predictions["test_true"]),
                                    decode_labels(predictions["test"]), class_names, grid,
-                                   f"Misclassified test images, {rows[0]['pipeline']} "
+                                   f"Misclassified test images, {rows[0].name} "
                                    f"(true → predicted)", source=best_run["run_id"])
     elif grid.exists() and figures.drawn_from(grid) != best_run["run_id"]:
         # drawn from an earlier run (or by an older version that did not say): without the
         # test images it cannot be redrawn, and a stale grid must not stand for this run
         grid.unlink()
     if grid.exists():
-        drawn.append((f"Misclassified test images of the best pipeline, {rows[0]['pipeline']}",
+        drawn.append((f"Misclassified test images of the best pipeline, {rows[0].name}",
                       grid))
     return drawn
 
@@ -133,10 +133,10 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None,
             figures = draw_leaderboard_figures(rows, class_names, figures_dir, prefix, title,
                                                test_images)
             drawn += [path for _, path in figures]
-            curves = {row["pipeline"]: run_figure(figures_dir, prefix, "curves", row["pipeline"])
+            curves = {row.name: run_figure(figures_dir, prefix, "curves", row.name)
                       for row in rows}
             curves = {name: path for name, path in curves.items() if path in drawn}
-            by_split[rows[0]["runs"][0]["split"]["fingerprint"]] = SplitFigures(
+            by_split[rows[0].runs[0]["split"]["fingerprint"]] = SplitFigures(
                 shown=[(caption, path) for caption, path in figures
                        if path not in curves.values()],  # those are in the detail views
                 curves=curves)

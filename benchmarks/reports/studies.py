@@ -14,15 +14,24 @@ from ..records.hardware import hardware_label
 from ..records.layout import ResultsLayout
 from ..records.store import ResultsStore, find_study_stores
 from ..studies.spec import Study, format_value, load_study
-from ..studies.trials import SearchStudy, best_trial, propose_trials, trial_results
+from ..studies.trials import (
+    SearchStudy,
+    TrialResult,
+    best_trial,
+    propose_trials,
+    trial_results,
+)
 from . import figures
-from .tables import markdown_table, number, percent, summarise
+from .rows import Row, summarise
+from .tables import markdown_table, number, percent
 
 
 def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
-    """The study's table (our figures beside the seed's) and the rows behind its plot."""
+    """The study's table (our figures beside the seed's) and the rows behind its plot: a dict
+    per variant (``value``, ``series``, the seed's figure ``seed``, and ``row``, its
+    leaderboard ``Row`` or None without a result)."""
     latest = [record for record in store.latest().values() if record.get("status") == "ok"]
-    by_label = {row["pipeline"]: row for row in summarise(latest)}
+    by_label = {row.name: row for row in summarise(latest)}
     single = len(study.series) == 1 and all(v.pipeline == study.series[0]
                                             for v in study.variants)
     rows, plot_rows = [], []
@@ -35,14 +44,14 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
             plot_rows.append({"value": format_value(value), "series": variant.pipeline,
                               "row": row, "seed": variant.seed_test_accuracy})
             if single or len(variants) == 1:
-                epochs = len(row["runs"][0].get("history") or []) if row else None
-                cells += [percent(row["accuracy"]) if row else "no result",
-                          percent(row["validation_accuracy"]) if row else "–",
+                epochs = len(row.runs[0].get("history") or []) if row else None
+                cells += [percent(row.accuracy) if row else "no result",
+                          percent(row.validation_accuracy) if row else "–",
                           str(epochs) if epochs else "–",
-                          number(row["fit_seconds"]) if row else "–"]
+                          number(row.fit_seconds) if row else "–"]
             else:
-                cells += [percent(row["accuracy"]) if row else "no result",
-                          number(row["fit_seconds"]) if row else "–"]
+                cells += [percent(row.accuracy) if row else "no result",
+                          number(row.fit_seconds) if row else "–"]
         if with_seed:
             cells.append("–" if seed_value is None else f"{seed_value:.2f}")
         rows.append(cells)
@@ -113,8 +122,8 @@ def write_study_reports(results_dir: Path,
         text += f"\n![{study.title}]({plot.name})\n"
         if study.curves:
             histories = {row["value"] + ("" if len(study.series) == 1 else f" {row['series']}"):
-                         row["row"]["runs"][0].get("history") for row in plot_rows
-                         if row["row"] and row["row"]["runs"][0].get("history")}
+                         row["row"].runs[0].get("history") for row in plot_rows
+                         if row["row"] and row["row"].runs[0].get("history")}
             if histories:
                 curves = figures.validation_curves(histories, store.directory /
                                                    f"{name}-curves.png", study.title)
@@ -133,6 +142,27 @@ def _value(value) -> str:
     return str(value)
 
 
+def _before_and_after(study: SearchStudy, rows_by_label: dict[str, Row],
+                      best: TrialResult | None) -> str:
+    """The search's two final models (its baseline, and its best trial retrained) beside the
+    seed's figures: the table under "Before and after tuning"."""
+    final_rows = []
+    for label, what, seed_figure in (
+            (study.baseline_label, "before tuning", study.seed_before_tuning_score),
+            (study.tuned_label(best.number) if best else None, "tuned", study.seed_tuned_score)):
+        row = rows_by_label.get(label) if label else None
+        epochs = len(row.runs[0].get("history") or []) if row else None
+        final_rows.append([what, f"`{label}`" if label else "–",
+                           percent(row.validation_accuracy) if row else "no result",
+                           percent(row.accuracy) if row else "no result",
+                           str(epochs) if epochs else "–",
+                           f"{row.fit_seconds:,.0f}" if row else "–",
+                           "–" if seed_figure is None else f"{seed_figure:.2f}"])
+    return markdown_table(final_rows, ["model", "stored as", "val acc %", "test acc %",
+                                       "epochs", "fit s", f"seed {study.seed} val acc %"],
+                          ["left", "left"] + ["right"] * 5)
+
+
 def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]:
     """STUDY.md's text and the data of its plot."""
     profile = store.location.profile
@@ -144,7 +174,7 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
                     key=lambda r: (-r.score, r.number))
     shown = ranked[:5]
     latest = [r for r in stored.values() if r.get("status") == "ok"]
-    rows_by_label = {row["pipeline"]: row for row in summarise(latest)}
+    rows_by_label = {row.name: row for row in summarise(latest)}
 
     # Figure 9's layout: one row per tuned setting; before tuning, our best trials, the seed's
     headers = ["layer", "hyper-parameter", "searched", "before tuning"] \
@@ -163,27 +193,12 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
     baseline_row = rows_by_label.get(study.baseline_label)
     rows.append(table_row(
         ["", "validation accuracy %", "",
-         percent(baseline_row["validation_accuracy"]) if baseline_row else "–"],
+         percent(baseline_row.validation_accuracy) if baseline_row else "–"],
         [f"{100 * r.score:.2f}" for r in shown], [f"{s:.2f}" for s in study.seed_scores]))
     trials_table = markdown_table(rows, headers,
                              ["left", "left", "left"] + ["right"] * (len(headers) - 3))
 
-    best = best_trial(results)
-    final_rows = []
-    for label, what, seed_figure in (
-            (study.baseline_label, "before tuning", study.seed_before_tuning_score),
-            (study.tuned_label(best.number) if best else None, "tuned", study.seed_tuned_score)):
-        row = rows_by_label.get(label) if label else None
-        epochs = len(row["runs"][0].get("history") or []) if row else None
-        final_rows.append([what, f"`{label}`" if label else "–",
-                           percent(row["validation_accuracy"]) if row else "no result",
-                           percent(row["accuracy"]) if row else "no result",
-                           str(epochs) if epochs else "–",
-                           f"{row['fit_seconds']:,.0f}" if row else "–",
-                           "–" if seed_figure is None else f"{seed_figure:.2f}"])
-    final_table = markdown_table(final_rows, ["model", "stored as", "val acc %", "test acc %",
-                                         "epochs", "fit s", f"seed {study.seed} val acc %"],
-                            ["left", "left"] + ["right"] * 5)
+    final_table = _before_and_after(study, rows_by_label, best_trial(results))
     first = latest[0] if latest else None
     hardware = sorted({hardware_label(r["env"]) for r in latest})
     finished = sum(1 for r in results if r.score is not None)

@@ -1,44 +1,37 @@
-"""Rows and tables of a leaderboard, as markdown: public helpers that leaderboards, studies
-and searches share (the HTML leaderboard reuses the main table's ``main_columns``).
+"""A leaderboard's tables, as markdown: public helpers that leaderboards, studies and
+searches share (the HTML leaderboard reuses the main table's ``main_columns``).
 
-``summarise`` turns records into one row per stored name (metrics averaged over seeds, the
-bootstrap interval, McNemar's test against the leader, Pareto membership); each ``*_table``
-formats rows as a tabulate pipe table. Pure functions of the records: no files, no clock.
+Formatting: the rows come made (``rows.summarise`` computes every figure a table shows) and
+each ``*_table`` prints them as a tabulate pipe table, each cell pre-formatted so numbers
+print exactly as given. Besides, the look-ups that need the pipelines' registry, which rows
+must not import (``offered``, ``missing_table``), and ``seconds_to_reach``, which reads one
+record's epoch history for the time-to-accuracy table (and perf/time_to_accuracy). Pure
+functions of the rows and records: no files, no clock.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from tabulate import tabulate
 
-from pipelines.seed_figures import seed_figure
-
-from ..records.hardware import hardware_label
-from ..records.record import Record, decode_labels, finished_at
+from ..records.record import Record, finished_at
 from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
-from .significance import bootstrap_accuracy_ci, mcnemar_exact
 
-FAMILY_ORDER = ("classical", "deep")
-
-
-def family_leaders(rows: list[dict], per_family: int) -> list[dict]:
-    """The best ``per_family`` rows of each family, families in FAMILY_ORDER (the figures'
-    leaders: rows come ranked)."""
-    return [row for family in FAMILY_ORDER
-            for row in [row for row in rows if row["family"] == family][:per_family]]
+if TYPE_CHECKING:  # only named: a table formats rows, it never makes them (rows.summarise)
+    from .rows import Row
 
 
-def _mean_std(values: list[float]) -> tuple[float, float | None]:
+def _mean_std(values: Sequence[float]) -> tuple[float, float | None]:
     mean = statistics.fmean(values)
     return mean, (statistics.stdev(values) if len(values) > 1 else None)
 
 
-def percent(values: list[float]) -> str:
+def percent(values: Sequence[float]) -> str:
     if not values:  # a refit's validation accuracy: there is none
         return "–"
     mean, std = _mean_std(values)
@@ -55,105 +48,7 @@ def count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def summarise(records: list[Record], *, with_statistics: bool = True) -> list[dict]:
-    """One row per pipeline: metrics averaged over its ok seeds, best mean accuracy first;
-    with ``with_statistics``, each row's bootstrap interval, McNemar test and Pareto membership
-    (add_statistics: the costly part, which a ranking alone does not need)."""
-    by_pipeline: dict[str, list[dict]] = defaultdict(list)
-    for record in records:
-        if record.get("status") == "ok":
-            by_pipeline[record["name"]].append(record)
-    rows = []
-    for pipeline, runs in by_pipeline.items():
-        runs.sort(key=lambda record: record["seed"])
-        model = runs[-1].get("model") or {}
-        n_classes = len(runs[0]["metrics"]["test"]["per_class"])
-        per_class = []
-        for index in range(n_classes):
-            values = [run["metrics"]["test"]["per_class"][index] for run in runs]
-            values = [value for value in values if value is not None]
-            per_class.append(statistics.fmean(values) if values else None)
-        accuracy = [run["metrics"]["test"]["accuracy"] for run in runs]
-        rows.append({
-            "pipeline": pipeline,
-            "family": runs[0]["family"],
-            "reducer": model.get("reducer") or "–",
-            "seeds": len(runs),
-            "runs": runs,
-            "accuracy": accuracy,
-            "mean_accuracy": statistics.fmean(accuracy),
-            "macro_f1": [run["metrics"]["test"]["macro_f1"] for run in runs],
-            "validation_accuracy": [run["metrics"]["validation"]["accuracy"] for run in runs
-                                    if run["metrics"]["validation"] is not None],
-            "fit_seconds": statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
-            # the part of it loaded from another job of the run, counted at its cost there
-            "shared_fit_seconds": statistics.fmean(shared_fit_seconds(run) for run in runs),
-            "predict_ms_per_1k": statistics.fmean(run["timing"]["predict_ms_per_1k"]
-                                                  for run in runs),
-            "peak_rss_mb": max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
-            "n_parameters": model.get("n_parameters"),
-            "train_size": runs[0]["sizes"]["train"],
-            "hardware": hardware_label(runs[0]["env"]),
-            "per_class": per_class,
-            "seed_figure": seed_figure(runs[0]["pipeline"], runs[0].get("recipe"),
-                                       runs[0].get("overrides")),
-        })
-    rows.sort(key=lambda row: (-row["mean_accuracy"], row["pipeline"]))
-    if with_statistics:
-        add_statistics(rows)
-    return rows
-
-
 SHARED_MARK = "†"  # a fit time that counts feature steps shared by another pipeline
-
-
-def shared_fit_seconds(run: Record) -> float:
-    """Seconds of a run's fit that another job of its run computed (pipelines/sharing.py)."""
-    return ((run.get("timing") or {}).get("shared_features") or {}).get("fit_seconds", 0.0)
-
-
-def _correctness(run: Record) -> np.ndarray | None:
-    """Per test image, whether the run got it right; None for records without predictions."""
-    predictions = run.get("predictions") or {}
-    if "test" not in predictions or "test_true" not in predictions:
-        return None
-    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
-
-
-def add_statistics(rows: list[dict]) -> None:
-    """Bootstrap interval per row, McNemar's test against the leader, Pareto membership.
-
-    The statistics use each pipeline's lowest seed (the seed every pipeline shares when all
-    ran the same seeds), on the same test images.
-    """
-    for row in rows:
-        row["pareto"] = not any(
-            other is not row and other["fit_seconds"] <= row["fit_seconds"]
-            and other["mean_accuracy"] >= row["mean_accuracy"]
-            and (other["fit_seconds"] < row["fit_seconds"]
-                 or other["mean_accuracy"] > row["mean_accuracy"])
-            for other in rows)
-        row["ci"] = None
-        row["mcnemar"] = None
-    if not rows:
-        return
-    common_seed = min(set.intersection(*({run["seed"] for run in row["runs"]} for row in rows)),
-                      default=None)
-    correctness = {}
-    for row in rows:
-        run = next((run for run in row["runs"] if run["seed"] == common_seed), row["runs"][0])
-        correct = _correctness(run)
-        if correct is not None:
-            correctness[row["pipeline"]] = (run["seed"], correct)
-            row["ci"] = bootstrap_accuracy_ci(correct)
-    leader = rows[0]
-    if leader["pipeline"] not in correctness:
-        return
-    leader_seed, leader_correct = correctness[leader["pipeline"]]
-    for row in rows[1:]:
-        seed, correct = correctness.get(row["pipeline"], (None, None))
-        if correct is not None and seed == leader_seed and len(correct) == len(leader_correct):
-            row["mcnemar"] = mcnemar_exact(leader_correct, correct)
 
 
 def markdown_table(table: list[list], headers: list[str], align: list[str] | None = None) -> str:
@@ -163,14 +58,14 @@ def markdown_table(table: list[list], headers: list[str], align: list[str] | Non
                     disable_numparse=True)
 
 
-def _interval(row: dict) -> str:
-    return "–" if row["ci"] is None else f"{row['ci'][0] * 100:.2f}–{row['ci'][1] * 100:.2f}"
+def _interval(row: Row) -> str:
+    return "–" if row.ci is None else f"{row.ci[0] * 100:.2f}–{row.ci[1] * 100:.2f}"
 
 
-def _versus_leader(row: dict, rank: int) -> str:
+def _versus_leader(row: Row, rank: int) -> str:
     if rank == 1:
         return "leader"
-    test = row["mcnemar"]
+    test = row.mcnemar
     if test is None:
         return "–"
     mark = "" if test.distinguishable else " ≈"
@@ -188,11 +83,11 @@ class Column:
 
     header: str
     align: str  # left or right
-    cell: Callable[[dict, int], object]  # (row, rank) -> the printed cell
-    key: Callable[[dict, int], float | int | None] | None = None  # None: a text column
+    cell: Callable[[Row, int], object]  # (row, rank) -> the printed cell
+    key: Callable[[Row, int], float | int | None] | None = None  # None: a text column
 
 
-def _mean(values: list[float]) -> float | None:
+def _mean(values: Sequence[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
@@ -200,61 +95,61 @@ def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:
     """The main table's columns, in order."""
     return [
         Column("rank", "right", lambda row, rank: rank, lambda row, rank: rank),
-        Column("pipeline", "left", lambda row, rank: row["pipeline"]),
-        *([Column("family", "left", lambda row, rank: row["family"])] if with_family else []),
-        Column("reducer", "left", lambda row, rank: row["reducer"]),
-        Column("test acc %", "right", lambda row, rank: percent(row["accuracy"]),
-               lambda row, rank: row["mean_accuracy"]),
+        Column("pipeline", "left", lambda row, rank: row.name),
+        *([Column("family", "left", lambda row, rank: row.family)] if with_family else []),
+        Column("reducer", "left", lambda row, rank: row.reducer),
+        Column("test acc %", "right", lambda row, rank: percent(row.accuracy),
+               lambda row, rank: row.mean_accuracy),
         Column("seed reported %", "right", lambda row, rank: seed_reported(row),
-               lambda row, rank: row["seed_figure"] and row["seed_figure"].accuracy),
+               lambda row, rank: row.seed_figure and row.seed_figure.accuracy),
         Column("95% CI", "right", lambda row, rank: _interval(row),
-               lambda row, rank: None if row["ci"] is None else row["ci"][0]),
+               lambda row, rank: None if row.ci is None else row.ci[0]),
         Column("p vs leader", "right", _versus_leader,
-               lambda row, rank: None if row["mcnemar"] is None else row["mcnemar"].p_value),
-        Column("macro-F1 %", "right", lambda row, rank: percent(row["macro_f1"]),
-               lambda row, rank: _mean(row["macro_f1"])),
-        Column("val acc %", "right", lambda row, rank: percent(row["validation_accuracy"]),
-               lambda row, rank: _mean(row["validation_accuracy"])),
-        Column("fit s", "right", lambda row, rank: number(row["fit_seconds"])
-               + (f" {SHARED_MARK}" if row["shared_fit_seconds"] else ""),
-               lambda row, rank: row["fit_seconds"]),
-        Column("predict ms/1k", "right", lambda row, rank: number(row["predict_ms_per_1k"]),
-               lambda row, rank: row["predict_ms_per_1k"]),
-        Column("parameters", "right", lambda row, rank: count(row["n_parameters"]),
-               lambda row, rank: row["n_parameters"]),
-        Column("peak MB", "right", lambda row, rank: number(row["peak_rss_mb"], 0),
-               lambda row, rank: row["peak_rss_mb"]),
-        Column("train images", "right", lambda row, rank: count(row["train_size"]),
-               lambda row, rank: row["train_size"]),
-        Column("seeds", "right", lambda row, rank: row["seeds"], lambda row, rank: row["seeds"]),
-        Column("Pareto", "left", lambda row, rank: "★" if row["pareto"] else ""),
-        *([Column("hardware", "left", lambda row, rank: row["hardware"])]
+               lambda row, rank: None if row.mcnemar is None else row.mcnemar.p_value),
+        Column("macro-F1 %", "right", lambda row, rank: percent(row.macro_f1),
+               lambda row, rank: _mean(row.macro_f1)),
+        Column("val acc %", "right", lambda row, rank: percent(row.validation_accuracy),
+               lambda row, rank: _mean(row.validation_accuracy)),
+        Column("fit s", "right", lambda row, rank: number(row.fit_seconds)
+               + (f" {SHARED_MARK}" if row.shared_fit_seconds else ""),
+               lambda row, rank: row.fit_seconds),
+        Column("predict ms/1k", "right", lambda row, rank: number(row.predict_ms_per_1k),
+               lambda row, rank: row.predict_ms_per_1k),
+        Column("parameters", "right", lambda row, rank: count(row.n_parameters),
+               lambda row, rank: row.n_parameters),
+        Column("peak MB", "right", lambda row, rank: number(row.peak_rss_mb, 0),
+               lambda row, rank: row.peak_rss_mb),
+        Column("train images", "right", lambda row, rank: count(row.train_size),
+               lambda row, rank: row.train_size),
+        Column("seeds", "right", lambda row, rank: row.seeds, lambda row, rank: row.seeds),
+        Column("Pareto", "left", lambda row, rank: "★" if row.pareto else ""),
+        *([Column("hardware", "left", lambda row, rank: row.hardware)]
           if with_hardware else []),
     ]
 
 
-def main_table(rows: list[dict], ranks: dict[str, int], *, with_family: bool,
+def main_table(rows: list[Row], ranks: dict[str, int], *, with_family: bool,
                with_hardware: bool) -> str:
     columns = main_columns(with_family=with_family, with_hardware=with_hardware)
-    table = [[column.cell(row, ranks[row["pipeline"]]) for column in columns] for row in rows]
+    table = [[column.cell(row, ranks[row.name]) for column in columns] for row in rows]
     return markdown_table(table, [column.header for column in columns],
                           [column.align for column in columns])
 
 
-def seed_reported(row: dict) -> str:
+def seed_reported(row: Row) -> str:
     """The seed document's own figure for the system a row reproduces: "–" for none, marked
     where the document gives a validation figure only."""
-    figure = row["seed_figure"]
+    figure = row.seed_figure
     if figure is None:
         return "–"
     return f"{figure.accuracy * 100:.2f}" + (" (val)" if figure.measured_on != "test" else "")
 
 
-def seed_figure_notes(rows: list[dict]) -> str | None:
+def seed_figure_notes(rows: list[Row]) -> str | None:
     """Where each shown seed figure comes from and how its protocol differed."""
-    notes = [f"- `{row['pipeline']}`: {row['seed_figure'].source}, "
-             f"{row['seed_figure'].measured_on} accuracy; {row['seed_figure'].protocol}."
-             for row in rows if row["seed_figure"] is not None]
+    notes = [f"- `{row.name}`: {row.seed_figure.source}, "
+             f"{row.seed_figure.measured_on} accuracy; {row.seed_figure.protocol}."
+             for row in rows if row.seed_figure is not None]
     if not notes:
         return None
     return "\n".join(["*Seed reported* is the seed document's own accuracy for the system the "
@@ -262,24 +157,24 @@ def seed_figure_notes(rows: list[dict]) -> str | None:
                       "document's protocol, which differs from this table's:", "", *notes])
 
 
-def per_class_scores_table(rows: list[dict], class_names: list[str]) -> str:
+def per_class_scores_table(rows: list[Row], class_names: list[str]) -> str:
     """Per-class precision, recall and F1 (%) of the given rows, each averaged over the
     row's seeds: a column group per row, a line per class, as the seeds' classification
     reports have them."""
     headers, table = ["class"], [[name] for name in class_names]
     for row in rows:
-        scores = [with_per_class_scores(run["metrics"]["test"]) for run in row["runs"]]
+        scores = [with_per_class_scores(run["metrics"]["test"]) for run in row.runs]
         for key, short in zip(PER_CLASS_SCORES, ("P", "R", "F1"), strict=True):
-            headers.append(f"{row['pipeline']} {short}")
+            headers.append(f"{row.name} {short}")
             for index, line in enumerate(table):
                 values = [part[key][index] for part in scores if part and key in part]
                 line.append(number(statistics.fmean(values) * 100 if values else None, 1))
     return markdown_table(table, headers, ["left"] + ["right"] * (len(headers) - 1))
 
 
-def per_class_table(rows: list[dict], class_names: list[str]) -> str:
-    table = [[row["pipeline"]] + [number(None if value is None else value * 100, 1)
-                                  for value in row["per_class"]] for row in rows]
+def per_class_table(rows: list[Row], class_names: list[str]) -> str:
+    table = [[row.name] + [number(None if value is None else value * 100, 1)
+                           for value in row.per_class] for row in rows]
     headers = ["pipeline", *class_names]
     return markdown_table(table, headers, ["left"] + ["right"] * len(class_names))
 
@@ -291,14 +186,14 @@ RECIPE_NOTES = (
     "the `seed` recipe's, in points, and *fit ×* its fit time over the `seed` recipe's.")
 
 
-def recipe_gain_table(rows: list[dict]) -> str | None:
+def recipe_gain_table(rows: list[Row]) -> str | None:
     """Each network that ran under more than the seed recipe: one line per recipe."""
     from pipelines.recipes import DEFAULT_RECIPE, split_name
 
-    by_network: dict[str, dict[str, dict]] = defaultdict(dict)
+    by_network: dict[str, dict[str, Row]] = defaultdict(dict)
     for row in rows:
-        if row["family"] == "deep":
-            network, recipe = split_name(row["pipeline"])
+        if row.family == "deep":
+            network, recipe = split_name(row.name)
             by_network[network][recipe or DEFAULT_RECIPE] = row
     table = []
     for network, recipes in sorted(by_network.items()):
@@ -309,10 +204,10 @@ def recipe_gain_table(rows: list[dict]) -> str | None:
             row = recipes[recipe]
             gain = ratio = "–"
             if baseline is not None and row is not baseline:
-                gain = f"{(row['mean_accuracy'] - baseline['mean_accuracy']) * 100:+.2f}"
-                ratio = f"{row['fit_seconds'] / baseline['fit_seconds']:.2f}"
-            table.append([network, recipe, percent(row["accuracy"]),
-                          number(row["fit_seconds"]), gain, ratio, row["hardware"]])
+                gain = f"{(row.mean_accuracy - baseline.mean_accuracy) * 100:+.2f}"
+                ratio = f"{row.fit_seconds / baseline.fit_seconds:.2f}"
+            table.append([network, recipe, percent(row.accuracy),
+                          number(row.fit_seconds), gain, ratio, row.hardware])
     if not table:
         return None
     return markdown_table(table, ["network", "recipe", "test acc %", "fit s", "gain (points)",
@@ -338,18 +233,18 @@ def seconds_to_reach(history: list[dict], target: float) -> float | None:
     return None
 
 
-def time_to_accuracy_table(rows: list[dict]) -> str | None:
+def time_to_accuracy_table(rows: list[Row]) -> str | None:
     table = []
     for row in rows:
-        run = row["runs"][0]
+        run = row.runs[0]
         history = run.get("history")
-        if row["family"] != "deep" or not history:
+        if row.family != "deep" or not history:
             continue
-        table.append([row["pipeline"], run["seed"]]
+        table.append([row.name, run["seed"]]
                      + [number(seconds_to_reach(history, target))
                         for target in ACCURACY_TARGETS]
                      + [len(history), percent([run["metrics"]["test"]["accuracy"]]),
-                        row["hardware"]])
+                        row.hardware])
     if not table:
         return None
     headers = (["pipeline", "seed"] + [f"s to {target:.1%} val" for target in ACCURACY_TARGETS]
@@ -360,14 +255,14 @@ def time_to_accuracy_table(rows: list[dict]) -> str | None:
 REDUCER_ORDER = ("raw", "pca", "fld", "hog")
 
 
-def reducer_matrix(rows: list[dict]) -> str | None:
+def reducer_matrix(rows: list[Row]) -> str | None:
     """Test accuracy of each classifier (rows) with each reducer (columns), from pipelines
     named ``<reducer>-<classifier>``; None when fewer than two reducers are present."""
     cells: dict[str, dict[str, str]] = defaultdict(dict)
     for row in rows:
-        reducer, _, classifier = row["pipeline"].partition("-")
-        if row["family"] == "classical" and reducer == row["reducer"] and classifier:
-            cells[classifier][reducer] = percent(row["accuracy"])
+        reducer, _, classifier = row.name.partition("-")
+        if row.family == "classical" and reducer == row.reducer and classifier:
+            cells[classifier][reducer] = percent(row.accuracy)
     reducers = [r for r in REDUCER_ORDER if any(r in found for found in cells.values())]
     if len(reducers) < 2:
         return None
@@ -441,12 +336,12 @@ def cell(text: str, limit: int = 200) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:limit]
 
 
-def selection_table(rows: list[dict]) -> str | None:
+def selection_table(rows: list[Row]) -> str | None:
     table = []
     for row in rows:
-        model = row["runs"][-1].get("model") or {}
+        model = row.runs[-1].get("model") or {}
         how = model.get("hyperparameter_selection") or model.get("notes")
         if how:
-            table.append([row["pipeline"], " ".join(str(how).split()).replace("|", "/")])
+            table.append([row.name, " ".join(str(how).split()).replace("|", "/")])
     return markdown_table(table, ["pipeline", "settings and how they were chosen"],
                      ["left", "left"]) if table else None

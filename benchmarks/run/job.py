@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import inspect
 import random
 import sys
 import time
@@ -19,10 +18,12 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from pipelines import sharing
+from pipelines.base import PredictsByArgmax, PredictsWithProba, Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
 from ..records.record import Record, encode_labels
@@ -56,16 +57,6 @@ def job_partitions(job: Job, context: RunContext) -> dict[str, Partition]:
     return {**parts, "train": both}
 
 
-
-
-def fit_accepts(pipeline, keyword: str) -> bool:
-    """Whether ``pipeline.fit`` takes an optional keyword of the contract: ``n_classes`` (the
-    dataset's class count, which a subsample's labels may not show) or ``checkpoint_dir``
-    (a pipeline that trains by epochs and can resume)."""
-    try:
-        return keyword in inspect.signature(pipeline.fit).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _add_time_before_resume(timing: dict, resumed: dict) -> None:
@@ -115,9 +106,8 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
 def _labels_and_probabilities(pipeline, images: np.ndarray) -> tuple:
     """A pipeline's labels and probabilities (None without them) for images the run does not
     time: from one pass when the pipeline offers ``predict_with_proba``."""
-    both = getattr(pipeline, "predict_with_proba", None)
-    if both is not None:
-        return both(images)
+    if isinstance(pipeline, PredictsWithProba):
+        return pipeline.predict_with_proba(images)
     predict_proba = getattr(pipeline, "predict_proba", None)
     return pipeline.predict(images), predict_proba(images) if predict_proba else None
 
@@ -192,122 +182,189 @@ def stopped_record(job: Job, context: RunContext, status: str, error: str,
 
 
 def run_job(job: Job, context: RunContext, *, create: Callable | None = None) -> Record:
-    """Build, fit, predict and score one job; never raises for a pipeline's own failure."""
+    """Build, fit, predict and score one job; never raises for a pipeline's own failure.
+
+    Only the pipeline's own calls are guarded (``_train``): what they raise is the job's
+    ``failed`` record. The harness's scoring and timing after them is not: a bug there is
+    ours, and raises rather than being stored as the pipeline's failure (as scikit-learn's
+    ``_fit_and_score`` guards only the estimator's calls)."""
     from pipelines.registry import create_pipeline
 
-    create = create or create_pipeline
     load_plugins(context)
     record = new_record(job, context)
     parts = job_partitions(job, context)
-    n_classes = context.dataset.n_classes
-    pipeline = None
     job_started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        trained = None
         try:
-            seed_everything(job.seed)
-            pipeline = create(job.pipeline, context.profile, seed=job.seed,
-                              **dict(job.overrides))
-            fit_options = {}
-            if fit_accepts(pipeline, "n_classes"):
-                fit_options["n_classes"] = n_classes
-            if context.checkpoint_root is not None and fit_accepts(pipeline, "checkpoint_dir"):
-                fit_options["checkpoint_dir"] = checkpoint_directory(job, context)
-                record["checkpoint"] = {"directory": str(fit_options["checkpoint_dir"]),
-                                        "resumed_from_epoch": None}
-            train, validation, test = parts["train"], parts["validation"], parts["test"]
-            memory_scope = "job" if reset_peak_memory() else "process"
-            memory_before = current_memory_mb()
-            # a refit has no validation split to tune on: its images are training images. A
-            # network still gets them, as the images its epoch log is computed on (it is not
-            # early-stopped; without them it would hold out part of its training set)
-            given = (None if job.refit_of and record["family"] != "deep"
-                     else (validation.images, validation.labels))
-            shared = context.shared_features_dir
-            with sharing.shared_in(shared) as fit_shared, Stopwatch() as fit_watch:
-                pipeline.fit(train.images, train.labels, validation=given, **fit_options)
-            both = (getattr(pipeline, "predict_with_proba", None)
-                    if getattr(pipeline, "predicts_by_argmax", False) else None)
-            with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
-                # one pass gives a network's labels and probabilities: timing it is timing
-                # predict, and the test set is not run through the network a second time
-                test_predictions, test_probabilities = (
-                    both(test.images) if both is not None
-                    else (pipeline.predict(test.images), None))
-            test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
-                                                  "predict")
-            validation_probabilities = None
-            with sharing.shared_in(shared):  # not timed: shared only to save the run's time
-                if not job.refit_of:  # a refit's validation images are training images
-                    validation_predictions, validation_probabilities = \
-                        _labels_and_probabilities(pipeline, validation.images)
-                    validation_predictions = _check_predictions(
-                        validation_predictions, len(validation.labels), n_classes, "predict")
-                predict_proba = getattr(pipeline, "predict_proba", None)
-                if test_probabilities is None and predict_proba is not None:
-                    test_probabilities = predict_proba(test.images)
-            for probabilities in (test_probabilities, validation_probabilities):
-                if probabilities is not None and not np.isfinite(probabilities).all():
-                    warnings.warn("predict_proba returned NaN or infinite values; log-loss is "
-                                  "left out, the predictions are scored as usual",
-                                  RuntimeWarning, stacklevel=1)
-            latency_ms = single_image_latency_ms(pipeline.predict, test.images)
-            peak_mb = peak_memory_mb()
-            description = pipeline.describe()
-            record["metrics"] = {
-                # a refit trained on the validation images: no hold-out score is left
-                "validation": None if job.refit_of else score(
-                    validation.labels, validation_predictions, n_classes,
-                    validation_probabilities),
-                "test": score(test.labels, test_predictions, n_classes, test_probabilities),
-            }
-            # what the pipeline alone would have paid: the feature steps it loaded from
-            # another job of the run are counted at what they took to compute there
-            fit_seconds = fit_watch.wall_seconds + fit_shared.loaded_seconds
-            predict_seconds = predict_watch.wall_seconds + predict_shared.loaded_seconds
-            record["timing"] = {
-                "fit_seconds": fit_seconds,
-                "predict_seconds": predict_seconds,
-                "predict_ms_per_1k": predict_seconds * 1e6 / max(len(test.labels), 1),
-                "latency_ms": latency_ms,
-                "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
-                "fit_cpu_seconds": fit_watch.cpu_seconds,
-                "peak_rss_mb": peak_mb,
-                "rss_before_mb": memory_before,
-                "peak_memory_scope": memory_scope,
-                "train_images_per_second": len(train.labels) / max(fit_seconds, 1e-9),
-            }
-            if fit_shared.loads or predict_shared.loads:
-                record["timing"]["shared_features"] = {
-                    "fit_seconds": fit_shared.loaded_seconds,
-                    "predict_seconds": predict_shared.loaded_seconds,
-                    "fit_wall_seconds": fit_watch.wall_seconds,
-                    "predict_wall_seconds": predict_watch.wall_seconds,
-                }
-            resumed = description.get("resumed")
-            if resumed:
-                _add_time_before_resume(record["timing"], resumed)
-                record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
-            record["model"] = description
-            record["history"] = description.get("history")
-            record["predictions"] = {"encoding": "uint8-base64",
-                                     "test": encode_labels(test_predictions),
-                                     "test_true": encode_labels(test.labels)}
+            trained = _train(job, context, parts, record, create or create_pipeline)
         except KeyboardInterrupt:
             raise
         except Exception as error:
             record["status"] = "failed"
             record["error"] = f"{type(error).__name__}: {error}"
             record["traceback"] = traceback.format_exc(limit=-8)
+            pipeline = getattr(error, "pipeline", None)
             if pipeline is not None:
                 # the description is a courtesy here; the error is what matters
                 with contextlib.suppress(Exception):
                     record["model"] = pipeline.describe()
+        if trained is not None:
+            _record_results(record, job, parts, trained, context.dataset.n_classes)
     record["warnings"] = distinct_warnings(caught)
     if record["timing"] is not None:
         record["timing"]["job_seconds"] = time.perf_counter() - job_started
     record["finished_at"] = utc_now()
     return record
+
+
+@dataclass
+class Trained:
+    """What a pipeline's own calls gave: its predictions, probabilities and description, and
+    the clocks and memory readings taken around them."""
+
+    test_predictions: np.ndarray
+    test_probabilities: np.ndarray | None
+    validation_predictions: np.ndarray | None
+    validation_probabilities: np.ndarray | None
+    latency_ms: float
+    description: dict
+    fit_watch: Stopwatch
+    predict_watch: Stopwatch
+    fit_shared: object  # sharing.shared_in's account of the feature steps loaded
+    predict_shared: object
+    memory_scope: str
+    memory_before: float
+    peak_mb: float
+
+
+def _train(job: Job, context: RunContext, parts: dict[str, Partition], record: Record,
+           create: Callable) -> Trained:
+    """The pipeline's own calls: build, fit (timed), predict the test images (timed), the
+    validation images and probabilities, one image's latency, describe. An exception here is
+    the pipeline's failure; it carries the pipeline, once built, as ``error.pipeline``."""
+    pipeline = None
+    try:
+        seed_everything(job.seed)
+        pipeline = create(job.pipeline, context.profile, seed=job.seed, **dict(job.overrides))
+        return _fit_and_predict(pipeline, job, context, parts, record)
+    except Exception as error:
+        with contextlib.suppress(AttributeError):  # an exception type without attributes
+            error.pipeline = pipeline
+        raise
+
+
+def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, Partition],
+                     record: Record) -> Trained:
+    n_classes = context.dataset.n_classes
+    train, validation, test = parts["train"], parts["validation"], parts["test"]
+    fit_options = _fit_options(pipeline, job, context, record)
+    memory_scope = "job" if reset_peak_memory() else "process"
+    memory_before = current_memory_mb()
+    # a refit has no validation split to tune on: its images are training images. A
+    # network still gets them, as the images its epoch log is computed on (it is not
+    # early-stopped; without them it would hold out part of its training set)
+    given = (None if job.refit_of and record["family"] != "deep"
+             else (validation.images, validation.labels))
+    shared = context.shared_features_dir
+    with sharing.shared_in(shared) as fit_shared, Stopwatch() as fit_watch:
+        pipeline.fit(train.images, train.labels, validation=given, **fit_options)
+    both = pipeline.predict_with_proba if isinstance(pipeline, PredictsByArgmax) \
+        and pipeline.predicts_by_argmax else None
+    with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
+        # one pass gives a network's labels and probabilities: timing it is timing
+        # predict, and the test set is not run through the network a second time
+        test_predictions, test_probabilities = (both(test.images) if both is not None
+                                                else (pipeline.predict(test.images), None))
+    test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
+                                          "predict")
+    validation_predictions = validation_probabilities = None
+    with sharing.shared_in(shared):  # not timed: shared only to save the run's time
+        if not job.refit_of:  # a refit's validation images are training images
+            validation_predictions, validation_probabilities = \
+                _labels_and_probabilities(pipeline, validation.images)
+            validation_predictions = _check_predictions(
+                validation_predictions, len(validation.labels), n_classes, "predict")
+        predict_proba = getattr(pipeline, "predict_proba", None)
+        if test_probabilities is None and predict_proba is not None:
+            test_probabilities = predict_proba(test.images)
+    return Trained(test_predictions, test_probabilities, validation_predictions,
+                   validation_probabilities, single_image_latency_ms(pipeline.predict,
+                                                                     test.images),
+                   pipeline.describe(), fit_watch, predict_watch, fit_shared, predict_shared,
+                   memory_scope, memory_before, peak_memory_mb())
+
+
+def _fit_options(pipeline, job: Job, context: RunContext, record: Record) -> dict:
+    """The optional keywords of fit the pipeline declares it takes (pipelines/base.py)."""
+    options = {}
+    if isinstance(pipeline, TakesClassCount) and pipeline.takes_n_classes:
+        options["n_classes"] = context.dataset.n_classes
+    if context.checkpoint_root is not None and isinstance(pipeline, Resumable) \
+            and pipeline.resumable:
+        options["checkpoint_dir"] = checkpoint_directory(job, context)
+        record["checkpoint"] = {"directory": str(options["checkpoint_dir"]),
+                                "resumed_from_epoch": None}
+    return options
+
+
+def _record_results(record: Record, job: Job, parts: dict[str, Partition], trained: Trained,
+                    n_classes: int) -> None:
+    """The harness's part: scores, times and predictions into the record."""
+    validation, test = parts["validation"], parts["test"]
+    for probabilities in (trained.test_probabilities, trained.validation_probabilities):
+        if probabilities is not None and not np.isfinite(probabilities).all():
+            warnings.warn("predict_proba returned NaN or infinite values; log-loss is "
+                          "left out, the predictions are scored as usual",
+                          RuntimeWarning, stacklevel=1)
+    record["metrics"] = {
+        # a refit trained on the validation images: no hold-out score is left
+        "validation": None if job.refit_of else score(
+            validation.labels, trained.validation_predictions, n_classes,
+            trained.validation_probabilities),
+        "test": score(test.labels, trained.test_predictions, n_classes,
+                      trained.test_probabilities),
+    }
+    record["timing"] = _timing(trained, len(parts["train"].labels), len(test.labels))
+    description = trained.description
+    resumed = description.get("resumed")
+    if resumed:
+        _add_time_before_resume(record["timing"], resumed)
+        record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
+    record["model"] = description
+    record["history"] = description.get("history")
+    record["predictions"] = {"encoding": "uint8-base64",
+                             "test": encode_labels(trained.test_predictions),
+                             "test_true": encode_labels(test.labels)}
+
+
+def _timing(trained: Trained, n_train: int, n_test: int) -> dict:
+    # what the pipeline alone would have paid: the feature steps it loaded from
+    # another job of the run are counted at what they took to compute there
+    fit_watch, predict_watch = trained.fit_watch, trained.predict_watch
+    fit_seconds = fit_watch.wall_seconds + trained.fit_shared.loaded_seconds
+    predict_seconds = predict_watch.wall_seconds + trained.predict_shared.loaded_seconds
+    timing = {
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "predict_ms_per_1k": predict_seconds * 1e6 / max(n_test, 1),
+        "latency_ms": trained.latency_ms,
+        "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
+        "fit_cpu_seconds": fit_watch.cpu_seconds,
+        "peak_rss_mb": trained.peak_mb,
+        "rss_before_mb": trained.memory_before,
+        "peak_memory_scope": trained.memory_scope,
+        "train_images_per_second": n_train / max(fit_seconds, 1e-9),
+    }
+    if trained.fit_shared.loads or trained.predict_shared.loads:
+        timing["shared_features"] = {
+            "fit_seconds": trained.fit_shared.loaded_seconds,
+            "predict_seconds": trained.predict_shared.loaded_seconds,
+            "fit_wall_seconds": fit_watch.wall_seconds,
+            "predict_wall_seconds": predict_watch.wall_seconds,
+        }
+    return timing
 
 
 def describe_outcome(record: Record) -> str:

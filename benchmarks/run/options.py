@@ -96,11 +96,13 @@ def check_options(options: RunOptions) -> None:
     if bad:
         raise FashionbenchError(f"--seeds must be whole numbers from 0 to {MAX_SEED:,} (they "
                                 f"seed numpy and the subsamples), not {', '.join(map(repr, bad))}")
-    for option, value, why in (("--workers", options.workers, ""),
-                               ("--threads", options.threads, " (threads per job); leave it "
-                                                              "out for cores / --workers")):
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise FashionbenchError(f"{option} must be at least 1{why}, not {value!r}")
+    for option, value, what, hint in (
+            ("--workers", options.workers, "", ""),
+            ("--threads", options.threads, " (threads per job)",
+             "; leave it out for cores / --workers")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise FashionbenchError(f"{option} must be at least 1{what}, not {value!r}{hint}")
 
 
 def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),

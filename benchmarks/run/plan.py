@@ -55,12 +55,14 @@ class Plan:
 
 
 def requested_jobs(options: RunOptions, dataset: str) -> list[Job]:
-    """The jobs the options ask for: each pipeline (or study variant) for each seed."""
+    """The jobs the options ask for: each pipeline (or study variant) for each seed; a seed
+    given twice is one job (``--seeds 0 0`` would otherwise store the same job twice)."""
+    seeds = list(dict.fromkeys(options.seeds))
     if options.variants:
         return [Job(pipeline, dataset, options.split, options.profile, seed, overrides, label)
-                for seed in options.seeds for pipeline, overrides, label in options.variants]
+                for seed in seeds for pipeline, overrides, label in options.variants]
     return [Job(name, dataset, options.split, options.profile, seed)
-            for seed in options.seeds for name in options.pipelines]
+            for seed in seeds for name in options.pipelines]
 
 
 def make_plan(options: RunOptions, jobs: list[Job], *, fingerprint: str, profile,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.errors import FashionbenchError, unknown_name
 from pipelines.profiles import Profile, get_profile
 
 from ..data.custom_data import open_dataset
@@ -26,12 +27,13 @@ from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
 from .budget import Budget
 from .context import Job, RunContext, checkpoint_root_for, remove_checkpoint
-from .executors import Executor, make_executor
+from .executors import ProcessExecutor, SerialExecutor
 from .job import load_plugins
 from .job_times import JobTimes
 from .options import RunOptions, check_options
 from .plan import Plan, family_of, make_plan, plan_refits, refits_pending, requested_jobs
 from .progress import LineProgress
+from .workers import Executor
 
 
 @dataclass
@@ -194,6 +196,28 @@ class Execution:
                                fingerprint=setup.split.fingerprint, profile=setup.profile,
                                latest=current, times=setup.times)
         self.run_phase(refit_plan, first_number)
+
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+def make_executor(kind: str = "serial", *, workers: int = 1, timeout: float | None = None,
+                  scheduler: str | None = None, threads: int | None = None,
+                  time_limited: bool = False):
+    """The executor for ``--executor``; serial with a timeout, or with jobs ``time_limited``
+    by a run's budget, runs in one worker process (only a process can be stopped).
+    ``threads`` (``--threads``) is what each job may use; None: the cores / ``workers``."""
+    if kind not in EXECUTORS:
+        raise unknown_name("executor", kind, list(EXECUTORS))
+    if threads is not None and threads < 1:
+        raise FashionbenchError(f"threads per job must be at least 1, not {threads}")
+    if kind == "dask":
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor(workers, timeout, scheduler, threads=threads)
+    if kind == "process" or timeout is not None or time_limited:
+        return ProcessExecutor(workers if kind == "process" else 1, timeout, threads)
+    return SerialExecutor(threads)
 
 
 SHARED_FEATURES_PREFIX = "fashionbench-features-"

@@ -19,16 +19,18 @@ own values beside ours.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import FashionbenchError
 from ..studies.trials import SearchStudy, best_trial, propose_trials, trial_results
 
 
-def run_search(study: SearchStudy, options, progress_factory, say=print):
+def run_search(study: SearchStudy, options, run: Callable, progress_factory, say=print):
     """Run the trials, then the tuned and baseline models; ``options`` is a RunOptions whose
-    pipelines/variants/seeds this fills in. Returns the summaries of both phases."""
+    pipelines/variants/seeds this fills in; ``run`` runs them (``runner.run``: the caller
+    hands it over, so that a search decides what to run, never how). Returns the summaries
+    of both phases."""
     import dataclasses
-
-    from .runner import run
 
     budget = study.budget(options.profile)
     proposals = propose_trials(study, budget.trials)

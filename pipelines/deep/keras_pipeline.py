@@ -79,7 +79,7 @@ class TrainingConfig:
     # "plateau": seed 000's ReduceLROnPlateau; "cosine": linear warm-up from 0 over
     # ``warmup_epochs``, then cosine decay to 0 at the last step (Keras's CosineDecay);
     # "steps": epoch i trains at ``learning_rates[i]`` (a refit replays the rates its
-    # validation run's plateau schedule chose, benchmarks/refit.py)
+    # validation run's plateau schedule chose, benchmarks/run/refit.py)
     schedule: str = "plateau"
     warmup_epochs: float = 0.0
     learning_rates: tuple[float, ...] = ()
@@ -158,7 +158,10 @@ class KerasPipeline:
     """
 
     family = "deep"
-    predicts_by_argmax = True  # predict is predict_proba's argmax (see pipelines/base.py)
+    # the optional parts of the contract it offers (pipelines/base.py)
+    predicts_by_argmax = True  # predict is predict_proba's argmax
+    takes_n_classes = True  # fit(..., n_classes=): the output layer's size
+    resumable = True  # fit(..., checkpoint_dir=): a checkpoint every epoch, resumed
 
     def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
                  notes: str | None = None, network: dict[str, Any] | None = None) -> None:
@@ -231,19 +234,7 @@ class KerasPipeline:
 
         started = (time.perf_counter(), time.process_time())
         config = self.config
-        y = np.asarray(y).astype(np.int32)
-        if validation is None:
-            X, X_val, y, y_val = self._hold_out(np.asarray(X), y)
-        else:
-            X_val, y_val = validation
-            y_val = np.asarray(y_val).astype(np.int32)
-        validation_source = ("runner's validation split" if validation is not None
-                             else f"{config.validation_fraction:.0%} stratified hold-out")
-        if config.monitor_images is not None and config.monitor_images < len(y_val):
-            X_val, _, y_val, _ = train_test_split(
-                np.asarray(X_val), y_val, train_size=config.monitor_images, stratify=y_val,
-                random_state=self.seed)
-            validation_source += f", a stratified {len(y_val):,} of it at each epoch's end"
+        X, y, X_val, y_val = self._watched(X, y, validation)
         images, val_images = scale_images(X), scale_images(X_val)
 
         keras.backend.clear_session()  # a long run builds many models in one process
@@ -254,6 +245,69 @@ class KerasPipeline:
             raise ValueError(f"n_classes={n_classes}, but the labels go up to {seen - 1}")
         n_classes = n_classes or seen
         model, network = self._build(images.shape[1:], n_classes, runtime["dtype_policy"])
+        targets, val_targets = self._compile(model, y, y_val, n_classes, runtime)
+        callbacks, early_stopping = self._callbacks()
+        recalibrate = self._recalibration(network, images)
+        trainer = _training.EpochTrainer(
+            model, (images, targets), (val_images, val_targets), epochs=config.epochs,
+            batch_size=config.batch_size, seed=self.seed, callbacks=callbacks,
+            predict_batch_size=config.predict_batch_size, max_steps=config.max_steps_per_epoch,
+            before_validation=recalibrate,
+            checkpoint=EpochCheckpoint(checkpoint_dir) if checkpoint_dir else None,
+            identity={"architecture": self.architecture, "network": self.network,
+                      "config": dataclasses.asdict(config), "seed": self.seed,
+                      "backend": runtime["backend"], "dtype_policy": runtime["dtype_policy"],
+                      "input_shape": list(images.shape[1:]), "classes": n_classes,
+                      "train_images": len(y), "validation_images": len(y_val)},
+            started=started)
+        outcome = trainer.run()
+        if early_stopping is not None and early_stopping.best_weights is not None:
+            model.set_weights(early_stopping.best_weights)
+        self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
+        if runtime["warm_up_predict"]:
+            model.predict_on_batch(images[:config.predict_batch_size])
+
+        runtime["jit_compile"] = bool(model.jit_compile)
+        self.model_ = model
+        self.runtime_ = runtime
+        self.history_ = outcome.history
+        self.resumed_ = outcome.resumed
+        self.checkpoint_discarded_ = outcome.discarded
+        self.best_epoch_ = (None if not self.history_ else len(self.history_)
+                            if early_stopping is None else int(early_stopping.best_epoch) + 1)
+        self.images_per_epoch_ = trainer.images_per_epoch
+        return self
+
+    def _watched(self, X, y, validation: tuple | None):
+        """The training images and labels, and the validation images each epoch ends on:
+        the runner's split (``validation``), else a stratified hold-out of the training
+        images; with ``monitor_images``, a stratified part of them. Says which in
+        ``validation_source_``."""
+        config = self.config
+        y = np.asarray(y).astype(np.int32)
+        if validation is None:
+            X, X_val, y, y_val = self._hold_out(np.asarray(X), y)
+        else:
+            X_val, y_val = validation
+            y_val = np.asarray(y_val).astype(np.int32)
+        source = ("runner's validation split" if validation is not None
+                  else f"{config.validation_fraction:.0%} stratified hold-out")
+        if config.monitor_images is not None and config.monitor_images < len(y_val):
+            X_val, _, y_val, _ = train_test_split(
+                np.asarray(X_val), y_val, train_size=config.monitor_images, stratify=y_val,
+                random_state=self.seed)
+            source += f", a stratified {len(y_val):,} of it at each epoch's end"
+        self.validation_source_ = source
+        return X, y, X_val, y_val
+
+    def _compile(self, model, y: np.ndarray, y_val: np.ndarray, n_classes: int,
+                 runtime: dict) -> tuple:
+        """Compile with the recipe's optimizer, schedule and loss; the targets that loss
+        takes (one-hot where labels are smoothed: Keras smooths one-hot targets only)."""
+        from . import _training
+        from ._backend import keras
+
+        config = self.config
         steps_per_epoch = len(_training.epoch_order(len(y), config.batch_size, 0, 0,
                                                     config.max_steps_per_epoch))
         steps_per_epoch //= min(config.batch_size, len(y))
@@ -263,7 +317,7 @@ class KerasPipeline:
                                                     config.epochs, steps_per_epoch)
         targets, val_targets = y, y_val
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
-        if config.label_smoothing:  # Keras smooths one-hot targets only
+        if config.label_smoothing:
             targets = keras.utils.to_categorical(y, n_classes)
             val_targets = keras.utils.to_categorical(y_val, n_classes)
             loss = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
@@ -275,6 +329,13 @@ class KerasPipeline:
             loss=loss, metrics=metrics, jit_compile=config.jit_compile,
             steps_per_execution=runtime["steps_per_execution"],
         )
+        return targets, val_targets
+
+    def _callbacks(self) -> tuple[list, object]:
+        """The recipe's epoch-end callbacks, and the early stopping among them (or None)."""
+        from ._backend import keras
+
+        config = self.config
         callbacks = []
         early_stopping = None
         if config.early_stopping:
@@ -290,45 +351,25 @@ class KerasPipeline:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 monitor=config.monitor, mode="max", patience=config.reduce_lr_patience,
                 factor=config.reduce_lr_factor, min_lr=config.min_learning_rate))
-        calibration_images = None
-        if config.recalibrate_batch_norm:
-            chosen = np.random.default_rng(self.seed).permutation(len(images))
-            calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
+        return callbacks, early_stopping
 
-        def recalibrate() -> int:  # on the network itself: clean images, no augmentation
+    def _recalibration(self, network, images: np.ndarray):
+        """With ``recalibrate_batch_norm``: a function that re-estimates the network's batch
+        norm statistics on that many clean training images (no augmentation), before each
+        validation and once at the end; else None."""
+        from . import _training
+
+        config = self.config
+        if not config.recalibrate_batch_norm:
+            return None
+        chosen = np.random.default_rng(self.seed).permutation(len(images))
+        calibration_images = images[np.sort(chosen[:config.recalibrate_batch_norm])]
+
+        def recalibrate() -> int:
             return _training.recalibrate_batch_norm(network, calibration_images,
                                                     config.batch_size)
 
-        trainer = _training.EpochTrainer(
-            model, (images, targets), (val_images, val_targets), epochs=config.epochs,
-            batch_size=config.batch_size, seed=self.seed, callbacks=callbacks,
-            predict_batch_size=config.predict_batch_size, max_steps=config.max_steps_per_epoch,
-            before_validation=recalibrate if calibration_images is not None else None,
-            checkpoint=EpochCheckpoint(checkpoint_dir) if checkpoint_dir else None,
-            identity={"architecture": self.architecture, "network": self.network,
-                      "config": dataclasses.asdict(config), "seed": self.seed,
-                      "backend": runtime["backend"], "dtype_policy": runtime["dtype_policy"],
-                      "input_shape": list(images.shape[1:]), "classes": n_classes,
-                      "train_images": len(y), "validation_images": len(y_val)},
-            started=started)
-        outcome = trainer.run()
-        if early_stopping is not None and early_stopping.best_weights is not None:
-            model.set_weights(early_stopping.best_weights)
-        self.recalibrated_layers_ = recalibrate() if calibration_images is not None else 0
-        if runtime["warm_up_predict"]:
-            model.predict_on_batch(images[:config.predict_batch_size])
-
-        runtime["jit_compile"] = bool(model.jit_compile)
-        self.model_ = model
-        self.runtime_ = runtime
-        self.history_ = outcome.history
-        self.resumed_ = outcome.resumed
-        self.checkpoint_discarded_ = outcome.discarded
-        self.best_epoch_ = (None if not self.history_ else len(self.history_)
-                            if early_stopping is None else int(early_stopping.best_epoch) + 1)
-        self.images_per_epoch_ = trainer.images_per_epoch
-        self.validation_source_ = validation_source
-        return self
+        return recalibrate
 
     def _hold_out(self, X: np.ndarray, y: np.ndarray):
         try:

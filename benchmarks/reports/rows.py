@@ -1,0 +1,173 @@
+"""A leaderboard's rows: what the stored records say about each stored name, computed once.
+
+``summarise`` turns records into one typed ``Row`` per stored name (metrics averaged over its
+ok seeds, best mean accuracy first); ``add_statistics`` gives each row its bootstrap
+interval, McNemar's test against the leader and Pareto membership, as new rows
+(``dataclasses.replace``: a row is never changed once made). Everything that computes from
+records lives here, and the modules that format (``tables``, ``leaderboard``, ``html``,
+``figures``, the studies' reports, the API's DataFrame) only read rows. Pure functions of the
+records: no files, no clock.
+
+Kept close to the records: this module imports the records' package, the seed documents'
+figures and the statistics, never the pipelines' registry nor the runner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.seed_figures import SeedFigure, seed_figure
+
+from ..records.hardware import hardware_label
+from ..records.record import Record, decode_labels
+from .significance import McNemar, bootstrap_accuracy_ci, mcnemar_exact
+
+FAMILY_ORDER = ("classical", "deep")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored name's line of a leaderboard, from its ok records on one split.
+
+    Keyed by ``name``, the name its records are stored and ranked under (``record["name"]``,
+    e.g. ``mcnn[batch_size=32]`` or ``hog-svm[refit]``), which is not the registered
+    pipeline that built it (``runs[0]["pipeline"]``).
+    """
+
+    name: str  # the stored name (record["name"]): what the tables print as "pipeline"
+    family: str  # classical or deep, the first run's
+    reducer: str  # the newest run's model's feature step, "–" for none
+    runs: tuple[Record, ...]  # the ok records behind the row, lowest seed first
+    accuracy: tuple[float, ...]  # test accuracy of each run, in the runs' order
+    mean_accuracy: float  # their mean: what the row is ranked by
+    macro_f1: tuple[float, ...]  # test macro-F1 of each run
+    validation_accuracy: tuple[float, ...]  # of each run that has one (none for a refit)
+    fit_seconds: float  # mean fit time over the runs
+    shared_fit_seconds: float  # mean part of it computed by another job (pipelines/sharing)
+    predict_ms_per_1k: float  # mean prediction time per 1,000 images
+    peak_rss_mb: float  # the largest peak memory of the runs (0 where none was measured)
+    n_parameters: int | None  # the newest run's model's, where it says
+    train_size: int  # training images the first run used
+    hardware: str  # what the first run ran on (records.hardware.hardware_label)
+    per_class: tuple[float | None, ...]  # test accuracy per class, mean over the runs
+    seed_figure: SeedFigure | None  # the seed document's own figure for this system, if any
+    pareto: bool | None = None  # on the accuracy / fit-time frontier; None: not computed
+    ci: tuple[float, float] | None = None  # bootstrap 95% interval of the test accuracy
+    mcnemar: McNemar | None = None  # McNemar's test against the leader (None for it)
+
+    @property
+    def seeds(self) -> int:
+        """How many seeds (ok runs) the row averages."""
+        return len(self.runs)
+
+
+def summarise(records: list[Record], *, with_statistics: bool = True) -> list[Row]:
+    """One row per stored name: metrics averaged over its ok seeds, best mean accuracy first;
+    with ``with_statistics``, each row's bootstrap interval, McNemar test and Pareto membership
+    (add_statistics: the costly part, which a ranking alone does not need)."""
+    by_name: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        if record.get("status") == "ok":
+            by_name[record["name"]].append(record)
+    rows = sorted((_row(name, runs) for name, runs in by_name.items()),
+                  key=lambda row: (-row.mean_accuracy, row.name))
+    return add_statistics(rows) if with_statistics else rows
+
+
+def _row(name: str, runs: list[Record]) -> Row:
+    """The row of one stored name's ok records (any order)."""
+    runs = sorted(runs, key=lambda record: record["seed"])
+    model = runs[-1].get("model") or {}
+    n_classes = len(runs[0]["metrics"]["test"]["per_class"])
+    per_class = []
+    for index in range(n_classes):
+        values = [run["metrics"]["test"]["per_class"][index] for run in runs]
+        values = [value for value in values if value is not None]
+        per_class.append(statistics.fmean(values) if values else None)
+    accuracy = tuple(run["metrics"]["test"]["accuracy"] for run in runs)
+    return Row(
+        name=name,
+        family=runs[0]["family"],
+        reducer=model.get("reducer") or "–",
+        runs=tuple(runs),
+        accuracy=accuracy,
+        mean_accuracy=statistics.fmean(accuracy),
+        macro_f1=tuple(run["metrics"]["test"]["macro_f1"] for run in runs),
+        validation_accuracy=tuple(run["metrics"]["validation"]["accuracy"] for run in runs
+                                  if run["metrics"]["validation"] is not None),
+        fit_seconds=statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
+        shared_fit_seconds=statistics.fmean(shared_fit_seconds(run) for run in runs),
+        predict_ms_per_1k=statistics.fmean(run["timing"]["predict_ms_per_1k"] for run in runs),
+        peak_rss_mb=max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
+        n_parameters=model.get("n_parameters"),
+        train_size=runs[0]["sizes"]["train"],
+        hardware=hardware_label(runs[0]["env"]),
+        per_class=tuple(per_class),
+        seed_figure=seed_figure(runs[0]["pipeline"], runs[0].get("recipe"),
+                                runs[0].get("overrides")),
+    )
+
+
+def shared_fit_seconds(run: Record) -> float:
+    """Seconds of a run's fit that another job of its run computed (pipelines/sharing.py)."""
+    return ((run.get("timing") or {}).get("shared_features") or {}).get("fit_seconds", 0.0)
+
+
+def _correctness(run: Record) -> np.ndarray | None:
+    """Per test image, whether the run got it right; None for records without predictions."""
+    predictions = run.get("predictions") or {}
+    if "test" not in predictions or "test_true" not in predictions:
+        return None
+    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
+
+
+def _on_frontier(row: Row, rows: list[Row]) -> bool:
+    """No other row is both at least as fast and at least as accurate, and better in one."""
+    return not any(
+        other is not row and other.fit_seconds <= row.fit_seconds
+        and other.mean_accuracy >= row.mean_accuracy
+        and (other.fit_seconds < row.fit_seconds or other.mean_accuracy > row.mean_accuracy)
+        for other in rows)
+
+
+def add_statistics(rows: list[Row]) -> list[Row]:
+    """The rows, in their order, with their bootstrap interval, McNemar's test against the
+    leader (the first row) and Pareto membership.
+
+    The statistics use each pipeline's lowest seed (the seed every pipeline shares when all
+    ran the same seeds), on the same test images.
+    """
+    pareto = [_on_frontier(row, rows) for row in rows]
+    if not rows:
+        return []
+    common_seed = min(set.intersection(*({run["seed"] for run in row.runs} for row in rows)),
+                      default=None)
+    correctness: list[tuple[int, np.ndarray] | None] = []
+    for row in rows:
+        run = next((run for run in row.runs if run["seed"] == common_seed), row.runs[0])
+        correct = _correctness(run)
+        correctness.append(None if correct is None else (run["seed"], correct))
+    intervals = [None if found is None else bootstrap_accuracy_ci(found[1])
+                 for found in correctness]
+    tests: list[McNemar | None] = [None] * len(rows)
+    if correctness[0] is not None:
+        leader_seed, leader_correct = correctness[0]
+        for index, found in enumerate(correctness[1:], start=1):
+            if found is not None and found[0] == leader_seed \
+                    and len(found[1]) == len(leader_correct):
+                tests[index] = mcnemar_exact(leader_correct, found[1])
+    return [dataclasses.replace(row, pareto=on_frontier, ci=interval, mcnemar=test)
+            for row, on_frontier, interval, test in zip(rows, pareto, intervals, tests,
+                                                        strict=True)]
+
+
+def family_leaders(rows: list[Row], per_family: int) -> list[Row]:
+    """The best ``per_family`` rows of each family, families in FAMILY_ORDER (the figures'
+    leaders: rows come ranked)."""
+    return [row for family in FAMILY_ORDER
+            for row in [row for row in rows if row.family == family][:per_family]]

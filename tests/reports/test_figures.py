@@ -1,0 +1,144 @@
+"""The leaderboard's figures as a reader sees them: labels that do not overlap, time in units."""
+
+import numpy as np
+import pytest
+
+from benchmarks.reports import figures
+from benchmarks.reports.rows import Row
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.01, "10 ms"), (1, "1 s"), (10, "10 s"), (60, "1 min"), (600, "10 min"),
+    (3600, "1 h"), (6 * 3600, "6 h"), (86400, "1 d")])
+def test_fit_time_ticks_read_in_human_units(seconds, text):
+    assert figures.human_duration(seconds) == text
+
+
+def test_crowded_labels_never_overlap_each_other_or_a_marker():
+    # 40 pipelines within a factor of 3 in time and 2 points of accuracy: the quick
+    # leaderboard's crowd, where every label used to sit on its neighbours
+    rng = np.random.default_rng(0)
+    points = [(f"pipeline-{index:02d}", float(x), float(y)) for index, (x, y) in enumerate(
+        zip(rng.uniform(1, 3, 40), rng.uniform(84, 86, 40), strict=True))]
+    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    axes.scatter([x for _, x, _ in points], [y for _, _, y in points])
+    axes.set_xscale("log")
+    boxes = figures.place_labels(figure, axes, points)
+    figures.plt.close(figure)
+    assert 1 <= len(boxes) < len(points)  # some fit, the rest are left to the tables
+    for index, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[index + 1:])
+    labels = [text.get_text() for text in axes.texts]
+    assert len(labels) == len(boxes)  # a label that found no place was removed
+
+
+def test_a_label_keeps_off_an_unlabelled_marker():
+    # the first place tried (right of and above the point) holds another pipeline's marker
+    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    axes.set_xlim(0, 10)
+    axes.set_ylim(0, 10)
+    label_at = axes.transData.inverted().transform(
+        axes.transData.transform((5, 5)) + np.array([30, 12]))
+    boxes = figures.place_labels(figure, axes, [("labelled", 5.0, 5.0)],
+                                 markers=[(5.0, 5.0), tuple(label_at)])
+    figures.plt.close(figure)
+    [box] = boxes
+    marker = axes.transData.transform(label_at)
+    assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
+
+
+def make_row(name: str, family: str = "classical", fit_seconds: float = 1.0,
+             mean_accuracy: float = 0.9, pareto: bool | None = None) -> Row:
+    """A leaderboard row with what the figures read; the rest a stand-in."""
+    return Row(name=name, family=family, reducer="–", runs=({"seed": 0},),
+               accuracy=(mean_accuracy,), mean_accuracy=mean_accuracy,
+               macro_f1=(mean_accuracy,), validation_accuracy=(), fit_seconds=fit_seconds,
+               shared_fit_seconds=0.0, predict_ms_per_1k=1.0, peak_rss_mb=0.0,
+               n_parameters=None, train_size=100, hardware="cpu", per_class=(),
+               seed_figure=None, pareto=pareto)
+
+
+def leaderboard_rows(*rows: tuple) -> list[Row]:
+    """The rows the accuracy figure reads, from (pipeline, family, fit s, accuracy, pareto)."""
+    return [make_row(name, family, seconds, accuracy, pareto)
+            for name, family, seconds, accuracy, pareto in rows]
+
+
+def test_the_accuracy_figure_labels_the_frontier_and_each_familys_best(tmp_path, monkeypatch):
+    rows = leaderboard_rows(("best-classical", "classical", 100.0, 0.92, True),
+                            ("fast", "classical", 0.05, 0.85, True),
+                            ("dominated", "classical", 200.0, 0.80, False),
+                            ("best-deep", "deep", 900.0, 0.91, False))
+    captured = {}
+    original = figures.place_labels
+
+    def spy(figure, axes, points, **options):
+        captured["names"] = [name for name, _, _ in points]
+        return original(figure, axes, points, **options)
+
+    monkeypatch.setattr(figures, "place_labels", spy)
+    path = figures.accuracy_vs_fit_time(rows, tmp_path / "figure.png", "title")
+    assert path.exists()
+    assert captured["names"] == ["best-classical", "best-deep", "fast"]
+
+
+def test_the_legend_hides_no_point_and_no_label():
+    # the quick profile's shape: a slow, poor network in the lower right corner, where a
+    # fixed lower-right legend sat on top of it
+    rows = leaderboard_rows(("raw-knn", "classical", 0.01, 0.82, True),
+                            ("pca-svm", "classical", 1.0, 0.86, True),
+                            ("hog-svm", "classical", 30.0, 0.90, True),
+                            ("pca-kmeans", "classical", 0.7, 0.60, False),
+                            ("cnn", "deep", 40.0, 0.87, False),
+                            ("resnet50", "deep", 600.0, 0.75, False),
+                            ("vgg16", "deep", 830.0, 0.52, False))
+    figure = figures.draw_accuracy_vs_fit_time(rows, "title")
+    renderer = figure.canvas.get_renderer()
+    [axes] = figure.axes
+    legend = axes.get_legend().get_window_extent(renderer)
+    for row in rows:
+        x, y = axes.transData.transform((row.fit_seconds, row.mean_accuracy * 100))
+        assert not legend.contains(x, y), row.name
+    labels = [text.get_window_extent(renderer) for text in axes.texts]
+    figures.plt.close(figure)
+    assert labels and not any(label.overlaps(legend) for label in labels)
+
+
+def test_training_curves_mark_whole_epochs_only():
+    history = [{"accuracy": 0.2, "val_accuracy": 0.34, "loss": 2.1, "val_loss": 1.7},
+               {"accuracy": 0.47, "val_accuracy": 0.52, "loss": 1.3, "val_loss": 1.2}]
+    figure = figures.draw_training_curves(history, "vgg16 (seed 0)")
+    figure.canvas.draw()
+    for axes in figure.axes:
+        low, high = axes.get_xlim()
+        ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
+        assert ticks and all(float(tick).is_integer() for tick in ticks)
+    figures.plt.close(figure)
+
+
+def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_path):
+    from PIL import Image
+
+    def rows(count):
+        return [{"value": f"variant number {index} with a long name", "series": "mcnn",
+                 "seed": None, "row": make_row(f"mcnn[{index}]", "deep",
+                                                mean_accuracy=0.8 + index / 100)}
+                for index in range(count)]
+
+    sizes = []
+    for count in (4, 16):
+        path = figures.study_plot(rows(count), "variant", "title", tmp_path / f"{count}.png")
+        with Image.open(path) as image:
+            sizes.append(image.size)
+    assert sizes[1][1] > sizes[0][1] * 2  # a row of height per name, not squeezed labels
+    # variants without a result (not run in this profile) get no empty rows
+    partial = [{**row, "row": row["row"] if index < 4 else None}
+               for index, row in enumerate(rows(16))]
+    path = figures.study_plot(partial, "variant", "title", tmp_path / "partial.png")
+    with Image.open(path) as image:
+        assert image.size[1] < (sizes[0][1] + sizes[1][1]) / 2  # nearer 4 rows than 16
+    numeric = [{"value": value, "series": "mcnn", "seed": None,
+                "row": make_row(f"mcnn[batch_size={value}]", "deep")}
+               for value in ("32", "64", "128")]
+    with Image.open(figures.study_plot(numeric, "batch size", "t", tmp_path / "n.png")) as image:
+        assert image.size[1] < sizes[1][1]  # numbers stay a line plot of fixed height
