@@ -35,6 +35,20 @@ from .run.runner import RunSummary
 if TYPE_CHECKING:
     from .reports.rows import Row
 
+# the columns after the markdown's main table: robustness and calibration (reports/robustness)
+BEYOND_ACCURACY = ("corrupted acc %", "relative robustness", "ECE", "Brier",
+                   "acc % of most confident 90%")
+
+
+def beyond_accuracy(row: Row) -> list[float | None]:
+    """A row's robustness and calibration, as the columns of BEYOND_ACCURACY (None: none)."""
+    def percent(value):
+        return None if value is None else value * 100
+
+    return [percent(row.mean_corrupted_accuracy), row.relative_robustness, row.ece,
+            row.brier, percent(row.selective_accuracy)]
+
+
 FIGURES = ("accuracy-vs-fit-time", "per-class", "confusion", "curves")
 
 
@@ -126,8 +140,8 @@ class BenchmarkResults:
 
     def _split_rows(self) -> dict[str, list[Row]]:
         from .reports.leaderboard import splits_in_order
+        from .reports.offered import offered
         from .reports.rows import summarise
-        from .reports.tables import offered
 
         if self._rows is None:
             ranked = offered(self.records, self.store.location.profile)
@@ -176,8 +190,10 @@ class BenchmarkResults:
                 if value is not None and column.header.endswith("%"):
                     value = value * 100
                 values.append(np.nan if value is None else value)
-            data.append(values)
-        return pd.DataFrame(data, columns=[column.header for column in columns])
+            data.append(values + [np.nan if value is None else value
+                                  for value in beyond_accuracy(row)])
+        return pd.DataFrame(data, columns=[column.header for column in columns]
+                            + list(BEYOND_ACCURACY))
 
     def figure(self, kind: str, pipeline: str | None = None, *, split: str | None = None):
         """A matplotlib Figure: ``accuracy-vs-fit-time``, ``per-class`` (the family leaders),

@@ -327,8 +327,9 @@ TOP = 5
 def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
     """The run's last lines: how long it took, what failed, where its report is and, for a
     leaderboard, its top five on the split this run scored."""
+    from .reports.offered import offered
     from .reports.rows import summarise
-    from .reports.tables import offered, percent
+    from .reports.tables import percent
 
     ran = [record for summary in summaries for record in summary.ran]
     failed = [record for summary in summaries for record in summary.failed]

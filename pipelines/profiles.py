@@ -20,6 +20,9 @@ class Profile:
     validation_size: int | None
     test_size: int | None
     epochs: int  # upper bound on epochs for deep pipelines
+    # test images scored under each corruption (a fixed stratified subset): the robustness
+    # suite costs about this many images' predictions per corruption
+    robustness_images: int = 2000
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -29,7 +32,8 @@ PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
         Profile("smoke", "wiring check: tiny subsamples, a few steps; not a result",
-                train_size=1000, validation_size=500, test_size=1000, epochs=1),
+                train_size=1000, validation_size=500, test_size=1000, epochs=1,
+                robustness_images=200),
         Profile("quick", "laptop CPU budget: 10,000 training images, at most 3 epochs for a "
                 "network, full validation and test",
                 train_size=10_000, validation_size=None, test_size=None, epochs=3),

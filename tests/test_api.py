@@ -32,8 +32,11 @@ def markdown_rows(leaderboard: Path) -> list[list[str]]:
 
 
 def assert_row_matches(frame: pd.DataFrame, markdown: list[list[str]], index: int = 0):
+    from benchmarks.api import BEYOND_ACCURACY
+
     header, row = markdown[0], markdown[1 + index]
-    assert list(frame.columns) == header
+    # the markdown's main table, then the robustness and calibration columns
+    assert list(frame.columns) == header + list(BEYOND_ACCURACY)
     for column, text in zip(header, row, strict=True):
         value = frame.iloc[index][column]
         if isinstance(value, int | float | np.integer | np.floating) and \
@@ -70,6 +73,14 @@ def test_the_readme_example_runs_and_its_top_row_is_the_markdown_s(tmp_path, mon
     assert len(results.leaderboard) == len(markdown) - 1 == 3
     top = markdown[1][markdown[0].index("pipeline")]
     assert printed.getvalue().splitlines()[1].split()[:2] == ["1", top]
+    # the robustness and calibration columns are the top record's own numbers
+    [record] = [r for r in results.records if r["name"] == top.strip("`")]
+    first = results.leaderboard.iloc[0]
+    robustness, test = record["metrics"]["robustness"], record["metrics"]["test"]
+    assert first["corrupted acc %"] == pytest.approx(100 * robustness["mean_accuracy"])
+    assert first["relative robustness"] == pytest.approx(robustness["relative"])
+    if test.get("ece") is not None:
+        assert first["ECE"] == pytest.approx(test["ece"])
     # load() reads the same store back, without training
     again = load(tmp_path / "my-results", dataset="digits", profile="quick")
     pd.testing.assert_frame_equal(again.leaderboard, results.leaderboard)

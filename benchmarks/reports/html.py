@@ -18,10 +18,7 @@ is ``reports.html_page``'s.
 from __future__ import annotations
 
 import base64
-import html
 import json
-import math
-import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,7 +30,7 @@ from ..records.layout import LEADERBOARD_NAME, STORE_NAME
 from ..records.record import Record
 from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 from ..records.store import ResultsStore
-from .html_page import page
+from .html_page import escape, inline_markdown, page
 from .leaderboard import (
     images_and_hardware,
     refit_rows,
@@ -41,9 +38,11 @@ from .leaderboard import (
     smaller_budgets,
     splits_in_order,
 )
+from .offered import offered
+from .robustness_html import beyond_accuracy_boards, sort_key
 from .rows import FAMILY_ORDER, Row, summarise
 from .significance import BOOTSTRAP_RESAMPLES
-from .tables import TABLE_NOTES, Column, main_columns, number, offered
+from .tables import TABLE_NOTES, Column, main_columns, number
 
 
 @dataclass(frozen=True)
@@ -53,18 +52,6 @@ class SplitFigures:
 
     shown: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG)
     curves: dict[str, Path] = field(default_factory=dict)  # pipeline -> PNG
-
-
-def escape(value: object) -> str:
-    """Every piece of text from a record goes through here: names, errors and settings are
-    free text, and a stray ``<`` or quote must not become markup."""
-    return html.escape(str(value), quote=True)
-
-
-def inline_markdown(text: str) -> str:
-    """The notes shared with the markdown (``code`` and *emphasis*) as HTML, escaped first."""
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
-    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)
 
 
 def png_data_uri(data: bytes) -> str:
@@ -127,6 +114,7 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
             f"</p>",
             *filters(prefix, rows),
             *board(prefix, rows, columns, class_names, figures),
+            *beyond_accuracy_boards(prefix, rows),
         ]
         if figures is not None and figures.shown:
             parts.append("<h3>Figures</h3>")
@@ -166,15 +154,6 @@ def filters(prefix: str, rows: list[Row]) -> list[str]:
             f"{select('reducer', reducers)} "
             f'<span class="shown" aria-live="polite">{len(rows)} of {len(rows)} pipelines '
             f"shown</span></div>"]
-
-
-def sort_key(column: Column, row: Row, rank: int) -> str:
-    """A numeric column's exact value for the script (``repr`` of a float round-trips);
-    empty where there is none (or it is not finite), which sorts last either way."""
-    value = column.key(row, rank)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list[str],

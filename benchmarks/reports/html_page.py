@@ -10,6 +10,7 @@ so the page stays byte for byte what ``--report-only`` wrote before.
 from __future__ import annotations
 
 import html
+import re
 
 
 def page(title: str, body: str) -> str:
@@ -106,7 +107,9 @@ document.querySelectorAll("table.board").forEach(function (table) {
   var controls = document.querySelector('.controls[data-board="' + table.id + '"]');
   function pairs() {
     return Array.from(body.querySelectorAll("tr.row")).map(function (row) {
-      return [row, document.getElementById(row.getAttribute("aria-controls"))];
+      // a table without detail rows (robustness, calibration) moves its rows alone
+      var detail = row.getAttribute("aria-controls");
+      return detail ? [row, document.getElementById(detail)] : [row];
     });
   }
   function rank(pair) { return Number(pair[0].dataset.rank); }
@@ -131,7 +134,7 @@ document.querySelectorAll("table.board").forEach(function (table) {
         var order = numeric ? x - y : x.localeCompare(y);
         return (ascending ? order : -order) || rank(a) - rank(b);
       });
-      sorted.forEach(function (pair) { body.append(pair[0], pair[1]); });
+      sorted.forEach(function (pair) { body.append.apply(body, pair); });
     });
   });
   function toggle(row, open) {
@@ -140,11 +143,11 @@ document.querySelectorAll("table.board").forEach(function (table) {
     row.setAttribute("aria-expanded", open ? "true" : "false");
   }
   body.addEventListener("click", function (event) {
-    var row = event.target.closest("tr.row");
+    var row = event.target.closest("tr.row[aria-controls]");
     if (row) { toggle(row, row.getAttribute("aria-expanded") !== "true"); }
   });
   body.addEventListener("keydown", function (event) {
-    var row = event.target.closest("tr.row");
+    var row = event.target.closest("tr.row[aria-controls]");
     if (row && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
       toggle(row, row.getAttribute("aria-expanded") !== "true");
@@ -168,3 +171,15 @@ document.querySelectorAll("table.board").forEach(function (table) {
   selects.forEach(function (select) { select.addEventListener("change", filter); });
 });
 """
+
+
+def escape(value: object) -> str:
+    """Every piece of text from a record goes through here: names, errors and settings are
+    free text, and a stray ``<`` or quote must not become markup."""
+    return html.escape(str(value), quote=True)
+
+
+def inline_markdown(text: str) -> str:
+    """The notes shared with the markdown (``code`` and *emphasis*) as HTML, escaped first."""
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)

@@ -18,6 +18,8 @@ from pipelines.profiles import PROFILES
 from ..records.layout import ResultsLayout, figure_prefix
 from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
+from .offered import missing_table, offered
+from .robustness import calibration_markdown, robustness_markdown
 from .rows import FAMILY_ORDER, Row, family_leaders, summarise
 from .significance import BOOTSTRAP_RESAMPLES
 from .tables import (
@@ -29,9 +31,7 @@ from .tables import (
     failures_table,
     main_table,
     markdown_table,
-    missing_table,
     number,
-    offered,
     per_class_scores_table,
     per_class_table,
     percent,
@@ -234,6 +234,7 @@ def ranked_markdown(rows: list[Row], records: list[dict], profile,
     lines += ["### Per-class precision, recall and F1 (%): the leader and each "
               "family's best", "",
               per_class_scores_table(leaders, class_names), ""]
+    lines += robustness_markdown(rows) + calibration_markdown(rows)
     recipes = recipe_gain_table(rows)
     if recipes:
         lines += ["### Recipe gain: each network under each training recipe", "",

@@ -35,7 +35,7 @@ def draw_leaderboard_figures(rows: list[Row], class_names: list[str], figures_di
                              prefix: str, title: str,
                              test_images: ImagesLoader | None) -> list[tuple[str, Path]]:
     """Draw the split's figures; returns (caption, path) for each file that exists."""
-    from . import figures
+    from . import figures, robustness
 
     drawn = [("Test accuracy against fit time (labelled: the Pareto frontier and each "
               "family's best; every pipeline is in the tables above)",
@@ -48,6 +48,7 @@ def draw_leaderboard_figures(rows: list[Row], class_names: list[str], figures_di
                           run["metrics"]["test"]["confusion"], class_names,
                           run_figure(figures_dir, prefix, "confusion", leader.name),
                           f"{leader.name} (seed {run['seed']}), test set")))
+    drawn += robustness.draw_figures(rows, figures_dir, prefix, title)
     drawn.append(("Per-class test accuracy of the leaders of each family",
                   figures.per_class_bars(family_leaders(rows, 2), class_names,
                                          figures_dir / f"{prefix}-per-class.png",

@@ -59,6 +59,19 @@ class Row:
     pareto: bool | None = None  # on the accuracy / fit-time frontier; None: not computed
     ci: tuple[float, float] | None = None  # bootstrap 95% interval of the test accuracy
     mcnemar: McNemar | None = None  # McNemar's test against the leader (None for it)
+    # under the corruption suite (run/robustness.py), mean over the runs scored on it; None
+    # for records made before it (or images it does not take)
+    corrupted_accuracy: dict[str, float] | None = None  # test accuracy per corruption
+    mean_corrupted_accuracy: float | None = None  # their mean
+    clean_subset_accuracy: float | None = None  # the same images, uncorrupted
+    relative_robustness: float | None = None  # mean corrupted / clean accuracy
+    # calibration of the test probabilities (run/metrics.py), mean over the runs with them;
+    # None without probabilities (an SVM without Platt scaling) or for older records
+    ece: float | None = None  # expected calibration error, 15 equal-width bins
+    brier: float | None = None  # multiclass Brier score, in [0, 2]
+    log_loss: float | None = None
+    selective_accuracy: float | None = None  # accuracy of the most confident 90%
+    reliability: dict | None = None  # the first such run's reliability bins
 
     @property
     def seeds(self) -> int:
@@ -110,7 +123,44 @@ def _row(name: str, runs: list[Record]) -> Row:
         per_class=tuple(per_class),
         seed_figure=seed_figure(runs[0]["pipeline"], runs[0].get("recipe"),
                                 runs[0].get("overrides")),
+        **robustness_fields(runs),
+        **calibration_fields(runs),
     )
+
+
+def _mean(values) -> float | None:
+    values = [value for value in values if value is not None]
+    return statistics.fmean(values) if values else None
+
+
+def robustness_fields(runs: list[Record]) -> dict:
+    """A row's robustness: each corruption's accuracy and the summaries, mean over the runs
+    scored on the suite (all on the same one: its fingerprint is in every record)."""
+    scored = [run["metrics"]["robustness"] for run in runs
+              if (run["metrics"].get("robustness") or {}).get("accuracy")]
+    if not scored:
+        return {}
+    names = list(scored[0]["accuracy"])
+    return {
+        "corrupted_accuracy": {name: _mean(one["accuracy"].get(name) for one in scored)
+                               for name in names},
+        "mean_corrupted_accuracy": _mean(one["mean_accuracy"] for one in scored),
+        "clean_subset_accuracy": _mean(one["clean_accuracy"] for one in scored),
+        "relative_robustness": _mean(one["relative"] for one in scored),
+    }
+
+
+def calibration_fields(runs: list[Record]) -> dict:
+    """A row's calibration on the test set, mean over the runs that had probabilities."""
+    tests = [run["metrics"]["test"] for run in runs]
+    with_bins = [test for test in tests if test.get("reliability")]
+    return {
+        "ece": _mean(test.get("ece") for test in tests),
+        "brier": _mean(test.get("brier") for test in tests),
+        "log_loss": _mean(test.get("log_loss") for test in tests),
+        "selective_accuracy": _mean(test.get("selective_accuracy_90") for test in tests),
+        "reliability": with_bins[0]["reliability"] if with_bins else None,
+    }
 
 
 def shared_fit_seconds(run: Record) -> float:

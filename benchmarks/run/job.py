@@ -30,6 +30,7 @@ from ..records.record import Record, encode_labels
 from .context import Job, Partition, RunContext, checkpoint_directory
 from .environment import environment
 from .metrics import score
+from .robustness import corrupted_predictions, robustness_metrics
 from .timing import (
     Stopwatch,
     current_memory_mb,
@@ -237,6 +238,7 @@ class Trained:
     memory_scope: str
     memory_before: float
     peak_mb: float
+    corrupted: dict | None  # robustness.corrupted_predictions: the corrupted test subset predicted
 
 
 def _train(job: Job, context: RunContext, parts: dict[str, Partition], record: Record,
@@ -289,11 +291,13 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
         predict_proba = getattr(pipeline, "predict_proba", None)
         if test_probabilities is None and predict_proba is not None:
             test_probabilities = predict_proba(test.images)
+    latency_ms = single_image_latency_ms(pipeline.predict, test.images)
+    corrupted = corrupted_predictions(pipeline.predict, test.images, test.labels,
+                                      context.profile.robustness_images)
     return Trained(test_predictions, test_probabilities, validation_predictions,
-                   validation_probabilities, single_image_latency_ms(pipeline.predict,
-                                                                     test.images),
-                   pipeline.describe(), fit_watch, predict_watch, fit_shared, predict_shared,
-                   memory_scope, memory_before, peak_memory_mb())
+                   validation_probabilities, latency_ms, pipeline.describe(), fit_watch,
+                   predict_watch, fit_shared, predict_shared, memory_scope, memory_before,
+                   peak_memory_mb(), corrupted)
 
 
 def _fit_options(pipeline, job: Job, context: RunContext, record: Record) -> dict:
@@ -325,6 +329,7 @@ def _record_results(record: Record, job: Job, parts: dict[str, Partition], train
             trained.validation_probabilities),
         "test": score(test.labels, trained.test_predictions, n_classes,
                       trained.test_probabilities),
+        "robustness": robustness_metrics(trained.corrupted),
     }
     record["timing"] = _timing(trained, len(parts["train"].labels), len(test.labels))
     description = trained.description
@@ -356,6 +361,8 @@ def _timing(trained: Trained, n_train: int, n_test: int) -> dict:
         "rss_before_mb": trained.memory_before,
         "peak_memory_scope": trained.memory_scope,
         "train_images_per_second": n_train / max(fit_seconds, 1e-9),
+        # the corruption suite after the clean pass: the corrupted images made and predicted
+        "robustness_seconds": (trained.corrupted or {}).get("seconds"),
     }
     if trained.fit_shared.loads or trained.predict_shared.loads:
         timing["shared_features"] = {

@@ -15,6 +15,12 @@ from sklearn.metrics import (
 )
 
 from ..records.scores import per_class_scores
+from .calibration import (
+    brier_score,
+    expected_calibration_error,
+    reliability_bins,
+    selective_accuracy,
+)
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
@@ -48,4 +54,26 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
         if probabilities is not None and probabilities.shape == (len(y_true), n_classes) \
                 and np.isfinite(probabilities).all():
             result["log_loss"] = float(log_loss(y_true, probabilities, labels=labels))
+            result.update(calibration_scores(probabilities, y_true))
     return result
+
+
+SELECTIVE_COVERAGE = 0.9  # the most confident 90% of the images
+
+
+def calibration_scores(probabilities: np.ndarray, y_true: np.ndarray) -> dict:
+    """How far the probabilities can be believed: expected calibration error (15 equal-width
+    bins), multiclass Brier score, the accuracy of the most confident 90%, and the
+    reliability diagram's bins (kept in the record, so the reports draw it without the
+    probabilities)."""
+    table = reliability_bins(probabilities, y_true)
+    return {
+        "ece": expected_calibration_error(probabilities, y_true),
+        "brier": brier_score(probabilities, y_true),
+        "selective_accuracy_90": selective_accuracy(probabilities, y_true, SELECTIVE_COVERAGE),
+        "reliability": {
+            "confidence": [None if np.isnan(v) else float(v) for v in table.confidence],
+            "accuracy": [None if np.isnan(v) else float(v) for v in table.accuracy],
+            "count": [int(v) for v in table.count],
+        },
+    }

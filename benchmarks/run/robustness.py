@@ -1,0 +1,64 @@
+"""A job's robustness: its pipeline scored on corrupted copies of a fixed stratified subset of
+its test images (data/corruptions.py: MNIST-C's corruptions, one fixed severity each), after
+the clean test pass, through the pipeline's own predictions; no retraining.
+
+The record keeps each corruption's accuracy, their mean, the clean accuracy on the same
+subset and the ratio of the two (relative robustness), the suite's fingerprint (two records
+with the same fingerprint saw the same corrupted images) and what it cost.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..data.corruptions import (
+    CORRUPTIONS,
+    SUITE_VERSION,
+    corrupted_sets,
+    suite_fingerprint,
+    suite_indices,
+)
+
+SUITE_SEED = 0  # the subset and the noises: the same for every job and seed
+
+
+def corrupted_predictions(predict, images: np.ndarray, labels: np.ndarray,
+                          size: int) -> dict | None:
+    """``predict`` (images -> labels) on the clean subset and on each corruption of it; the
+    pipeline's own calls, timed together with making the corrupted images. None for images
+    the suite does not take (colour images of one's own: it corrupts grayscale)."""
+    images = np.asarray(images)
+    if images.ndim != 3 or images.dtype != np.uint8 or not size:
+        return None
+    started = time.perf_counter()
+    indices = suite_indices(labels, size, SUITE_SEED)
+    subset_labels = labels[indices]
+    predicted = {"clean": np.asarray(predict(images[indices]))}
+    for name, corrupted, _ in corrupted_sets(images, labels, size, SUITE_SEED):
+        predicted[name] = np.asarray(predict(corrupted))
+    return {"labels": subset_labels, "predicted": predicted,
+            "fingerprint": suite_fingerprint(indices, SUITE_SEED),
+            "seconds": time.perf_counter() - started}
+
+
+def robustness_metrics(outcome: dict | None) -> dict | None:
+    """The record's ``metrics.robustness`` from ``corrupted_predictions``' outcome."""
+    if outcome is None:
+        return None
+    labels = outcome["labels"]
+    accuracy = {name: float(np.mean(predicted == labels))
+                for name, predicted in outcome["predicted"].items()}
+    clean = accuracy.pop("clean")
+    mean = float(np.mean([accuracy[name] for name in CORRUPTIONS]))
+    return {
+        "suite": outcome["fingerprint"],
+        "version": SUITE_VERSION,
+        "images": int(len(labels)),
+        "clean_accuracy": clean,
+        "accuracy": accuracy,
+        "mean_accuracy": mean,
+        "relative": mean / clean if clean else None,
+        "seconds": outcome["seconds"],
+    }
