@@ -31,7 +31,15 @@ from .executors import ProcessExecutor, SerialExecutor
 from .job import load_plugins
 from .job_times import JobTimes
 from .options import RunOptions, check_options
-from .plan import Plan, family_of, make_plan, plan_refits, refits_pending, requested_jobs
+from .plan import (
+    Plan,
+    built_only_here,
+    family_of,
+    make_plan,
+    plan_refits,
+    refits_pending,
+    requested_jobs,
+)
 from .progress import LineProgress
 from .workers import Executor
 
@@ -112,8 +120,9 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     """
     progress = progress or LineProgress(report)
     setup = open_run(options)
-    setup.store.ensure_writable()
     plan = make_run_plan(options, setup)
+    refuse_what_workers_cannot_build(options, plan)
+    setup.store.ensure_writable()
     executor = make_executor(plan.executor, workers=plan.workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads,
                              time_limited=options.max_seconds is not None)
@@ -136,6 +145,22 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if setup.context.shared_features_dir is not None:
             shutil.rmtree(setup.context.shared_features_dir, ignore_errors=True)
     return execution.summary
+
+
+def refuse_what_workers_cannot_build(options: RunOptions, plan: Plan) -> None:
+    """Before any job starts: a run that uses worker processes (a parallel executor, or a
+    time limit, which only a process can enforce) cannot build pipelines made in this
+    process. Refused in one line rather than run serially behind the user's back: they
+    asked for workers, and a silent serial run could take many times longer."""
+    if plan.executor == "serial" and options.timeout is None and options.max_seconds is None:
+        return
+    local = built_only_here(list(plan.to_run))
+    if local:
+        raise FashionbenchError(
+            f"{', '.join(local)}: made in this process (a notebook's, or an estimator given "
+            f"to run()), so the worker processes of the {plan.executor} executor cannot build "
+            f"{'it' if len(local) == 1 else 'them'}; run with executor='serial', or register "
+            f"them in a module or a plugin file (--plugin)")
 
 
 @dataclass
