@@ -69,13 +69,16 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
         image_size: tuple[int, int] | None = None, color: str = "gray",
         executor: str = "serial", workers: int | None = None, threads: int | None = None,
         timeout: float | None = None, force: bool = False, refit: bool = False,
-        progress: bool | object = True, publish: bool = True) -> BenchmarkResults:
+        holdout: float | None = None, progress: bool | object = True,
+        publish: bool = True) -> BenchmarkResults:
     """Train, time and score pipelines and return the store's results. ``pipelines``: names
     or shell patterns (as ``--only``); or scikit-learn estimators: one, a list (named from
     their class: ``logistic-regression``), or ``{"name": estimator}``; a ``Pipeline`` is one
     estimator. Each estimator runs on pixels / 255 as a classical pipeline registered for
     this call only, stored and ranked like any other (pipelines/estimators.py).
 
+    ``holdout``: the share of the training part held out for validation (default 0.2; with
+    your own data, the training images each pipeline loses to it; ``refit`` gives them back).
     Jobs already stored are not rerun unless ``force``. ``refit``:
     each pipeline is trained again on train + validation with what its validation run
     chose, and stored as ``NAME[refit]`` (benchmarks/refit.py). ``executor``
@@ -98,7 +101,8 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
             dataset=dataset, data_dir=Path(data_dir) if data_dir else None,
             image_size=image_size, color=color, split=split, profile=profile,
             seeds=list(seeds), results_dir=Path(results_dir), force=force, executor=executor,
-            workers=workers, threads=threads, timeout=timeout, refit=refit)
+            workers=workers, threads=threads, timeout=timeout, refit=refit,
+            validation_fraction=holdout)
         return run_options(options, progress=progress, publish=publish)
 
 

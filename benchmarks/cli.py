@@ -85,6 +85,9 @@ def _data_arguments(data) -> None:
     data.add_argument("--profile", default=None,
                       help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
                       + f" (default {DEFAULT_PROFILE})")
+    data.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                      help="the share of the training part the standard split holds out for "
+                           "validation (default 0.2); your own data loses it from training")
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
                       help="seeds to run each pipeline with (default 0)")
 
@@ -263,6 +266,7 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
         max_seconds=args.max_seconds, variants=variants,
         dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
+        validation_fraction=args.validation_fraction,
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
         workers=args.workers, threads=args.threads, timeout=args.timeout,

@@ -62,3 +62,30 @@ def test_workers_are_refused_what_only_this_process_can_build(tmp_path):
         quiet_run(LogisticRegression(), tmp_path, executor="process", workers=2)
     assert "\n" not in str(refused.value)
     assert not list(tmp_path.rglob("runs.jsonl"))  # refused before any job ran
+
+
+def test_own_data_says_its_holdout_up_front_and_holdout_chooses_it(tmp_path, capsys):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from benchmarks.api import from_arrays
+
+    digits = load_digits()
+    images = (digits.images * 16).clip(0, 255).astype("uint8")
+    x_train, x_test, y_train, y_test = train_test_split(images, digits.target, test_size=0.25,
+                                                        stratify=digits.target, random_state=0)
+    dataset = from_arrays(x_train, y_train, x_test, y_test, name="mine")
+    results = run(["raw-knn"], dataset=dataset, profile="quick", results_dir=tmp_path,
+                  holdout=0.1, progress=True)
+    out = capsys.readouterr().out
+    held = round(0.1 * len(x_train))
+    assert f"validation hold-out: {held:,} of your {len(x_train):,} training images (10%" in out
+    [record] = results.records
+    assert record["split"]["sizes"]["validation"] == held
+    board = (tmp_path / "mine" / "quick" / "LEADERBOARD.md").read_text()
+    assert "a stratified 10% hold-out of the training part" in board
+    # the quick profile's 10,000-image cap is no cap for 1,213 training images: no note
+    assert "Trained on fewer images than the profile gives" not in board
+    with pytest.raises(FashionbenchError, match="--validation-fraction must be between 0 and 1"):
+        run(["raw-knn"], dataset=dataset, profile="smoke", results_dir=tmp_path, holdout=1.5,
+            progress=False)

@@ -36,6 +36,7 @@ from .leaderboard import (
     refit_rows,
     shows_hardware,
     smaller_budgets,
+    split_sizes_line,
     splits_in_order,
 )
 from .offered import offered
@@ -90,13 +91,11 @@ def leaderboard_html(store: ResultsStore,
 def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
                   figures: SplitFigures | None) -> list[str]:
     split = records[0]["split"]
-    sizes = split["sizes"]
     parts = [
         "<section>",
         f"<h2>Split <code>{escape(split['name'])}</code> "
         f"(fingerprint <code>{escape(fingerprint)}</code>)</h2>",
-        f"<p>{sizes['train']:,} train / {sizes['validation']:,} validation / "
-        f"{sizes['test']:,} test images in the split; every row below was scored on it.</p>",
+        f"<p>{escape(split_sizes_line(split))}</p>",
     ]
     rows = summarise(records)
     if rows:

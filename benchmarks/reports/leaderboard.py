@@ -9,6 +9,7 @@ writing files is ``benchmarks.reports.publish``'s job.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -93,8 +94,8 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
         fewer = {role: record["sizes"][role] for role, profile_cap in
                  (("train", profile.train_size), ("validation", profile.validation_size))
                  if role in record["sizes"]
-                 and record["sizes"][role] < (profile_cap or
-                                              record["split"]["sizes"].get(role, 0))}
+                 and record["sizes"][role] < min(profile_cap or math.inf,
+                                                 record["split"]["sizes"].get(role, 0))}
         if not fewer:
             continue
         parts = [f"{record['sizes']['train']:,} training images"]
@@ -172,12 +173,9 @@ def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], p
     """One split's section of a leaderboard: its heading, then its ranked rows' tables and
     figures (when any record is ok), then its failed runs."""
     split = records[0]["split"]
-    sizes = split["sizes"]
     lines = [
         f"## Split `{split['name']}` (fingerprint `{fingerprint}`)", "",
-        f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
-        f"{sizes['test']:,} test images in the split; every row below was scored on it.",
-        "",
+        split_sizes_line(split), "",
     ]
     rows = summarise(records)
     if rows:
@@ -204,6 +202,19 @@ def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], p
     if failures:
         lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
     return lines
+
+
+def split_sizes_line(split: dict) -> str:
+    """The split's sizes, and for the standard split the share of the training part its
+    validation hold-out took (with one's own data, images no pipeline trains on)."""
+    sizes = split["sizes"]
+    line = (f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
+            f"{sizes['test']:,} test images in the split")
+    if split["name"] == "standard" and sizes["train"] + sizes["validation"]:
+        share = sizes["validation"] / (sizes["train"] + sizes["validation"])
+        line += (f" (the validation images: a stratified {share:.0%} hold-out of the training "
+                 f"part, which the pipelines tune and stop on)")
+    return line + "; every row below was scored on it."
 
 
 def ranked_markdown(rows: list[Row], records: list[dict], profile,
