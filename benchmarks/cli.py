@@ -144,9 +144,14 @@ def _results_arguments(out) -> None:
                           "test set, stored as NAME[refit] (a network: for its best epoch "
                           "count, at the learning rates it had)")
     out.add_argument("--export-mlflow", metavar="URI",
-                     help="after reporting, log every stored record as an MLflow run to this "
-                          "tracking URI (e.g. sqlite:///mlflow.db), once per record; needs "
+                     help="after reporting, log the records the leaderboards use as MLflow runs to "
+                          "this tracking URI (e.g. sqlite:///mlflow.db; artifacts beside it), "
+                          "once per record; needs "
                           "pip install 'fashionbench[mlflow]'")
+    out.add_argument("--all-records", action="store_true",
+                     help="with --export-mlflow: every stored record, not only those the "
+                          "leaderboards use (tagged fashionbench.current=false once "
+                          "superseded)")
 
 
 def _print_list() -> None:
@@ -320,6 +325,7 @@ def _export_mlflow(args: argparse.Namespace) -> None:
     from .reports.mlflow import export_to_mlflow
 
     summary = export_to_mlflow(args.results_dir, args.export_mlflow,
+                               all_records=args.all_records,
                                say=None if args.quiet else print)
     if not args.quiet:
         print(summary.describe())
