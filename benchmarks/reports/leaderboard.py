@@ -28,7 +28,6 @@ from .tables import (
     SHARED_MARK,
     TABLE_NOTES,
     TIME_TO_ACCURACY_NOTES,
-    count,
     failures_table,
     main_table,
     markdown_table,
@@ -300,48 +299,3 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore],
                   markdown_table(studies, ["study", "dataset", "profile", "runs", "report"],
                             ["left", "left", "left", "right", "left"]), ""]
     return "\n".join(lines)
-
-
-EXCERPT_START = "<!-- leaderboard-excerpt:start -->"
-EXCERPT_END = "<!-- leaderboard-excerpt:end -->"
-EXCERPT_ROWS = 10
-
-
-def excerpt_markdown(results_dir: Path) -> str:
-    """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
-    for profile in ("full", "quick"):
-        store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
-        records = [record for record in offered(list(store.latest().values()), profile)
-                   if record["split"]["name"] == "standard"]
-        rows = summarise(records, with_statistics=False)
-        if rows:
-            break
-    else:
-        return "No Fashion-MNIST results are stored yet: run `make run`."
-    ranked = list(enumerate(rows, start=1))
-    shown = ranked[:EXCERPT_ROWS]
-    for family in FAMILY_ORDER:  # each family's best, even when it ranks below the top
-        leader = next((item for item in ranked if item[1].family == family), None)
-        if leader is not None and leader not in shown:
-            shown.append(leader)
-    several = len({row.hardware for _, row in shown}) > 1
-    table = [[rank, row.name, row.family, percent(row.accuracy),
-              number(row.fit_seconds), number(row.predict_ms_per_1k),
-              count(row.train_size)] + ([row.hardware] if several else [])
-             for rank, row in shown]
-    headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
-               "train images"] + (["hardware"] if several else [])
-    link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
-    extra = len(shown) - min(EXCERPT_ROWS, len(rows))
-    refits = any(row.name.endswith(REFIT_MARK) for _, row in shown)
-    return "\n".join([
-        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
-        f"of {len(rows)}" + (", then the best of each family below them" if extra else "")
-        + f"; all of it in [{link}]({link})):", "",
-        markdown_table(table, headers, ["right", "left", "left", "right", "right", "right", "right"]
-                  + (["left"] if several else [])),
-        *(["", f"`{REFIT_MARK}`: the pipeline's chosen configuration trained again on the "
-               f"training and validation images together (`--refit`), the standard last step "
-               f"of model selection; the other rows trained on the training images only."]
-          if refits else []),
-    ])
