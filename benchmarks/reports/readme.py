@@ -82,7 +82,8 @@ def answer_markdown(results_dir: Path) -> str:
     hardware = "; ".join(sorted({classical.hardware, deep.hardware}))
     images = len(correctness(deep))
     text = (f"**Classical or deep, at what cost?** On Fashion-MNIST (profile `{profile}`, "
-            f"standard split, {images:,} test images) the best deep pipeline, `{deep.name}`, scores "
+            f"standard split, {images:,} test images) the best deep pipeline, `{deep.name}`, "
+            f"scores "
             f"{deep.accuracy[0] * 100:.2f}% and the best classical one, `{classical.name}`, "
             f"{classical.accuracy[0] * 100:.2f}%: {gap:+.2f} points for deep (95% interval "
             f"{low * 100:+.2f} to {high * 100:+.2f}, paired bootstrap over the same test "
