@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: run test lint report clean-venv
+.PHONY: run demo test lint report clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("fashionbench needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 ## run: the benchmark suite (default profile quick); extra arguments via ARGS="..."
 run: $(STAMP)
 	$(BIN)/python run_all.py $(ARGS)
+
+## demo: a first table in about 15 seconds, no download (digits, smoke profile)
+demo: $(STAMP)
+	$(BIN)/python run_all.py --dataset digits --profile smoke --only 'raw-*,pca-svm,mcnn' $(ARGS)
 
 ## report: regenerate every leaderboard from the stored results, training nothing
 report: $(STAMP)

@@ -18,7 +18,7 @@ to the store and, unless ``publish=False``, regenerates the reports as the comma
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,35 +62,63 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
                                name=name, source=f"arrays {name!r}")
 
 
-def run(pipelines: str | Iterable[str] = "*", *, exclude: Iterable[str] = (),
+def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str] = (),
         recipes: Iterable[str] = (), dataset: str | Path | Dataset = "fashion-mnist",
         profile: str = "quick", split: str = "standard", seeds: Iterable[int] = (0,),
         results_dir: str | Path = "results", data_dir: str | Path | None = None,
         image_size: tuple[int, int] | None = None, color: str = "gray",
         executor: str = "serial", workers: int | None = None, threads: int | None = None,
         timeout: float | None = None, force: bool = False, refit: bool = False,
-        progress: bool | object = True, publish: bool = True) -> BenchmarkResults:
-    """Train, time and score pipelines (names or shell patterns, as ``--only``) and return
-    the store's results. Jobs already stored are not rerun unless ``force``. ``refit``:
+        holdout: float | None = None, progress: bool | object = True,
+        publish: bool = True) -> BenchmarkResults:
+    """Train, time and score pipelines and return the store's results. ``pipelines``: names
+    or shell patterns (as ``--only``); or scikit-learn estimators: one, a list (named from
+    their class: ``logistic-regression``), or ``{"name": estimator}``; a ``Pipeline`` is one
+    estimator. Each estimator runs on pixels / 255 as a classical pipeline registered for
+    this call only, stored and ranked like any other (pipelines/estimators.py).
+
+    ``holdout``: the share of the training part held out for validation (default 0.2; with
+    your own data, the training images each pipeline loses to it; ``refit`` gives them back).
+    Jobs already stored are not rerun unless ``force``. ``refit``:
     each pipeline is trained again on train + validation with what its validation run
     chose, and stored as ``NAME[refit]`` (benchmarks/refit.py). ``executor``
     defaults to serial here: a pipeline registered in this process (a notebook's) exists in
     no worker process. ``progress``: True prints a line per job, False nothing, or a display
     from benchmarks.run.progress."""
+    from pipelines.estimators import registered_for_now
+
     from .run.progress import LineProgress, QuietProgress
 
-    patterns = [pipelines] if isinstance(pipelines, str) else list(pipelines)
-    seeds = list(seeds)
-    options = RunOptions(
-        pipelines=select_pipelines(patterns, exclude, recipes, profile), dataset=dataset,
-        data_dir=Path(data_dir) if data_dir else None, image_size=image_size, color=color,
-        split=split, profile=profile, seeds=seeds, results_dir=Path(results_dir), force=force,
-        executor=executor, workers=workers, threads=threads, timeout=timeout, refit=refit)
+    patterns, estimators = split_patterns_and_estimators(pipelines)
     if progress is True:
         progress = LineProgress(lambda line: print(line, flush=True))
     elif progress is False or progress is None:
         progress = QuietProgress()
-    return run_options(options, progress=progress, publish=publish)
+    with registered_for_now(estimators) as names:
+        selected = select_pipelines(patterns, exclude, recipes, profile) if patterns else []
+        options = RunOptions(
+            pipelines=selected + [name for name in names if name not in selected],
+            dataset=dataset, data_dir=Path(data_dir) if data_dir else None,
+            image_size=image_size, color=color, split=split, profile=profile,
+            seeds=list(seeds), results_dir=Path(results_dir), force=force, executor=executor,
+            workers=workers, threads=threads, timeout=timeout, refit=refit,
+            validation_fraction=holdout)
+        return run_options(options, progress=progress, publish=publish)
+
+
+def split_patterns_and_estimators(given) -> tuple[list[str], dict[str, object]]:
+    """``run``'s first argument as name patterns and ``{name: estimator}``."""
+    from pipelines.estimators import is_estimator, named_estimators
+
+    if isinstance(given, str):
+        return [given], {}
+    if isinstance(given, Mapping):
+        return [], named_estimators(given)
+    if is_estimator(given):
+        return [], named_estimators([given])
+    items = list(given)
+    patterns = [item for item in items if isinstance(item, str)]
+    return patterns, named_estimators([item for item in items if not isinstance(item, str)])
 
 
 def run_options(options: RunOptions, *, progress=None, publish: bool = True

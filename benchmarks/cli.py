@@ -85,6 +85,9 @@ def _data_arguments(data) -> None:
     data.add_argument("--profile", default=None,
                       help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
                       + f" (default {DEFAULT_PROFILE})")
+    data.add_argument("--validation-fraction", type=float, default=None, metavar="F",
+                      help="the share of the training part the standard split holds out for "
+                           "validation (default 0.2); your own data loses it from training")
     data.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="N",
                       help="seeds to run each pipeline with (default 0)")
 
@@ -141,9 +144,14 @@ def _results_arguments(out) -> None:
                           "test set, stored as NAME[refit] (a network: for its best epoch "
                           "count, at the learning rates it had)")
     out.add_argument("--export-mlflow", metavar="URI",
-                     help="after reporting, log every stored record as an MLflow run to this "
-                          "tracking URI (e.g. sqlite:///mlflow.db), once per record; needs "
+                     help="after reporting, log the records the leaderboards use as MLflow runs to "
+                          "this tracking URI (e.g. sqlite:///mlflow.db; artifacts beside it), "
+                          "once per record; needs "
                           "pip install 'fashionbench[mlflow]'")
+    out.add_argument("--all-records", action="store_true",
+                     help="with --export-mlflow: every stored record, not only those the "
+                          "leaderboards use (tagged fashionbench.current=false once "
+                          "superseded)")
 
 
 def _print_list() -> None:
@@ -263,6 +271,7 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
         max_seconds=args.max_seconds, variants=variants,
         dataset=args.dataset, image_size=args.image_size, color=args.color,
         data_dir=args.data_dir, split=args.split, profile=args.profile, seeds=args.seeds,
+        validation_fraction=args.validation_fraction,
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
         workers=args.workers, threads=args.threads, timeout=args.timeout,
@@ -316,6 +325,7 @@ def _export_mlflow(args: argparse.Namespace) -> None:
     from .reports.mlflow import export_to_mlflow
 
     summary = export_to_mlflow(args.results_dir, args.export_mlflow,
+                               all_records=args.all_records,
                                say=None if args.quiet else print)
     if not args.quiet:
         print(summary.describe())

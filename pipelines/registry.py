@@ -128,6 +128,12 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
     return decorate
 
 
+def unregister_pipeline(name: str) -> None:
+    """Remove ``name`` from the registry (a pipeline registered for one run only:
+    pipelines/estimators.py); nothing happens when it is not there."""
+    _STATE.entries.pop(name, None)
+
+
 def _caps(name: str, what: str, caps: Mapping[str, int] | None) -> tuple[tuple[str, int], ...]:
     caps = tuple(sorted((caps or {}).items()))
     if any(not isinstance(cap, int) or cap < 1 for _, cap in caps):

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from pipelines.errors import unknown_name
+from pipelines.errors import FashionbenchError, unknown_name
 
 
 class Dataset(Protocol):
@@ -65,11 +65,11 @@ def fingerprint(*index_arrays: np.ndarray, content: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def standard_split(dataset: Dataset) -> Split:
-    """The publisher's test part; a stratified, seeded 20% validation hold-out of its train part
-    (48,000 / 12,000 / 10,000 on Fashion-MNIST)."""
+def standard_split(dataset: Dataset, validation_fraction: float = VALIDATION_FRACTION) -> Split:
+    """The publisher's test part; a stratified, seeded validation hold-out of its train part,
+    20% unless told (48,000 / 12,000 / 10,000 on Fashion-MNIST)."""
     train, validation = train_test_split(
-        np.arange(dataset.n_train), test_size=VALIDATION_FRACTION,
+        np.arange(dataset.n_train), test_size=validation_fraction,
         stratify=dataset.train_labels, random_state=STANDARD_SPLIT_SEED,
     )
     test = dataset.n_train + np.arange(len(dataset.test_labels))
@@ -92,10 +92,16 @@ SPLITS: dict[str, Callable[[Dataset], Split]] = {
 DEFAULT_SPLIT = "standard"
 
 
-def make_split(name: str, dataset: Dataset) -> Split:
+def make_split(name: str, dataset: Dataset, validation_fraction: float | None = None) -> Split:
+    """The split ``name`` of ``dataset``; ``validation_fraction``: the standard split's
+    hold-out of the training part, when not 20% (its indices, so its fingerprint, differ)."""
     if name not in SPLITS:
         raise unknown_name("split", name, list(SPLITS))
-    split = SPLITS[name](dataset)
+    if validation_fraction is not None and name != "standard":
+        raise FashionbenchError(f"split {name!r} has its paper's own hold-out; a validation "
+                                f"fraction applies to the standard split only")
+    split = (standard_split(dataset, validation_fraction) if validation_fraction is not None
+             else SPLITS[name](dataset))
     return dataclasses.replace(split, content=dataset.fingerprint) if dataset.fingerprint \
         else split
 

@@ -1,4 +1,5 @@
-"""Figures for a leaderboard, drawn with matplotlib (Agg) from the rows and records.
+"""Figures for a leaderboard, drawn with matplotlib from the rows and records, without
+pyplot (a ``Figure`` of its own each: importing this module changes no backend).
 
 Every figure is a pure function of the stored records (the misclassified grid also reads the
 test images), saved without a timestamp, so ``--report-only`` redraws identical files. The
@@ -8,15 +9,14 @@ others save it to a file and close it.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import matplotlib.ticker
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from .rows import Row
@@ -26,11 +26,29 @@ PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch
 SOURCE_KEY = "Source"  # PNG text: the run a figure drawn from more than the records shows
 
 
+class ShownFigure(Figure):
+    """A Figure that Jupyter shows as its PNG, once: pyplot never manages it (so the inline
+    backend does not show it a second time), and a notebook needs no backend chosen."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def _subplots(*grid, figsize: tuple[float, float], **options):
+    """A figure and its axes, as pyplot.subplots gives them, without pyplot: no backend is
+    chosen and no figure is registered, so a notebook's own plots are left as they were
+    and a figure returned to Jupyter is shown once (by its own repr)."""
+    figure = ShownFigure(figsize=figsize)
+    FigureCanvasAgg(figure)  # its own Agg canvas: text extents are measured to place labels
+    return figure, figure.subplots(*grid, **options)
+
+
 def _save(figure, path: Path, source: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = dict(PNG_METADATA, **({SOURCE_KEY: source} if source else {}))
     figure.savefig(path, dpi=100, metadata=metadata, bbox_inches="tight")
-    plt.close(figure)
     return path
 
 
@@ -100,7 +118,7 @@ def accuracy_vs_fit_time(rows: list[Row], path: Path, title: str) -> Path:
 def draw_accuracy_vs_fit_time(rows: list[Row], title: str):
     """Every pipeline a point (fit time on a log axis in human units, test accuracy), the
     Pareto frontier drawn; labelled: the frontier and each family's best, without overlaps."""
-    figure, axes = plt.subplots(figsize=(8, 5.5))
+    figure, axes = _subplots(figsize=(8, 5.5))
     seconds = {row.name: max(row.fit_seconds, 1e-3) for row in rows}
     for family, colour in FAMILY_COLOURS.items():
         members = [row for row in rows if row.family == family]
@@ -145,7 +163,7 @@ def confusion_heatmap(confusion: list[list[int]], class_names: list[str], path: 
 
 def draw_confusion_heatmap(confusion: list[list[int]], class_names: list[str], title: str):
     matrix = np.asarray(confusion)
-    figure, axes = plt.subplots(figsize=(7.5, 6.5))
+    figure, axes = _subplots(figsize=(7.5, 6.5))
     image = axes.imshow(matrix, cmap="Blues")
     figure.colorbar(image, ax=axes, fraction=0.046)
     ticks = np.arange(len(class_names))
@@ -166,7 +184,7 @@ def per_class_bars(rows: list[Row], class_names: list[str], path: Path, title: s
 
 
 def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
-    figure, axes = plt.subplots(figsize=(10, 4.5))
+    figure, axes = _subplots(figsize=(10, 4.5))
     width = 0.8 / max(len(rows), 1)
     positions = np.arange(len(class_names))
     for index, row in enumerate(rows):
@@ -192,7 +210,7 @@ def training_curves(history: list[dict], path: Path, title: str) -> Path:
 
 def draw_training_curves(history: list[dict], title: str):
     epochs = np.arange(1, len(history) + 1)
-    figure, (accuracy_axes, loss_axes) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (accuracy_axes, loss_axes) = _subplots(1, 2, figsize=(10, 4))
     for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
         values = [epoch.get(key) for epoch in history]
         if any(value is not None for value in values):
@@ -224,7 +242,7 @@ def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarr
     wrong = np.flatnonzero(true != predicted)[:count]
     columns = 8
     rows = max(1, int(np.ceil(len(wrong) / columns)))
-    figure, axes_grid = plt.subplots(rows, columns, figsize=(columns * 1.4, rows * 1.6))
+    figure, axes_grid = _subplots(rows, columns, figsize=(columns * 1.4, rows * 1.6))
     for axes in np.atleast_1d(axes_grid).ravel():
         axes.axis("off")
     for axes, index in zip(np.atleast_1d(axes_grid).ravel(), wrong, strict=False):
@@ -254,7 +272,7 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
     missing = sum(value not in answered for value in values)
     values = [value for value in values if value in answered] or values
     series_names = list(dict.fromkeys(row["series"] for row in plot_rows))
-    figure, axes = plt.subplots(figsize=(8, 1.4 + 0.34 * len(values)))
+    figure, axes = _subplots(figsize=(8, 1.4 + 0.34 * len(values)))
     scores = []
     for colour, series in enumerate(series_names):
         points = [(row["row"].mean_accuracy * 100, values.index(row["value"]))
@@ -295,7 +313,7 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
             row["seed"] is not None for row in plot_rows):
         return _study_dots(plot_rows, values, variable, title, path)
     positions = {value: index for index, value in enumerate(values)}
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure, axes = _subplots(figsize=(8, 4.5))
     for series in dict.fromkeys(row["series"] for row in plot_rows):
         points = [(positions[row["value"]], row["row"].mean_accuracy * 100)
                   for row in plot_rows if row["series"] == series and row["row"]]
@@ -318,7 +336,7 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
 def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) -> Path:
     """Validation accuracy per epoch, a line per variant; the legend beside the plot (not on
     the lines) and a new line style after every ten colours, so no two lines look alike."""
-    figure, axes = plt.subplots(figsize=(10.5, 4.5))
+    figure, axes = _subplots(figsize=(10.5, 4.5))
     for index, (label, history) in enumerate(histories.items()):
         values = [np.nan if epoch.get("val_accuracy") is None else epoch["val_accuracy"] * 100
                   for epoch in history]
@@ -336,7 +354,7 @@ def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) 
 def search_plot(plot: dict, title: str, path: Path) -> Path:
     """A search study: validation accuracy of every trial (best in a darker colour), and
     against the learning rate, with the seed's best trials as crosses."""
-    figure, (by_trial, by_rate) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (by_trial, by_rate) = _subplots(1, 2, figsize=(11, 4.2))
     trials = plot["trials"]
     if trials:
         numbers = [number for number, _, _ in trials]

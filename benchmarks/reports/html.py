@@ -36,6 +36,7 @@ from .leaderboard import (
     refit_rows,
     shows_hardware,
     smaller_budgets,
+    split_sizes_line,
     splits_in_order,
 )
 from .offered import offered
@@ -90,13 +91,11 @@ def leaderboard_html(store: ResultsStore,
 def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
                   figures: SplitFigures | None) -> list[str]:
     split = records[0]["split"]
-    sizes = split["sizes"]
     parts = [
         "<section>",
         f"<h2>Split <code>{escape(split['name'])}</code> "
         f"(fingerprint <code>{escape(fingerprint)}</code>)</h2>",
-        f"<p>{sizes['train']:,} train / {sizes['validation']:,} validation / "
-        f"{sizes['test']:,} test images in the split; every row below was scored on it.</p>",
+        f"<p>{escape(split_sizes_line(split))}</p>",
     ]
     rows = summarise(records)
     if rows:
@@ -152,8 +151,20 @@ def filters(prefix: str, rows: list[Row]) -> list[str]:
 
     return [f'<div class="controls" data-board="{prefix}">{select("family", families)} '
             f"{select('reducer', reducers)} "
+            f'<label>search <input type="search" placeholder="name, setting…" '
+            f'aria-label="search pipelines by name or setting"></label> '
+            f'<button type="button" data-download="csv">CSV</button> '
+            f'<button type="button" data-download="json">JSON</button> '
             f'<span class="shown" aria-live="polite">{len(rows)} of {len(rows)} pipelines '
             f"shown</span></div>"]
+
+
+def search_text(row: Row) -> str:
+    """What the search box matches a row on: its name, family, reducer and settings."""
+    params = (row.runs[0].get("model") or {}).get("params") or {}
+    settings = " ".join(f"{key}={value}" for key, value in
+                        [*run_settings(row).items(), *params.items()])
+    return " ".join([row.name, row.family, row.reducer, settings])
 
 
 def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list[str],
@@ -173,7 +184,8 @@ def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list
             + f">{escape(column.cell(row, rank))}</td>" for column in columns)
         parts += [
             f'<tr class="row" data-rank="{rank}" data-family="{escape(row.family)}" '
-            f'data-reducer="{escape(row.reducer)}" tabindex="0" aria-expanded="false" '
+            f'data-reducer="{escape(row.reducer)}" data-search="{escape(search_text(row))}" '
+            f'tabindex="0" aria-expanded="false" '
             f'aria-controls="{detail_id}">{cells}</tr>',
             f'<tr class="detail" id="{detail_id}" hidden><td colspan="{len(columns)}">'
             f"{detail(row, class_names, figures)}</td></tr>",

@@ -44,7 +44,12 @@ code { font: .92em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
 .controls { display: flex; gap: 1.5em; align-items: center; margin: 1em 0 .5em; }
 .controls select { font: inherit; padding: .1em .3em; }
 .shown { color: var(--muted); }
-.scroll { overflow-x: auto; }
+/* the table scrolls inside its box, so its header row stays in view (sticky, below) */
+.scroll { overflow: auto; max-height: 85vh; }
+table.board > thead > tr > th { position: sticky; top: 0; z-index: 1; }
+table.board > thead > tr > :nth-child(2) { z-index: 2; }
+.controls input[type=search] { font: inherit; padding: .1em .3em; min-width: 14em; }
+.controls button { font: inherit; }
 table { border-collapse: collapse; }
 table.board { font-variant-numeric: tabular-nums; white-space: nowrap; }
 /* child selectors: the tables of a detail view keep their own look */
@@ -53,7 +58,7 @@ table.board > * > tr > th, table.board > * > tr > td {
 table.board > thead > tr > th { background: var(--head); }
 /* the pipeline's name stays in view while the wide table scrolls sideways */
 table.board > * > tr > :nth-child(2) { position: sticky; left: 0; background: #fff; }
-table.board > thead > tr > :nth-child(2) { background: var(--head); z-index: 1; }
+table.board > thead > tr > :nth-child(2) { background: var(--head); }
 table.board th button { font: inherit; font-weight: 600; border: 0; background: none;
                         padding: 0; cursor: pointer; color: inherit; white-space: nowrap; }
 table.board th[aria-sort="ascending"] button::after { content: " ▲"; }
@@ -155,12 +160,15 @@ document.querySelectorAll("table.board").forEach(function (table) {
   });
   if (!controls) { return; }
   var selects = Array.from(controls.querySelectorAll("select[data-filter]"));
+  var search = controls.querySelector("input[type=search]");
   function filter() {
     var shown = 0, all = pairs();
+    var words = search ? search.value.toLowerCase().split(/\\s+/).filter(Boolean) : [];
     all.forEach(function (pair) {
+      var text = (pair[0].dataset.search || "").toLowerCase();
       var visible = selects.every(function (select) {
         return !select.value || pair[0].dataset[select.dataset.filter] === select.value;
-      });
+      }) && words.every(function (word) { return text.indexOf(word) >= 0; });
       pair[0].hidden = !visible;
       if (!visible) { toggle(pair[0], false); }
       shown += visible ? 1 : 0;
@@ -168,7 +176,65 @@ document.querySelectorAll("table.board").forEach(function (table) {
     controls.querySelector(".shown").textContent =
       shown + " of " + all.length + " pipelines shown";
   }
-  selects.forEach(function (select) { select.addEventListener("change", filter); });
+  // the state in the address's fragment (#s0=family:deep;q:mcnn;sort:4:descending), so a
+  // link keeps the sort and the filter
+  function save() {
+    var parts = selects.filter(function (s) { return s.value; }).map(function (s) {
+      return s.dataset.filter + ":" + encodeURIComponent(s.value); });
+    if (search && search.value) { parts.push("q:" + encodeURIComponent(search.value)); }
+    var sorted = table.tHead.querySelector("th[aria-sort]");
+    if (sorted) { parts.push("sort:" + sorted.cellIndex + ":" + sorted.getAttribute("aria-sort")); }
+    var others = location.hash.slice(1).split("&").filter(function (item) {
+      return item && item.indexOf(table.id + "=") !== 0; });
+    if (parts.length) { others.push(table.id + "=" + parts.join(";")); }
+    history.replaceState(null, "", others.length ? "#" + others.join("&") : location.pathname);
+  }
+  function restore() {
+    var mine = location.hash.slice(1).split("&").filter(function (item) {
+      return item.indexOf(table.id + "=") === 0; })[0];
+    if (!mine) { return; }
+    mine.slice(table.id.length + 1).split(";").forEach(function (part) {
+      var bits = part.split(":"), value = decodeURIComponent(bits.slice(1).join(":"));
+      if (bits[0] === "q" && search) { search.value = value; }
+      else if (bits[0] === "sort") {
+        var head = heads[Number(bits[1])];
+        if (head) {
+          if (bits[2] === "descending") { head.setAttribute("aria-sort", "ascending"); }
+          head.querySelector("button").click();
+        }
+      } else {
+        selects.forEach(function (s) { if (s.dataset.filter === bits[0]) { s.value = value; } });
+      }
+    });
+    filter();
+  }
+  function download(kind) {
+    var columns = heads.map(function (head) { return head.textContent.trim(); });
+    var rows = pairs().filter(function (pair) { return !pair[0].hidden; }).map(function (pair) {
+      return Array.from(pair[0].cells).map(function (cell) { return cell.textContent.trim(); });
+    });
+    var text = kind === "json" ? JSON.stringify(rows.map(function (row) {
+      var item = {};
+      columns.forEach(function (column, index) { item[column] = row[index]; });
+      return item;
+    }), null, 1) : [columns].concat(rows).map(function (row) {
+      return row.map(function (cell) { return '"' + cell.replace(/"/g, '""') + '"'; }).join(",");
+    }).join("\\n") + "\\n";
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], {type: kind === "json" ?
+      "application/json" : "text/csv"}));
+    link.download = table.id + "." + kind;
+    link.click();
+  }
+  selects.forEach(function (select) {
+    select.addEventListener("change", function () { filter(); save(); }); });
+  if (search) { search.addEventListener("input", function () { filter(); save(); }); }
+  heads.forEach(function (head) {
+    head.querySelector("button").addEventListener("click", save); });
+  controls.querySelectorAll("button[data-download]").forEach(function (button) {
+    button.addEventListener("click", function () { download(button.dataset.download); });
+  });
+  restore();
 });
 """
 

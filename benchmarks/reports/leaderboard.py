@@ -9,6 +9,7 @@ writing files is ``benchmarks.reports.publish``'s job.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,6 @@ from .tables import (
     SHARED_MARK,
     TABLE_NOTES,
     TIME_TO_ACCURACY_NOTES,
-    count,
     failures_table,
     main_table,
     markdown_table,
@@ -93,8 +93,8 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
         fewer = {role: record["sizes"][role] for role, profile_cap in
                  (("train", profile.train_size), ("validation", profile.validation_size))
                  if role in record["sizes"]
-                 and record["sizes"][role] < (profile_cap or
-                                              record["split"]["sizes"].get(role, 0))}
+                 and record["sizes"][role] < min(profile_cap or math.inf,
+                                                 record["split"]["sizes"].get(role, 0))}
         if not fewer:
             continue
         parts = [f"{record['sizes']['train']:,} training images"]
@@ -172,12 +172,9 @@ def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], p
     """One split's section of a leaderboard: its heading, then its ranked rows' tables and
     figures (when any record is ok), then its failed runs."""
     split = records[0]["split"]
-    sizes = split["sizes"]
     lines = [
         f"## Split `{split['name']}` (fingerprint `{fingerprint}`)", "",
-        f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
-        f"{sizes['test']:,} test images in the split; every row below was scored on it.",
-        "",
+        split_sizes_line(split), "",
     ]
     rows = summarise(records)
     if rows:
@@ -204,6 +201,19 @@ def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], p
     if failures:
         lines += ["### Failed or timed-out runs", "", failures_table(failures), ""]
     return lines
+
+
+def split_sizes_line(split: dict) -> str:
+    """The split's sizes, and for the standard split the share of the training part its
+    validation hold-out took (with one's own data, images no pipeline trains on)."""
+    sizes = split["sizes"]
+    line = (f"{sizes['train']:,} train / {sizes['validation']:,} validation / "
+            f"{sizes['test']:,} test images in the split")
+    if split["name"] == "standard" and sizes["train"] + sizes["validation"]:
+        share = sizes["validation"] / (sizes["train"] + sizes["validation"])
+        line += (f" (the validation images: a stratified {share:.0%} hold-out of the training "
+                 f"part, which the pipelines tune and stop on)")
+    return line + "; every row below was scored on it."
 
 
 def ranked_markdown(rows: list[Row], records: list[dict], profile,
@@ -289,48 +299,3 @@ def index_markdown(results_dir: Path, stores: list[ResultsStore],
                   markdown_table(studies, ["study", "dataset", "profile", "runs", "report"],
                             ["left", "left", "left", "right", "left"]), ""]
     return "\n".join(lines)
-
-
-EXCERPT_START = "<!-- leaderboard-excerpt:start -->"
-EXCERPT_END = "<!-- leaderboard-excerpt:end -->"
-EXCERPT_ROWS = 10
-
-
-def excerpt_markdown(results_dir: Path) -> str:
-    """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
-    for profile in ("full", "quick"):
-        store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
-        records = [record for record in offered(list(store.latest().values()), profile)
-                   if record["split"]["name"] == "standard"]
-        rows = summarise(records, with_statistics=False)
-        if rows:
-            break
-    else:
-        return "No Fashion-MNIST results are stored yet: run `make run`."
-    ranked = list(enumerate(rows, start=1))
-    shown = ranked[:EXCERPT_ROWS]
-    for family in FAMILY_ORDER:  # each family's best, even when it ranks below the top
-        leader = next((item for item in ranked if item[1].family == family), None)
-        if leader is not None and leader not in shown:
-            shown.append(leader)
-    several = len({row.hardware for _, row in shown}) > 1
-    table = [[rank, row.name, row.family, percent(row.accuracy),
-              number(row.fit_seconds), number(row.predict_ms_per_1k),
-              count(row.train_size)] + ([row.hardware] if several else [])
-             for rank, row in shown]
-    headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
-               "train images"] + (["hardware"] if several else [])
-    link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
-    extra = len(shown) - min(EXCERPT_ROWS, len(rows))
-    refits = any(row.name.endswith(REFIT_MARK) for _, row in shown)
-    return "\n".join([
-        f"Fashion-MNIST, `standard` split, profile `{profile}` (top {min(EXCERPT_ROWS, len(rows))} "
-        f"of {len(rows)}" + (", then the best of each family below them" if extra else "")
-        + f"; all of it in [{link}]({link})):", "",
-        markdown_table(table, headers, ["right", "left", "left", "right", "right", "right", "right"]
-                  + (["left"] if several else [])),
-        *(["", f"`{REFIT_MARK}`: the pipeline's chosen configuration trained again on the "
-               f"training and validation images together (`--refit`), the standard last step "
-               f"of model selection; the other rows trained on the training images only."]
-          if refits else []),
-    ])

@@ -35,6 +35,7 @@ from ..records.layout import ResultsLayout, StoreLocation, figure_prefix, run_fi
 from ..records.record import Record
 from ..records.store import ResultsStore
 from .mlflow_mapping import (
+    CURRENT_TAG,
     FALLBACK_PARAM_LENGTH,
     FALLBACK_TAG_LENGTH,
     RUN_ID_TAG,
@@ -85,14 +86,18 @@ class ExportSummary:
 
 def export_to_mlflow(results_dir: Path | str, tracking_uri: str, *,
                      experiment: str = "fashionbench", artifact_location: str | None = None,
+                     all_records: bool = False,
                      say: Callable[[str], None] | None = None) -> ExportSummary:
-    """Log every record under ``results_dir`` as a run of MLflow experiment ``experiment`` at
-    ``tracking_uri`` (``sqlite:///path/mlflow.db``, ``http://host:5000``, or a ``file:``
-    URI / folder for MLflow's file store), skipping the records already there.
+    """Log the records the leaderboards stand on (each store's newest per job) as runs of
+    MLflow experiment ``experiment`` at ``tracking_uri`` (``sqlite:///path/mlflow.db``,
+    ``http://host:5000``, or a ``file:`` URI / folder for MLflow's file store), skipping the
+    records already there; ``all_records``: every stored record, the history too. Every run
+    is tagged ``fashionbench.current``: ``true`` for a record a leaderboard uses, ``false``
+    for one a newer record of its job superseded (an earlier export's runs are re-tagged).
 
-    ``artifact_location`` is where a new experiment keeps its artifacts (MLflow's default,
-    ``./mlruns`` under the working directory for a database URI, when None); an existing
-    experiment keeps its own. ``say`` is given one line per store. Raises FashionbenchError
+    ``artifact_location`` is where a new experiment keeps its artifacts; None: beside a
+    ``sqlite:`` database (``<its folder>/mlflow-artifacts``), else MLflow's default. An
+    existing experiment keeps its own. ``say`` is given one line per store. Raises FashionbenchError
     (one line) when MLflow is not installed or the tracking server refuses the export.
     """
     mlflow = _import_mlflow()
@@ -101,7 +106,9 @@ def export_to_mlflow(results_dir: Path | str, tracking_uri: str, *,
     with _file_store_allowed(tracking_uri):
         try:
             client = mlflow.MlflowClient(tracking_uri=tracking_uri)
-            experiment_id = _experiment_id(client, experiment, artifact_location, tracking_uri)
+            experiment_id = _experiment_id(
+                client, experiment, artifact_location or artifacts_beside(tracking_uri),
+                tracking_uri)
             exported, unfinished = _exported_runs(client, experiment_id)
             for run_id in unfinished:
                 client.delete_run(run_id)
@@ -111,7 +118,9 @@ def export_to_mlflow(results_dir: Path | str, tracking_uri: str, *,
             logged = skipped = failed = 0
             for location in locations:
                 store = ResultsStore.of(location)
-                records = store.records()
+                current = {record["run_id"] for record in store.latest().values()}
+                records = [record for record in store.records()
+                           if all_records or record["run_id"] in current]
                 figures = _record_figures(store)
                 before = logged
                 for record in records:
@@ -123,6 +132,7 @@ def export_to_mlflow(results_dir: Path | str, tracking_uri: str, *,
                         figures.get(record["run_id"], []), limits)
                     logged += 1
                     failed += record.get("status") != "ok"
+                _tag_current(client, exported, store, current)
                 if say is not None:
                     say(f"{layout.relative(location.runs)}: {logged - before} of "
                         f"{len(records)} records logged")
@@ -186,6 +196,25 @@ def _limits() -> _Limits:
 def _first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return lines[0] if lines else type(text).__name__
+
+
+def artifacts_beside(tracking_uri: str) -> str | None:
+    """For a ``sqlite:`` database, a folder beside it for the artifacts (as a file URI), so
+    that an export never scatters ``./mlruns`` into whatever folder it ran from."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///")).expanduser().resolve()
+    return (database.parent / "mlflow-artifacts").as_uri()
+
+
+def _tag_current(client, exported: dict[str, str], store: ResultsStore,
+                 current: set[str]) -> None:
+    """``fashionbench.current`` on every exported run of ``store``'s records: true for the
+    records its leaderboard uses, false for those superseded since."""
+    for record in store.records():
+        run_id = exported.get(record["run_id"])
+        if run_id is not None:
+            client.set_tag(run_id, CURRENT_TAG, str(record["run_id"] in current).lower())
 
 
 def _experiment_id(client, name: str, artifact_location: str | None, uri: str) -> str:

@@ -18,9 +18,12 @@ What a run holds:
 - metrics, for ``ok`` records only: ``validation.<m>`` and ``test.<m>`` for accuracy,
   macro_f1, balanced_accuracy, kappa and log_loss (when not null); every number in
   ``timing`` under its own name (``fit_seconds``, ``predict_ms_per_1k``, ``latency_ms``,
-  ``peak_rss_mb``, ...); and a deep record's history, each number of an epoch (``loss``,
-  ``accuracy``, ``val_loss``, ``val_accuracy``, ``learning_rate``, ...) stepped by epoch.
+  ``peak_rss_mb``, ...); and a deep record's history, each number of an epoch stepped by
+  epoch, the training set's as ``train.loss`` and ``train.accuracy`` (``val_loss``,
+  ``val_accuracy``, ``learning_rate``, ... under their own names).
 - tags: ``fashionbench.run_id`` (the record's run_id: what makes the export idempotent),
+  ``fashionbench.current`` (``true`` for a record a leaderboard uses, ``false`` once a newer
+  record of its job superseded it),
   ``fashionbench.dataset``, ``.profile``, ``.split``, ``.split_fingerprint``,
   ``.hardware``, ``.status``, ``.git_commit`` (the record's ``env.git_commit``, also as
   ``mlflow.source.git.commit``), ``.store`` (its runs.jsonl, relative to the results
@@ -43,6 +46,7 @@ import re
 from ..records.record import Record, finite
 
 RUN_ID_TAG = "fashionbench.run_id"
+CURRENT_TAG = "fashionbench.current"  # true: a leaderboard uses it; false: superseded
 TAG_PREFIX = "fashionbench."
 EVALUATION_PARTS = ("validation", "test")
 EVALUATION_METRICS = ("accuracy", "macro_f1", "balanced_accuracy", "kappa", "log_loss")
@@ -50,6 +54,16 @@ MODEL_FIELDS = ("reducer", "estimator", "architecture", "n_parameters")
 FALLBACK_PARAM_LENGTH = 500  # MLflow before 1.29; 6000 since
 FALLBACK_TAG_LENGTH = 5000
 TRUNCATED = "…"
+
+
+# a network's epoch log names its training-set numbers "loss" and "accuracy": in MLflow they
+# are train.*, never to be read beside test.accuracy as if they were held-out scores
+TRAINING_SET_METRICS = ("loss", "accuracy")
+
+
+def epoch_metric(name: str) -> str:
+    """An epoch-history key's MLflow name: ``accuracy`` -> ``train.accuracy``."""
+    return f"train.{name}" if name in TRAINING_SET_METRICS else param_key(name)
 
 
 def record_json(record: Record) -> str:
@@ -130,7 +144,7 @@ def record_metrics(record: Record, started: int | None
         timestamp = None if started is None else started + round(elapsed * 1000)
         for name, value in epoch.items():
             if name != "epoch" and _number(value):
-                metrics.append((param_key(name), float(value), step, timestamp))
+                metrics.append((epoch_metric(name), float(value), step, timestamp))
     return metrics
 
 

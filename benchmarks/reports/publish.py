@@ -16,12 +16,14 @@ from ..records.layout import PROJECT_ROOT, ResultsLayout, run_figure
 from ..records.record import Record, decode_labels
 from ..records.store import find_stores, find_study_stores
 from .html import SplitFigures, leaderboard_html
-from .leaderboard import (
+from .leaderboard import index_markdown, leaderboard_markdown
+from .readme import (
+    ANSWER_END,
+    ANSWER_START,
     EXCERPT_END,
     EXCERPT_START,
+    answer_markdown,
     excerpt_markdown,
-    index_markdown,
-    leaderboard_markdown,
 )
 from .rows import Row, family_leaders
 from .studies import write_study_reports
@@ -171,6 +173,12 @@ def remove_stale_figures(figures_dir: Path, keep: list[Path]) -> list[Path]:
     return stale
 
 
+def between(text: str, start_marker: str, end_marker: str, content: str) -> str:
+    """``text`` with what lies between the two markers replaced by ``content``."""
+    start, end = text.find(start_marker), text.find(end_marker)
+    return text[: start + len(start_marker)] + "\n" + content + "\n" + text[end:]
+
+
 def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
     """Replace the text between the excerpt markers of ``readme``; False when it has none."""
     if not readme.is_file():
@@ -179,8 +187,9 @@ def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
     start, end = text.find(EXCERPT_START), text.find(EXCERPT_END)
     if start < 0 or end < start:
         return False
-    updated = (text[: start + len(EXCERPT_START)] + "\n" + excerpt_markdown(results_dir) + "\n"
-               + text[end:])
+    updated = between(text, EXCERPT_START, EXCERPT_END, excerpt_markdown(results_dir))
+    if ANSWER_START in updated:
+        updated = between(updated, ANSWER_START, ANSWER_END, answer_markdown(results_dir))
     if updated != text:
         readme.write_text(updated, encoding="utf-8")
     return True

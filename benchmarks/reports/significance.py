@@ -43,6 +43,24 @@ def _bootstrap_accuracy_ci(packed: bytes, n_images: int, confidence: float, resa
     return float(interval.low), float(interval.high)
 
 
+def bootstrap_difference_ci(first_correct: np.ndarray, second_correct: np.ndarray, *,
+                            confidence: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
+                            seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """Percentile bootstrap interval of the accuracy difference (first - second) of two
+    models on the same test images, resampling the images in pairs (scipy's paired
+    bootstrap), so the images both get right or wrong cancel out."""
+    first = np.asarray(first_correct, dtype=np.float64)
+    second = np.asarray(second_correct, dtype=np.float64)
+    if np.array_equal(first, second):
+        return 0.0, 0.0
+    result = stats.bootstrap((first, second), lambda a, b, axis=-1: a.mean(axis) - b.mean(axis),
+                             paired=True, n_resamples=resamples, method="percentile",
+                             confidence_level=confidence, vectorized=True,
+                             rng=np.random.default_rng(seed))
+    interval = result.confidence_interval
+    return float(interval.low), float(interval.high)
+
+
 @dataclass(frozen=True)
 class McNemar:
     only_first_correct: int  # images the first model gets right and the second wrong

@@ -32,6 +32,9 @@ class RunOptions:
     image_size: tuple[int, int] | None = None
     color: str = "gray"
     split: str = "standard"
+    # the standard split's validation hold-out of the training part (None: 20%); your own
+    # data loses this share of its training images to it (--validation-fraction, holdout=)
+    validation_fraction: float | None = None
     profile: str = "quick"
     seeds: list[int] = field(default_factory=lambda: [0])
     results_dir: Path = Path("results")
@@ -86,6 +89,10 @@ def check_options(options: RunOptions) -> None:
     if isinstance(options.dataset, str) and not looks_like_a_path(options.dataset):
         get_dataset_entry(options.dataset)
     check_split_name(options.split)
+    fraction = options.validation_fraction
+    if fraction is not None and not (isinstance(fraction, int | float) and 0 < fraction < 1):
+        raise FashionbenchError(f"--validation-fraction must be between 0 and 1 (the share of "
+                                f"the training part held out), not {fraction!r}")
     get_profile(options.profile)
     for option, value in (("--timeout", options.timeout), ("--max-seconds", options.max_seconds)):
         if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):

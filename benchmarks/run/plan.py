@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipelines.estimators import SESSION_TAG
 from pipelines.hardware import cpus_available
 from pipelines.registry import get_entry
 
@@ -162,6 +163,16 @@ def choose_executor(kind: str, workers: int | None, *, pending: int) -> tuple[st
         kind = "process" if pending >= 2 and cores >= 2 else "serial"
         workers = min(workers or cores, max(pending, 1)) if kind == "process" else 1
     return kind, workers or (cores if kind in ("process", "dask") else 1)
+
+
+def built_only_here(jobs: list[Job]) -> list[str]:
+    """The pipelines of ``jobs`` registered in this process only (in a notebook's or a
+    script's ``__main__``, or an estimator given to ``api.run``): a worker process, which
+    imports the zoos and plugins afresh, cannot build them."""
+    names = dict.fromkeys(job.pipeline for job in jobs)
+    return [name for name in names
+            if get_entry(name).source.startswith("__main__.")
+            or SESSION_TAG in get_entry(name).tags]
 
 
 def family_of(job: Job) -> str:

@@ -31,7 +31,15 @@ from .executors import ProcessExecutor, SerialExecutor
 from .job import load_plugins
 from .job_times import JobTimes
 from .options import RunOptions, check_options
-from .plan import Plan, family_of, make_plan, plan_refits, refits_pending, requested_jobs
+from .plan import (
+    Plan,
+    built_only_here,
+    family_of,
+    make_plan,
+    plan_refits,
+    refits_pending,
+    requested_jobs,
+)
 from .progress import LineProgress
 from .workers import Executor
 
@@ -82,7 +90,7 @@ def open_run(options: RunOptions) -> RunSetup:
     dataset = open_dataset(options.dataset, options.data_dir, image_size=options.image_size,
                            color=options.color)
     store = ResultsStore(options.results_dir, dataset.name, profile.name)
-    split = make_split(options.split, dataset)
+    split = make_split(options.split, dataset, options.validation_fraction)
     context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir))
@@ -112,8 +120,9 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     """
     progress = progress or LineProgress(report)
     setup = open_run(options)
-    setup.store.ensure_writable()
     plan = make_run_plan(options, setup)
+    refuse_what_workers_cannot_build(options, plan)
+    setup.store.ensure_writable()
     executor = make_executor(plan.executor, workers=plan.workers, timeout=options.timeout,
                              scheduler=options.scheduler, threads=options.threads,
                              time_limited=options.max_seconds is not None)
@@ -123,8 +132,9 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                           if options.max_seconds is not None else None)
     total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
-    progress.begin(total, f"{total} jobs: {setup.header}\n{executor_label(executor)}, "
-                          f"{executor.threads} thread(s) per job; store {setup.store.path}")
+    progress.begin(total, f"{total} jobs: {setup.header}\n{holdout_line(setup)}"
+                          f"{executor_label(executor)}, {executor.threads} thread(s) per job; "
+                          f"store {setup.store.path}")
     if options.share_features:
         setup.context.shared_features_dir = shared_features_folder()
     try:
@@ -136,6 +146,34 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if setup.context.shared_features_dir is not None:
             shutil.rmtree(setup.context.shared_features_dir, ignore_errors=True)
     return execution.summary
+
+
+def holdout_line(setup: RunSetup) -> str:
+    """For a dataset of one's own, said before anything runs: the share of its training part
+    the validation hold-out takes (each pipeline is tuned and early-stopped on it), and how
+    to choose it; --refit trains each pipeline again on both parts."""
+    if setup.dataset.fingerprint is None:  # a named dataset: its split is documented
+        return ""
+    held, trained = len(setup.split.validation), len(setup.split.train)
+    return (f"validation hold-out: {held:,} of your {held + trained:,} training images "
+            f"({held / (held + trained):.0%}, stratified; --validation-fraction to change "
+            f"it, --refit to train each pipeline again on all of them)\n")
+
+
+def refuse_what_workers_cannot_build(options: RunOptions, plan: Plan) -> None:
+    """Before any job starts: a run that uses worker processes (a parallel executor, or a
+    time limit, which only a process can enforce) cannot build pipelines made in this
+    process. Refused in one line rather than run serially behind the user's back: they
+    asked for workers, and a silent serial run could take many times longer."""
+    if plan.executor == "serial" and options.timeout is None and options.max_seconds is None:
+        return
+    local = built_only_here(list(plan.to_run))
+    if local:
+        raise FashionbenchError(
+            f"{', '.join(local)}: made in this process (a notebook's, or an estimator given "
+            f"to run()), so the worker processes of the {plan.executor} executor cannot build "
+            f"{'it' if len(local) == 1 else 'them'}; run with executor='serial', or register "
+            f"them in a module or a plugin file (--plugin)")
 
 
 @dataclass

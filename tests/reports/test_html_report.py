@@ -228,3 +228,39 @@ def test_a_click_on_a_row_opens_its_detail_view(page):
         "return arguments[0].complete && arguments[0].naturalWidth > 0", curves)
     row.click()
     assert not detail.is_displayed()
+
+
+def test_search_download_and_a_link_that_keeps_the_view(page):
+    """The search box filters on names and settings, the CSV holds the rows shown, and the
+    address's fragment keeps sort, filter and search: reopening it restores the view."""
+    from selenium.webdriver.common.by import By
+
+    box = page.find_element(By.CSS_SELECTOR, 'input[type="search"]')
+    box.send_keys("svm")
+    assert names(visible_rows(page)) == ["pca-svm"]
+    box.clear()
+    box.send_keys("batch_size")  # a hyper-parameter, from the record's settings
+    assert names(visible_rows(page)) == ["cnn", EVIL]  # the two networks
+    box.clear()
+    box.send_keys("knn")
+    [header] = [button for button in page.find_elements(By.CSS_SELECTOR, "th button")
+                if button.text == "fit s"]
+    header.click()
+    fragment = page.execute_script("return location.hash")
+    assert "q:knn" in fragment and "sort:" in fragment
+    page.execute_script(
+        "window.saved = []; URL.createObjectURL = function (blob) {"
+        " window.saved.push(blob); return 'about:blank'; };"
+        " HTMLAnchorElement.prototype.click = function () {};")  # keep the blob, no download
+    page.find_element(By.CSS_SELECTOR, 'button[data-download="csv"]').click()
+    csv = page.execute_async_script(
+        "var done = arguments[0]; window.saved[0].text().then(done);")
+    lines = csv.strip().splitlines()
+    assert lines[0].startswith('"rank","pipeline"')
+    assert [line.split(",")[1].strip('"') for line in lines[1:]] == names(visible_rows(page))
+    page.get(page.current_url)  # the same address, fragment and all
+    assert page.find_element(By.CSS_SELECTOR, 'input[type="search"]').get_attribute(
+        "value") == "knn"
+    assert names(visible_rows(page)) == ["raw-knn"]
+    assert page.find_element(By.XPATH, "//th[button[text()='fit s']]").get_attribute(
+        "aria-sort") == "ascending"

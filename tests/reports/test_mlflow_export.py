@@ -176,13 +176,45 @@ def test_a_deep_records_history_is_stepped_by_epoch(exported):
     client = exported["client"]
     run = exported["runs"]["run-mcnn-0-ok"]
     started = run.info.start_time
-    for name in ("accuracy", "val_accuracy", "loss", "val_loss", "learning_rate"):
-        history = sorted(client.get_metric_history(run.info.run_id, name),
+    # the training set's numbers as train.*, never beside test.accuracy under a bare name
+    for name, logged in (("accuracy", "train.accuracy"), ("val_accuracy", "val_accuracy"),
+                         ("loss", "train.loss"), ("val_loss", "val_loss"),
+                         ("learning_rate", "learning_rate")):
+        history = sorted(client.get_metric_history(run.info.run_id, logged),
                          key=lambda metric: metric.step)
         assert [(metric.step, metric.value) for metric in history] == [
             (epoch["epoch"], epoch[name]) for epoch in HISTORY]
         assert [metric.timestamp - started for metric in history] == [2500, 4750, 6750]
     assert "accuracy" not in exported["runs"]["run-raw-knn-0-ok"].data.metrics
+    assert "accuracy" not in run.data.metrics and "loss" not in run.data.metrics
+
+
+def test_only_the_leaderboards_records_by_default_and_superseded_ones_are_tagged(tmp_path):
+    """A rerun of a job supersedes its record: the default export logs the records the
+    leaderboard uses, tagged current; --all-records the history, the old one current=false;
+    an earlier export's run of a record since superseded is re-tagged false."""
+    results = tmp_path / "results"
+    store = ResultsStore(results, "digits", "smoke")
+    old = make_record("raw-knn", 0, mistakes=2)
+    store.append(old)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    export_to_mlflow(results, uri)
+    newer = {**make_record("raw-knn", 0, mistakes=1), "run_id": "run-raw-knn-0-newer",
+             "finished_at": "2026-11-29T10:00:30+00:00"}
+    store.append(newer)
+    summary = export_to_mlflow(results, uri)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    runs = {run.data.tags[RUN_ID_TAG]: run
+            for run in client.search_runs([summary.experiment_id])}
+    assert {run_id: run.data.tags["fashionbench.current"] for run_id, run in runs.items()} \
+        == {old["run_id"]: "false", newer["run_id"]: "true"}
+    # the default export of a fresh database: the current record only
+    fresh = export_to_mlflow(results, f"sqlite:///{tmp_path}/fresh.db")
+    assert fresh.logged == 1
+    every = export_to_mlflow(results, f"sqlite:///{tmp_path}/every.db", all_records=True)
+    assert every.logged == 2
+    # artifacts beside the database, not in the working directory's ./mlruns
+    assert (tmp_path / "mlflow-artifacts").is_dir() and not Path("mlruns").exists()
 
 
 def test_tags_and_run_times(exported):

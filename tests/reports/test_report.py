@@ -188,14 +188,14 @@ def test_committed_leaderboards_come_from_their_stores(tmp_path):
 
 @pytest.mark.skipif(not find_stores(COMMITTED_RESULTS), reason="no committed results yet")
 def test_readme_excerpt_comes_from_the_committed_store():
-    from benchmarks.reports.leaderboard import excerpt_markdown
+    from benchmarks.reports.readme import excerpt_markdown
 
     readme = (COMMITTED_RESULTS.parent / "README.md").read_text()
     assert excerpt_markdown(COMMITTED_RESULTS) in readme
 
 
 def test_readme_excerpt_shows_the_top_and_each_familys_best(results, tmp_path):
-    from benchmarks.reports.leaderboard import EXCERPT_ROWS, excerpt_markdown
+    from benchmarks.reports.readme import EXCERPT_ROWS, excerpt_markdown
 
     template = ResultsStore(results, "digits", "smoke").records()[0]
     store = ResultsStore(tmp_path, "fashion-mnist", "full")
@@ -350,3 +350,28 @@ def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are
     assert "- `mcnn`: seed 000, line 182, test accuracy; its own 80/10/10 split" in overall
     classical = next(line for line in table if line[3].strip() == "classical")
     assert classical[column].strip() == "–"
+
+
+def test_the_readme_answer_is_the_stores_own_numbers():
+    """README's first paragraph against the committed stores, computed here from the
+    records: the best row of each family by test accuracy, the gap, the fit-time ratio."""
+    from benchmarks.reports.readme import answer_markdown, standard_rows
+
+    readme = (COMMITTED_RESULTS.parent / "README.md").read_text(encoding="utf-8")
+    answer = answer_markdown(COMMITTED_RESULTS)
+    assert answer in readme
+    rows, profile = standard_rows(COMMITTED_RESULTS)
+    best = {family: max((row for row in rows if row.family == family),
+                        key=lambda row: row.mean_accuracy) for family in ("classical", "deep")}
+    deep, classical = best["deep"], best["classical"]
+    assert f"`{deep.name}`, scores {deep.runs[0]['metrics']['test']['accuracy'] * 100:.2f}%" \
+        in answer
+    assert f"`{classical.name}`, {classical.runs[0]['metrics']['test']['accuracy'] * 100:.2f}%" \
+        in answer
+    gap = (deep.runs[0]["metrics"]["test"]["accuracy"]
+           - classical.runs[0]["metrics"]["test"]["accuracy"]) * 100
+    assert f"{gap:+.2f} points for deep" in answer
+    assert f"{deep.fit_seconds / classical.fit_seconds:.1f}x the fit time" in answer
+    low, high = (float(value) for value in
+                 answer.split("95% interval ")[1].split(",")[0].split(" to "))
+    assert low <= gap <= high
