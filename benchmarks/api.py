@@ -262,7 +262,7 @@ class BenchmarkResults:
 
     def __repr__(self) -> str:
         return (f"BenchmarkResults({self.store.location.dataset}, profile "
-                f"{self.store.location.profile}, {len(self.records)} pipelines, "
+                f"{self.store.location.profile}, {self._row_count()} rows, "
                 f"store {self.store.path})")
 
     def _repr_html_(self) -> str:
@@ -270,9 +270,13 @@ class BenchmarkResults:
 
         heading = (f"<p><b>fashionbench</b>: {html.escape(self.store.location.dataset)}, "
                    f"profile <code>{html.escape(self.store.location.profile)}</code>, "
-                   f"{len(self.records)} pipelines; store "
+                   f"{self._row_count()} rows; store "
                    f"<code>{html.escape(str(self.store.path))}</code></p>")
         if not self._split_rows():
             return heading
         return heading + self.leaderboard.to_html(index=False, na_rep="–",
-                                                  float_format=lambda value: f"{value:,.4g}")
+                                                  float_format=lambda value: f"{value:,.2f}")
+
+    def _row_count(self) -> int:
+        """The leaderboard's rows (stored names ranked), not its records (seeds, history)."""
+        return len(self._rows_of(None)) if self._split_rows() else 0

@@ -193,9 +193,7 @@ def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
                  label=f"{row.name} ({row.family})")
     axes.set_xticks(positions, class_names, rotation=30, ha="right")
     axes.set_ylabel("test accuracy (%)")
-    low = min((value * 100 for row in rows for value in row.per_class if value is not None),
-              default=0)
-    axes.set_ylim(max(0, low - 5), 100)
+    axes.set_ylim(0, 100)  # bars from zero: their lengths compare as the accuracies do
     axes.set_title(title, pad=24)  # room for the legend between title and plot
     # above the plot, not over the bars (the tall classes reach 100%)
     axes.legend(fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0),
@@ -206,6 +204,9 @@ def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
 
 def training_curves(history: list[dict], path: Path, title: str) -> Path:
     return _save(draw_training_curves(history, title), path)
+
+
+LOSS_AXIS_TOP = 2.5  # cross-entropy of ten classes starts near ln 10 = 2.3
 
 
 def draw_training_curves(history: list[dict], title: str):
@@ -223,6 +224,14 @@ def draw_training_curves(history: list[dict], title: str):
                            label=label)
     accuracy_axes.set_ylabel("accuracy (%)")
     loss_axes.set_ylabel("loss")
+    # the same scales for every network, so two networks' curves compare at a glance (a
+    # scale fitted to each made a label-smoothed loss, which cannot reach 0, look worse)
+    lowest = min((e.get(k) for e in history for k in ("accuracy", "val_accuracy")
+                  if e.get(k) is not None), default=1.0)
+    accuracy_axes.set_ylim(50 if lowest >= 0.5 else 0, 100)
+    highest = max((e.get(k) for e in history for k in ("loss", "val_loss")
+                   if e.get(k) is not None), default=0.0)
+    loss_axes.set_ylim(0, max(LOSS_AXIS_TOP, float(np.ceil(highest))))
     for axes in (accuracy_axes, loss_axes):
         # whole epochs only: a 2-epoch run (the quick vgg16) had ticks at 1.2, 1.4 ...
         axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

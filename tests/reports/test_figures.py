@@ -1,5 +1,7 @@
 """The leaderboard's figures as a reader sees them: labels that do not overlap, time in units."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -20,11 +22,10 @@ def test_crowded_labels_never_overlap_each_other_or_a_marker():
     rng = np.random.default_rng(0)
     points = [(f"pipeline-{index:02d}", float(x), float(y)) for index, (x, y) in enumerate(
         zip(rng.uniform(1, 3, 40), rng.uniform(84, 86, 40), strict=True))]
-    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    figure, axes = figures._subplots(figsize=(8, 5.5))
     axes.scatter([x for _, x, _ in points], [y for _, _, y in points])
     axes.set_xscale("log")
     boxes = figures.place_labels(figure, axes, points)
-    figures.plt.close(figure)
     assert 1 <= len(boxes) < len(points)  # some fit, the rest are left to the tables
     for index, box in enumerate(boxes):
         assert not any(box.overlaps(other) for other in boxes[index + 1:])
@@ -34,14 +35,13 @@ def test_crowded_labels_never_overlap_each_other_or_a_marker():
 
 def test_a_label_keeps_off_an_unlabelled_marker():
     # the first place tried (right of and above the point) holds another pipeline's marker
-    figure, axes = figures.plt.subplots(figsize=(8, 5.5))
+    figure, axes = figures._subplots(figsize=(8, 5.5))
     axes.set_xlim(0, 10)
     axes.set_ylim(0, 10)
     label_at = axes.transData.inverted().transform(
         axes.transData.transform((5, 5)) + np.array([30, 12]))
     boxes = figures.place_labels(figure, axes, [("labelled", 5.0, 5.0)],
                                  markers=[(5.0, 5.0), tuple(label_at)])
-    figures.plt.close(figure)
     [box] = boxes
     marker = axes.transData.transform(label_at)
     assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
@@ -100,7 +100,6 @@ def test_the_legend_hides_no_point_and_no_label():
         x, y = axes.transData.transform((row.fit_seconds, row.mean_accuracy * 100))
         assert not legend.contains(x, y), row.name
     labels = [text.get_window_extent(renderer) for text in axes.texts]
-    figures.plt.close(figure)
     assert labels and not any(label.overlaps(legend) for label in labels)
 
 
@@ -113,7 +112,6 @@ def test_training_curves_mark_whole_epochs_only():
         low, high = axes.get_xlim()
         ticks = [tick for tick in axes.get_xticks() if low <= tick <= high]
         assert ticks and all(float(tick).is_integer() for tick in ticks)
-    figures.plt.close(figure)
 
 
 def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_path):
@@ -142,3 +140,15 @@ def test_a_study_of_named_variants_is_a_dot_plot_tall_enough_for_its_names(tmp_p
                for value in ("32", "64", "128")]
     with Image.open(figures.study_plot(numeric, "batch size", "t", tmp_path / "n.png")) as image:
         assert image.size[1] < sizes[1][1]  # numbers stay a line plot of fixed height
+
+
+def test_per_class_bars_start_at_zero_and_curves_share_their_scales():
+    rows = [dataclasses.replace(make_row(name), per_class=(0.8,) * 10) for name in "ab"]
+    figure = figures.draw_per_class_bars(rows, [str(index) for index in range(10)], "t")
+    assert figure.axes[0].get_ylim() == (0, 100)
+    plain = [{"accuracy": 0.80 + 0.01 * e, "val_accuracy": 0.82, "loss": 0.6 - 0.05 * e,
+              "val_loss": 0.5} for e in range(5)]
+    smoothed = [{"accuracy": 0.85, "val_accuracy": 0.9, "loss": 1.1, "val_loss": 1.0}] * 5
+    limits = [[axes.get_ylim() for axes in figures.draw_training_curves(history, "t").axes]
+              for history in (plain, smoothed)]
+    assert limits[0] == limits[1] == [(50, 100), (0, 2.5)]
