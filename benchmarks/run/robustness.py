@@ -3,8 +3,9 @@ its test images (data/corruptions.py: MNIST-C's corruptions, one fixed severity 
 the clean test pass, through the pipeline's own predictions; no retraining.
 
 The record keeps each corruption's accuracy, their mean, the clean accuracy on the same
-subset and the ratio of the two (relative robustness), the suite's fingerprint (two records
-with the same fingerprint saw the same corrupted images) and what it cost.
+subset and the ratio of the two (relative robustness) and the suite's fingerprint (two
+records with the same fingerprint saw the same corrupted images) in ``metrics.robustness``,
+and what it cost in ``timing.robustness_seconds``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
-from ..data.corruptions import (
-    CORRUPTIONS,
-    SUITE_VERSION,
-    corrupted_sets,
-    suite_fingerprint,
-    suite_indices,
-)
 
 SUITE_SEED = 0  # the subset and the noises: the same for every job and seed
 
@@ -29,6 +22,12 @@ def corrupted_predictions(predict, images: np.ndarray, labels: np.ndarray,
     """``predict`` (images -> labels) on the clean subset and on each corruption of it; the
     pipeline's own calls, timed together with making the corrupted images. None for images
     the suite does not take (colour images of one's own: it corrupts grayscale)."""
+    # imported here: scikit-image loads only when a job is scored, not with the runner
+
+    # imported here: scikit-image loads when a job is scored, not with the runner (the GPU
+    # machine's command lists what it must bring: tests/pipelines/test_deep_zoo.py)
+    from ..data.corruptions import corrupted_sets, suite_fingerprint, suite_indices
+
     images = np.asarray(images)
     if images.ndim != 3 or images.dtype != np.uint8 or not size:
         return None
@@ -45,6 +44,9 @@ def corrupted_predictions(predict, images: np.ndarray, labels: np.ndarray,
 
 def robustness_metrics(outcome: dict | None) -> dict | None:
     """The record's ``metrics.robustness`` from ``corrupted_predictions``' outcome."""
+
+    from ..data.corruptions import CORRUPTIONS, SUITE_VERSION
+
     if outcome is None:
         return None
     labels = outcome["labels"]
@@ -60,5 +62,4 @@ def robustness_metrics(outcome: dict | None) -> dict | None:
         "accuracy": accuracy,
         "mean_accuracy": mean,
         "relative": mean / clean if clean else None,
-        "seconds": outcome["seconds"],
     }
