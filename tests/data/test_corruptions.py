@@ -220,6 +220,23 @@ def test_corrupted_sets_corrupt_the_fixed_subset_with_each_own_seed():
     assert tuple(seen) == NAMES
 
 
+def test_the_suite_is_the_sets_stacked_made_once_per_test_set():
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
+    labels = np.repeat(np.arange(3), 20)
+    suite = C.corrupted_suite(images, labels, 30, 1)
+    expected = [images[C.suite_indices(labels, 30, 1)]] + [
+        corrupted for _, corrupted, _ in C.corrupted_sets(images, labels, 30, 1)]
+    np.testing.assert_array_equal(suite.images, np.concatenate(expected))
+    assert suite.names == ("clean", *C.CORRUPTIONS)
+    assert C.corrupted_suite(images.copy(), labels, 30, 1) is suite  # same content: kept
+    assert C.corrupted_suite(images[::-1].copy(), labels, 30, 1) is not suite
+    parts = suite.parts(np.arange(len(suite.images)))
+    assert list(parts) == list(suite.names)
+    np.testing.assert_array_equal(parts["invert"], np.arange(30) + 30 * suite.names.index(
+        "invert"))
+
+
 def test_example_grid_is_a_figure_with_a_row_per_corruption():
     labels = np.array([0, 1, 2, 0, 1, 2])
     figure = corruption_grid(np.repeat(_garments(3), 2, axis=0), labels, ["a", "b", "c"])
