@@ -46,9 +46,9 @@ def _what_arguments(what) -> None:
                            "order given is the order of priority: the first --only's jobs "
                            "start first (longest first among them); patterns joined by "
                            "commas share a priority")
-    what.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+    what.add_argument("--exclude", action="append", default=[], metavar="PATTERN[,PATTERN]",
                       help="skip pipelines (with --study: variants) matching this pattern "
-                           "(repeatable)")
+                           "(repeatable; patterns may be joined by commas, as for --only)")
     what.add_argument("--recipe", action="append", default=[], metavar="NAME",
                       help="train the selected deep pipelines with this training recipe "
                            "(repeatable; stored as PIPELINE@NAME; 'seed', the seeds' own "
@@ -261,10 +261,11 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
         raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
                                 "--only/--exclude to choose; run it without them")
     patterns = [pattern for group in args.only for pattern in group.split(",") if pattern]
-    pipelines = select_pipelines(patterns, args.exclude, args.recipe, args.profile) \
+    excluded = [pattern for group in args.exclude for pattern in group.split(",") if pattern]
+    pipelines = select_pipelines(patterns, excluded, args.recipe, args.profile) \
         if select and not study else []
     variants = tuple((v.pipeline, v.overrides, v.label)
-                     for v in select_variants(study, patterns, args.exclude)) \
+                     for v in select_variants(study, patterns, excluded)) \
         if select and study and not searching else ()
     return RunOptions(
         pipelines=pipelines, priorities=priorities(pipelines, args.only),

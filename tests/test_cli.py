@@ -166,3 +166,12 @@ def test_dry_run_prints_the_plan_and_runs_nothing(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "--only", "raw-knn,pca-knn", "--dataset", "digits",
                            "--profile", "smoke", "--results-dir", str(results), "--dry-run")
     assert "1 to run, 1 stored" in out and "stored: raw-knn seed 0" in out
+
+
+def test_exclude_takes_comma_joined_patterns_as_only_does(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "--only", "raw-*", "--exclude", "raw-knn,raw-svm",
+                           "--exclude", "raw-bayes*", "--dataset", "digits", "--profile",
+                           "smoke", "--results-dir", str(tmp_path), "--dry-run")
+    assert code == 0
+    assert "raw-tree seed 0" in out
+    assert not re.search(r"raw-(knn|svm|bayes\d) seed", out)
