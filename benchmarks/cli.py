@@ -17,9 +17,9 @@ from pathlib import Path
 from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
+from .console import cpu_training_notice, final_summary
 from .errors import FashionbenchError
 from .reports.publish import publish
-from .run.job_times import format_duration
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arguments(parser.add_argument_group("data and protocol"))
     _execution_arguments(parser.add_argument_group("execution"))
     _results_arguments(parser.add_argument_group("results"))
+    _model_arguments(parser.add_argument_group("kept models"))
     return parser
 
 
@@ -129,6 +130,22 @@ def _execution_arguments(how) -> None:
                           "killed or timed-out run resumes at its last epoch (default "
                           "$FASHIONBENCH_CHECKPOINT_DIR, else the user cache); removed once "
                           "the job's record is stored")
+
+
+def _model_arguments(how) -> None:
+    how.add_argument("--model-cache", type=Path, metavar="DIR", dest="model_cache_dir",
+                     help="where each ok job's fitted model is kept for --evaluate (default "
+                          "$FASHIONBENCH_MODEL_CACHE, else the user cache; never results/)")
+    how.add_argument("--no-model-cache", action="store_false", dest="keep_models",
+                     help="keep no fitted models (--evaluate then has none to load)")
+    how.add_argument("--model-cache-gb", type=float, default=5.0, metavar="GIB",
+                     help="the model cache's size cap: the oldest models are removed first "
+                          "(default 5)")
+    how.add_argument("--evaluate", action="append", default=[], metavar="METRIC",
+                     help="add a metric (robustness, calibration; repeatable) to the stored "
+                          "records of the selected pipelines that lack it, from the models "
+                          "their jobs kept: nothing is trained; the records without a kept "
+                          "model are listed")
 
 
 def _results_arguments(out) -> None:
@@ -245,7 +262,25 @@ def execute(args: argparse.Namespace) -> int:
         for line in make_run_plan(options).describe():
             print(line)
         return 0
+    if options.evaluate:
+        return evaluate_and_publish(args, options)
     return run_and_publish(args, options)
+
+
+def evaluate_and_publish(args: argparse.Namespace, options) -> int:
+    """--evaluate: the metrics added from kept models, the records that could not gain them
+    and why, then the reports."""
+    from .run.evaluate import evaluate_stored
+
+    say = (lambda line: None) if args.quiet else print
+    summary = evaluate_stored(options, say)
+    for name, why in summary.refused:
+        say(f"not evaluated: {name}: {why}")
+    say(f"evaluated {len(summary.added)} records ({summary.complete} had the metrics "
+        f"already, {len(summary.refused)} could not be evaluated)")
+    if summary.added:
+        publish(args.results_dir, args.data_dir, lambda line: None)
+    return 0
 
 
 def run_options_of(args: argparse.Namespace, *, select: bool = True):
@@ -279,6 +314,8 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
         scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir, refit=args.refit,
         share_features=args.share_features,
+        model_cache_dir=args.model_cache_dir, keep_models=args.keep_models,
+        model_cache_gb=args.model_cache_gb, evaluate=tuple(args.evaluate),
     )
 
 
@@ -330,58 +367,6 @@ def _export_mlflow(args: argparse.Namespace) -> None:
                                say=None if args.quiet else print)
     if not args.quiet:
         print(summary.describe())
-
-
-TOP = 5
-
-
-def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
-    """The run's last lines: how long it took, what failed, where its report is and, for a
-    leaderboard, its top five on the split this run scored."""
-    from .reports.offered import offered
-    from .reports.rows import summarise
-    from .reports.tables import percent
-
-    ran = [record for summary in summaries for record in summary.ran]
-    failed = [record for summary in summaries for record in summary.failed]
-    skipped = sum(len(summary.skipped) for summary in summaries)
-    lines = [f"done in {format_duration(seconds)}: {len(ran)} ran ({len(failed)} failed), "
-             f"{skipped} already stored"]
-    lines += [f"  {record['status']}: {record['name']} seed {record['seed']}: "
-              f"{(record.get('error') or '')[:120]}" for record in failed]
-    not_started = [(job, why) for summary in summaries for job, why in summary.not_started]
-    if not_started:
-        lines.append(f"{len(not_started)} not started within --max-seconds: " + ", ".join(
-            f"{job.name} seed {job.seed}" for job, _ in not_started))
-    store = summaries[-1].store if summaries else None
-    if store is None:
-        return lines
-    report = next((path for path in (store.location.leaderboard, store.location.study_report)
-                   if path in written), None)
-    if report is not None:
-        lines.append(f"report: {report}")
-    scored = next((record for record in reversed(ran) if record["status"] == "ok"), None)
-    if scored is not None and report == store.location.leaderboard:
-        rows = summarise([record for record in offered(list(store.latest().values()),
-                                                       store.location.profile)
-                          if record["split"]["fingerprint"] == scored["split"]["fingerprint"]],
-                         with_statistics=False)
-        lines.append(f"top {min(TOP, len(rows))} of {len(rows)}: " + " · ".join(
-            f"{row.name} {percent(row.accuracy)}%" for row in rows[:TOP]))
-    return lines
-
-
-def cpu_training_notice(names: list[str]) -> str | None:
-    """One line where deep pipelines are about to train without a GPU."""
-    from pipelines.hardware import gpu_names
-    from pipelines.registry import get_entry
-
-    deep = sorted({name for name in names if get_entry(name).family == "deep"})
-    if not deep or gpu_names():
-        return None
-    # under 100 columns: a terminal that wraps it splits the README's section name
-    return (f"note: {len(deep)} deep pipeline(s) train on the CPU (no GPU), slowly: see "
-            f"README, 'Deep learning on a CPU'")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,15 @@ class TakesClassCount(Protocol):
 
 
 @runtime_checkable
+class KeepsNetwork(Protocol):
+    """Holds a fitted Keras network in the attribute it names: saved as a ``.keras`` file of
+    its own (pipelines/saving.py), not inside the pipeline's joblib file."""
+
+    keeps_network: bool
+    network_attribute: str
+
+
+@runtime_checkable
 class Resumable(Protocol):
     """``resumable = True``: fit takes ``checkpoint_dir=``, where it keeps a checkpoint after
     every epoch and resumes from the last one (a killed or timed-out job goes on from it)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ import pytest
 from benchmarks.data.datasets import DATA_DIR_ENV, load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# the models the tests' jobs keep (benchmarks/run/model_cache.py) go to a folder of this test
+# session's, not to the user's cache; subprocesses inherit it
+os.environ.setdefault("FASHIONBENCH_MODEL_CACHE",
+                      tempfile.mkdtemp(prefix="fashionbench-test-models-"))
 
 
 def genuine_data_dir() -> Path | None:

@@ -54,6 +54,11 @@ class Record(TypedDict):
     started_at: str
     finished_at: str | None
     warnings: NotRequired[list[str]]
+    # the fitted model kept for --evaluate: its folder in the model cache, each file's
+    # SHA-256, its bytes (run/model_cache.py)
+    saved_model: NotRequired[dict[str, Any]]
+    # a record made by --evaluate from another: that record's run_id, the metrics added, when
+    evaluated: NotRequired[dict[str, Any]]
     traceback: NotRequired[str]
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # types only: a context is handed a dataset and a profile, ne
     from pipelines.profiles import Profile
 
     from ..data.datasets import Dataset
+    from .model_cache import ModelCache
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class RunContext:
     # where the run's jobs share their feature steps (pipelines/sharing.py; None: they
     # share none): one folder per run, removed when it ends
     shared_features_dir: Path | None = None
+    # where each ok job's fitted model is kept for --evaluate (None: not kept)
+    model_cache: ModelCache | None = None
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:

@@ -104,7 +104,7 @@ def _check_predictions(predictions, expected: int, n_classes: int, what: str) ->
     return predictions.astype(np.int64)
 
 
-def _labels_and_probabilities(pipeline, images: np.ndarray) -> tuple:
+def labels_and_probabilities(pipeline, images: np.ndarray) -> tuple:
     """A pipeline's labels and probabilities (None without them) for images the run does not
     time: from one pass when the pipeline offers ``predict_with_proba``."""
     if isinstance(pipeline, PredictsWithProba):
@@ -213,6 +213,8 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
                     record["model"] = pipeline.describe()
         if trained is not None:
             _record_results(record, job, parts, trained, context.dataset.n_classes)
+            if context.model_cache is not None:
+                _keep_model(record, trained.pipeline, context.model_cache)
     record["warnings"] = distinct_warnings(caught)
     if record["timing"] is not None:
         record["timing"]["job_seconds"] = time.perf_counter() - job_started
@@ -239,6 +241,7 @@ class Trained:
     memory_before: float
     peak_mb: float
     corrupted: dict | None  # robustness.corrupted_predictions: the corrupted test subset predicted
+    pipeline: object  # the fitted pipeline, kept in the model cache after scoring
 
 
 def _train(job: Job, context: RunContext, parts: dict[str, Partition], record: Record,
@@ -285,7 +288,7 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
     with sharing.shared_in(shared):  # not timed: shared only to save the run's time
         if not job.refit_of:  # a refit's validation images are training images
             validation_predictions, validation_probabilities = \
-                _labels_and_probabilities(pipeline, validation.images)
+                labels_and_probabilities(pipeline, validation.images)
             validation_predictions = _check_predictions(
                 validation_predictions, len(validation.labels), n_classes, "predict")
         predict_proba = getattr(pipeline, "predict_proba", None)
@@ -297,7 +300,18 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
     return Trained(test_predictions, test_probabilities, validation_predictions,
                    validation_probabilities, latency_ms, pipeline.describe(), fit_watch,
                    predict_watch, fit_shared, predict_shared, memory_scope, memory_before,
-                   peak_memory_mb(), corrupted)
+                   peak_memory_mb(), corrupted, pipeline)
+
+
+def _keep_model(record: Record, pipeline, cache) -> None:
+    """The fitted model into the cache, named in the record (``saved_model``), so that
+    ``--evaluate`` can add a later metric without retraining. A model that cannot be kept
+    (a full disk, an object that does not pickle) costs the record only this warning."""
+    try:
+        record["saved_model"] = cache.keep(pipeline, record)
+    except Exception as error:  # noqa: BLE001 - keeping the model is a courtesy
+        warnings.warn(f"the fitted model was not kept for --evaluate: "
+                      f"{type(error).__name__}: {error}", RuntimeWarning, stacklevel=1)
 
 
 def _fit_options(pipeline, job: Job, context: RunContext, record: Record) -> dict:

@@ -55,6 +55,14 @@ class RunOptions:
     # the root of the epoch checkpoints (default: $FASHIONBENCH_CHECKPOINT_DIR, else the user
     # cache); each results directory gets its own folder under it
     checkpoint_dir: Path | None = None
+    # where fitted models are kept for --evaluate (model_cache.py; None: the default cache),
+    # whether they are kept, and the cache's cap in GiB (the oldest removed first)
+    model_cache_dir: Path | None = None
+    keep_models: bool = True
+    model_cache_gb: float = 5.0
+    # metrics to add to stored records from their kept models instead of running jobs
+    # (--evaluate; evaluate.py): "robustness", "calibration"
+    evaluate: tuple[str, ...] = ()
     # a study's variants, (pipeline, overrides, label) each, run instead of ``pipelines``
     variants: tuple[tuple[str, tuple, str], ...] = ()
     # after each job's validation run, its refit on train + validation (refit.py), stored
@@ -78,6 +86,10 @@ class RunOptions:
     priorities: dict[str, int] = field(default_factory=dict)
 
 
+# what --evaluate can add to a stored record from its kept model (evaluate.py)
+EVALUATIONS = ("robustness", "calibration")
+
+
 def check_options(options: RunOptions) -> None:
     """One-line errors for options no run can use: an unknown dataset, split or profile name,
     a seed, worker or thread count out of range, a time that is not a positive number."""
@@ -98,6 +110,14 @@ def check_options(options: RunOptions) -> None:
         if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):
             raise FashionbenchError(f"{option} must be a positive number of seconds, not "
                                     f"{value!r}")
+    cap = options.model_cache_gb
+    if isinstance(cap, bool) or not (isinstance(cap, int | float) and 0 < cap < math.inf):
+        raise FashionbenchError(f"--model-cache-gb must be a positive number of GiB, not "
+                                f"{cap!r}")
+    unknown = [name for name in options.evaluate if name not in EVALUATIONS]
+    if unknown:
+        raise FashionbenchError(f"--evaluate takes {' or '.join(EVALUATIONS)}, not "
+                                f"{', '.join(map(repr, unknown))}")
     bad = [seed for seed in options.seeds
            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED]
     if bad:

@@ -30,6 +30,7 @@ from .context import Job, RunContext, checkpoint_root_for, remove_checkpoint
 from .executors import ProcessExecutor, SerialExecutor
 from .job import load_plugins
 from .job_times import JobTimes
+from .model_cache import ModelCache, default_model_cache
 from .options import RunOptions, check_options
 from .plan import (
     Plan,
@@ -83,6 +84,13 @@ class RunSetup:
                 f"profile {self.profile.name}")
 
 
+def model_cache_of(options: RunOptions) -> ModelCache | None:
+    if not options.keep_models:
+        return None
+    return ModelCache(options.model_cache_dir or default_model_cache(),
+                      int(options.model_cache_gb * 2**30))
+
+
 def open_run(options: RunOptions) -> RunSetup:
     """Open the dataset, make the split, read the store (nothing is written)."""
     check_options(options)
@@ -93,7 +101,8 @@ def open_run(options: RunOptions) -> RunSetup:
     split = make_split(options.split, dataset, options.validation_fraction)
     context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
                          checkpoint_root=checkpoint_root_for(options.results_dir,
-                                                             options.checkpoint_dir))
+                                                             options.checkpoint_dir),
+                         model_cache=model_cache_of(options))
     load_plugins(context)
     times = JobTimes.from_records(history_store(options, dataset.name, profile.name,
                                                 store).records())

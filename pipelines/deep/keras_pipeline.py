@@ -162,6 +162,8 @@ class KerasPipeline:
     predicts_by_argmax = True  # predict is predict_proba's argmax
     takes_n_classes = True  # fit(..., n_classes=): the output layer's size
     resumable = True  # fit(..., checkpoint_dir=): a checkpoint every epoch, resumed
+    keeps_network = True  # saved with its network as a .keras file (pipelines/saving.py)
+    network_attribute = "model_"
 
     def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
                  notes: str | None = None, network: dict[str, Any] | None = None) -> None:
