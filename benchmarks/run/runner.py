@@ -3,7 +3,9 @@
 The dataset is loaded and the split made once per run; every job gets the same index arrays
 and, for a seed, the same subsample (job.py). A pipeline that raises becomes a ``failed``
 record and the run goes on; a job already stored as ok is skipped unless forced, so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped. Each job is claimed (records/claims.py) just before
+it starts and until its record is stored: a second run on the same store passes over the jobs
+the first is running, and those it stored since the plan was made.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pipelines.profiles import Profile, get_profile
 from ..data.custom_data import open_dataset
 from ..data.datasets import Dataset
 from ..data.splits import Split, make_split
+from ..records.claims import Claims
 from ..records.layout import PROJECT_ROOT
-from ..records.record import REFIT_MARK
+from ..records.record import REFIT_MARK, job_key
 from ..records.store import ResultsStore
 from .budget import Budget
 from .context import Job, RunContext, checkpoint_root_for, remove_checkpoint
@@ -51,6 +54,8 @@ class RunSummary:
     unrefitted: list[Job] = field(default_factory=list)  # --refit, validation run not ok
     # jobs the run's time budget did not let start, each with why
     not_started: list[tuple[Job, str]] = field(default_factory=list)
+    # jobs another run on the same store was running, or stored while this one ran: why
+    elsewhere: list[tuple[Job, str]] = field(default_factory=list)
     store: ResultsStore | None = None  # where the run's records went
     workers: int = 1  # the parallel jobs of the executor that ran them
 
@@ -76,6 +81,7 @@ class RunSetup:
     context: RunContext
     latest: dict[tuple, dict]
     times: JobTimes
+    mark: int = 0  # the store's end when it was read: what is after it, others stored since
 
     @property
     def header(self) -> str:
@@ -95,10 +101,11 @@ def open_run(options: RunOptions) -> RunSetup:
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir))
     load_plugins(context)
+    mark = store.end_of_records()  # before the store is read: nothing slips between them
     times = JobTimes.from_records(history_store(options, dataset.name, profile.name,
                                                 store).records())
     return RunSetup(dataset, split, profile, store, context,
-                    {} if options.force else store.latest(), times)
+                    {} if options.force else store.latest(), times, mark)
 
 
 def make_run_plan(options: RunOptions, setup: RunSetup | None = None) -> Plan:
@@ -129,7 +136,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     execution = Execution(setup, executor, progress, RunSummary(store=setup.store,
                                                                 workers=executor.workers),
                           Budget(options.max_seconds, setup.times)
-                          if options.max_seconds is not None else None)
+                          if options.max_seconds is not None else None,
+                          Claims(setup.store.directory))
     total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {setup.header}\n{holdout_line(setup)}"
@@ -142,6 +150,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if options.refit:
             execution.run_refits(options, plan, first_number=len(plan.jobs) + 1)
     finally:
+        execution.claims.release_all()  # a job cut short by an error is free to run again
         progress.end()
         if setup.context.shared_features_dir is not None:
             shutil.rmtree(setup.context.shared_features_dir, ignore_errors=True)
@@ -185,15 +194,45 @@ class Execution:
     progress: object
     summary: RunSummary
     budget: Budget | None
+    claims: Claims
 
     def keep(self, record: dict) -> None:
         self.setup.store.append(record)
         remove_checkpoint(record, self.setup.context.checkpoint_root)
+        self.claims.release(job_key(record))  # stored: another run would now skip it
         self.summary.ran.append(record)
         self.setup.times.finished(record)
         self.progress.finished(record)
 
     def admit(self, job: Job) -> float | None:
+        """Whether ``job`` starts now, and for how long: asked by every executor in this
+        process just before the job starts. It must be ours to run (claimed, and not stored
+        as ok by another run since the plan), and fit the budget (no budget: always)."""
+        key = job.key(self.setup.split.fingerprint)
+        holder = self.claims.take(key, f"{job.name} seed {job.seed}")
+        why = (f"another run is running it ({holder})" if holder is not None
+               else "another run stored it as ok meanwhile" if self.stored_meanwhile(key)
+               else None)
+        if why is not None:
+            if holder is None:
+                self.claims.release(key)
+            self.summary.elsewhere.append((job, why))
+            self.progress.not_started(job, why)
+            return None
+        limit = self.budget_limit(job)
+        if limit is None:
+            self.claims.release(key)
+        return limit
+
+    def stored_meanwhile(self, key: tuple) -> bool:
+        """Whether another run stored ``key`` as ok since this one read the store (read
+        again once the claim is ours: it may have finished just before we took it)."""
+        ours = {record["run_id"] for record in self.summary.ran}
+        return any(record.get("status") == "ok" and record["run_id"] not in ours
+                   and job_key(record) == key
+                   for record in self.setup.store.records_from(self.setup.mark))
+
+    def budget_limit(self, job: Job) -> float | None:
         """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
         if self.budget is None:
             return float("inf")
