@@ -114,10 +114,13 @@ class ResultsStore:
         """Append ``line`` whole, or cut the file back to where it was: a short write or an
         error (ENOSPC, EFBIG) must not leave part of a record as the store's last line."""
         before = os.fstat(descriptor).st_size
+        left = memoryview(line)
         try:
-            written = os.write(descriptor, line)
-            if written != len(line):
-                raise OSError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
+            while left:  # after a short write, the next write says why (ENOSPC, EFBIG)
+                written = os.write(descriptor, left)
+                if written == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                left = left[written:]
             os.fsync(descriptor)
         except OSError:
             os.ftruncate(descriptor, before)  # shrinking a file needs no space
