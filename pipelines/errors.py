@@ -33,6 +33,7 @@ class WriteError(FashionbenchError):
 
 # the disk is full or the file too large: room is what is missing, not permission
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
 
 
 def write_error(path, error: OSError, consequence: str = "",
@@ -44,5 +45,8 @@ def write_error(path, error: OSError, consequence: str = "",
     fix = ("free space or choose another --results-dir" if error.errno in _NO_ROOM
            else "make it writable or choose another --results-dir")
     where = path if path is not None else error.filename or "a file"
-    return kind(f"cannot write {where}: {cause}; "
-                + (f"{consequence}; " if consequence else "") + fix)
+    problem = kind(f"cannot write {where}: {cause}; "
+                   + (f"{consequence}; " if consequence else "") + fix)
+    if error.errno in _NOT_A_FOLDER:  # a file given where a folder goes: the argument's fault
+        problem.exit_code = FashionbenchError.exit_code
+    return problem
