@@ -1,7 +1,8 @@
 """The command line: parse arguments, hand over to the runner or the reports.
 
 Errors a user can fix (an unknown name, a bad data file, an unwritable results directory)
-end as one line on stderr and exit status 2, never a traceback.
+end as one line on stderr and exit status 2 (1: a disk that refuses a file), never a
+traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipelines.events import VERBOSE_ENV
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .console import cpu_training_notice, final_summary
-from .errors import FashionbenchError
+from .errors import FashionbenchError, write_error
 from .reports.publish import publish
 
 
@@ -184,14 +185,12 @@ def _print_list() -> None:
                    tablefmt="simple"))
     from pipelines.recipes import recipe_entries
 
-    print()
-    print(tabulate([[entry.name, entry.description] for entry in recipe_entries().values()],
-                   headers=["recipe (--recipe NAME, or NAME@RECIPE)", "training protocol"],
-                   tablefmt="simple"))
+    recipes = [[entry.name, entry.description] for entry in recipe_entries().values()]
+    print("\n" + tabulate(recipes, headers=["recipe (--recipe NAME, or NAME@RECIPE)",
+                                            "training protocol"], tablefmt="simple"))
     studies = [[name, load_study(name).title] for name in list_studies()]
-    print()
-    print(tabulate(studies, headers=["study (--study NAME)", "what it reproduces"],
-                   tablefmt="simple"))
+    print("\n" + tabulate(studies, headers=["study (--study NAME)", "what it reproduces"],
+                          tablefmt="simple"))
 
 
 def _warn_plugin_failures() -> None:
@@ -375,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
     try:
         return execute(args)
-    except FashionbenchError as error:
+    except (FashionbenchError, OSError) as error:  # an OSError no writer named: its file
+        error = write_error(None, error) if isinstance(error, OSError) else error
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:

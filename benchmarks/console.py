@@ -24,10 +24,12 @@ def final_summary(summaries, written: list[Path], seconds: float) -> list[str]:
              f"{skipped} already stored"]
     lines += [f"  {record['status']}: {record['name']} seed {record['seed']}: "
               f"{(record.get('error') or '')[:120]}" for record in failed]
-    not_started = [(job, why) for summary in summaries for job, why in summary.not_started]
-    if not_started:
-        lines.append(f"{len(not_started)} not started within --max-seconds: " + ", ".join(
-            f"{job.name} seed {job.seed}" for job, _ in not_started))
+    for passed_over, what in (("not_started", "not started within --max-seconds"),
+                              ("elsewhere", "left to another run on the same store")):
+        jobs = [job for summary in summaries for job, _ in getattr(summary, passed_over)]
+        if jobs:
+            lines.append(f"{len(jobs)} {what}: "
+                         + ", ".join(f"{job.name} seed {job.seed}" for job in jobs))
     store = summaries[-1].store if summaries else None
     if store is None:
         return lines

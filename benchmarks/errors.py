@@ -1,9 +1,15 @@
 """The harness's own errors (data, downloads, the store), on top of pipelines.errors."""
 
-from pipelines.errors import FashionbenchError, UnknownNameError, unknown_name
+from pipelines.errors import (
+    FashionbenchError,
+    UnknownNameError,
+    WriteError,
+    unknown_name,
+    write_error,
+)
 
-__all__ = ["DataError", "DownloadError", "FashionbenchError", "StoreError", "UnknownNameError",
-           "unknown_name"]
+__all__ = ["DataError", "DownloadError", "FashionbenchError", "StoreError", "StoreWriteError",
+           "UnknownNameError", "WriteError", "unknown_name", "write_error"]
 
 
 class DataError(FashionbenchError):
@@ -16,3 +22,7 @@ class DownloadError(DataError):
 
 class StoreError(FashionbenchError):
     """The results store cannot be read or written."""
+
+
+class StoreWriteError(StoreError, WriteError):
+    """The disk refused the store a write (full, read-only): exit status 1, as WriteError."""

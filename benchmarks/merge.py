@@ -5,7 +5,9 @@
 Every ``runs.jsonl`` under the source (``<dataset>/<profile>/`` and
 ``studies/<study>/<dataset>/<profile>/``) is appended, record by record, to the store at the
 same relative place under ``--results-dir``, through the store's own locked, fsynced append.
-A record already there (same ``run_id``) is skipped, so merging twice changes nothing; a line
+A record already there (same ``run_id``) is skipped, so merging twice changes nothing (and two
+merges at once take turns per target store, under its lock, so neither appends what the other
+just did); a line
 that is not a complete record is reported with its file and line number and left out. The
 records are not altered: each keeps the environment and hardware it ran on, which the
 leaderboard shows. ``--report`` regenerates the leaderboards afterwards.
@@ -19,7 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FashionbenchError
+from .errors import FashionbenchError, write_error
 from .records.layout import STORE_NAME, ResultsLayout
 from .records.record import RecordError, load_record
 from .records.store import ResultsStore
@@ -50,9 +52,30 @@ def source_stores(source: Path) -> list[Path]:
 
 def merge(source: Path, results_dir: Path) -> MergeSummary:
     summary = MergeSummary()
-    source = Path(source)
-    known: dict[Path, set] = {}  # target store -> the run_ids it holds, read once
-    target_layout = ResultsLayout(results_dir)
+    incoming = read_source(Path(source), ResultsLayout(results_dir), summary)
+    for target, records in incoming.values():
+        # the run_ids read and the appends made under one hold of the store's lock: a
+        # second merge (or a run) appends before or after, never in between
+        with target.holding():
+            known = {stored.get("run_id") for stored in target.records()}
+            for raw, run_id in records:
+                if run_id in known:
+                    summary.already_there += 1
+                    continue
+                target.append(raw)  # as it was written: merging never alters a record
+                known.add(run_id)
+                summary.added += 1
+                if target.path not in summary.stores:
+                    summary.stores.append(target.path)
+    return summary
+
+
+def read_source(source: Path, target_layout: ResultsLayout,
+                summary: MergeSummary) -> dict[Path, tuple[ResultsStore, list[tuple]]]:
+    """The source's complete records (each as written, with its run_id), by the target
+    store each goes to (its path), in the source's order; a line that is not a record goes
+    to ``summary.rejected``."""
+    incoming: dict[Path, tuple[ResultsStore, list[tuple]]] = {}
     for path in source_stores(source):
         # a study's records go to the same study at the target; a lone runs.jsonl, to the
         # main store of its records' dataset and profile
@@ -72,17 +95,8 @@ def merge(source: Path, results_dir: Path) -> MergeSummary:
                 continue
             target = ResultsStore.of(target_layout.store(record["dataset"], record["profile"],
                                                          study))
-            if target.path not in known:
-                known[target.path] = {stored.get("run_id") for stored in target.records()}
-            if record["run_id"] in known[target.path]:
-                summary.already_there += 1
-                continue
-            target.append(raw)  # as it was written: merging never alters a record
-            known[target.path].add(record["run_id"])
-            summary.added += 1
-            if target.path not in summary.stores:
-                summary.stores.append(target.path)
-    return summary
+            incoming.setdefault(target.path, (target, []))[1].append((raw, record["run_id"]))
+    return incoming
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
               + (", ".join(map(str, summary.stores)) or str(args.results_dir)))
         if args.report:
             publish(args.results_dir)
-    except FashionbenchError as error:
+    except (FashionbenchError, OSError) as error:  # an OSError no writer named: its file
+        error = write_error(None, error) if isinstance(error, OSError) else error
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     return 0

@@ -1,12 +1,15 @@
 """The results store: one JSON record per job, appended to results/<dataset>/<profile>/runs.jsonl.
 
 Append-only and crash-safe: each record is written as one line in a single write under an
-exclusive file lock and fsynced. A torn last line left by a killed writer is moved to
-``runs.jsonl.torn`` with a warning before the next append, never silently dropped.
+exclusive file lock and fsynced. An append the disk refuses part-way (full, a file size
+limit) is cut back at once to the records before it, so this writer never leaves a torn line;
+a torn last line left by a killed writer is moved to ``runs.jsonl.torn`` with a warning
+before the next append, never silently dropped.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -15,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import StoreWriteError, write_error
 from .layout import ResultsLayout, StoreLocation
 from .record import Record, RecordError, finished_at, job_key, load_record, record_line
 
@@ -45,19 +48,36 @@ class ResultsStore:
             with open(self.path, "ab"):
                 pass
         except OSError as error:
-            raise StoreError(
-                f"cannot write results to {self.path}: {error.strerror}; choose another "
-                f"--results-dir or make it writable"
-            ) from None
+            raise write_error(f"results to {self.path}", error, kind=StoreWriteError) from None
 
     @contextmanager
     def _locked(self) -> Iterator[int]:
+        held = getattr(self, "_held", None)
+        if held is not None:  # inside holding(): this process has the lock already
+            yield held
+            return
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield descriptor
         finally:
             os.close(descriptor)  # closing releases the lock
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """The store's lock held across the block: no other process appends meanwhile, so
+        what the block reads (the run_ids a merge skips) stays true while it appends."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with self._locked() as descriptor:
+                self._held = descriptor
+                try:
+                    yield
+                finally:
+                    self._held = None
+        except OSError as error:
+            raise write_error(self.path, error, "the records already there are intact",
+                              kind=StoreWriteError) from None
 
     def _set_aside_torn_tail(self, descriptor: int) -> None:
         size = os.fstat(descriptor).st_size
@@ -84,22 +104,59 @@ class ResultsStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             with self._locked() as descriptor:
                 self._set_aside_torn_tail(descriptor)
-                written = os.write(descriptor, line)
-                if written != len(line):
-                    raise OSError(28, f"short write ({written} of {len(line)} bytes)")
-                os.fsync(descriptor)
+                self._write_whole(descriptor, line)
         except OSError as error:
-            raise StoreError(
-                f"cannot append to {self.path}: {error.strerror or error}; the records "
-                f"already there are intact, free space or choose another --results-dir"
-            ) from None
+            raise write_error(self.path, error, "the records already there are intact",
+                              kind=StoreWriteError) from None
+
+    @staticmethod
+    def _write_whole(descriptor: int, line: bytes) -> None:
+        """Append ``line`` whole, or cut the file back to where it was: a short write or an
+        error (ENOSPC, EFBIG) must not leave part of a record as the store's last line."""
+        before = os.fstat(descriptor).st_size
+        left = memoryview(line)
+        try:
+            while left:  # after a short write, the next write says why (ENOSPC, EFBIG)
+                written = os.write(descriptor, left)
+                if written == 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                left = left[written:]
+            os.fsync(descriptor)
+        except OSError:
+            os.ftruncate(descriptor, before)  # shrinking a file needs no space
+            raise
 
     def records(self) -> list[Record]:
         """Every readable record, oldest first; unreadable lines are reported, not dropped."""
         if not self.path.exists():
             return []
+        return self._parse(self.path.read_bytes())
+
+    def end_of_records(self) -> int:
+        """Where the next record will start: the size up to the last whole line (a torn tail
+        after it is cut away before the next append)."""
+        try:
+            content = self.path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        return content.rfind(b"\n") + 1
+
+    def records_from(self, offset: int) -> list[Record]:
+        """The records appended at ``offset`` (an ``end_of_records()``) or after it: what other
+        processes stored since then, without parsing the whole store again. Read under the
+        lock: a record being appended right now is read whole or not at all."""
+        if not self.path.exists():
+            return []
+        try:
+            with self._locked() as descriptor:
+                size = os.fstat(descriptor).st_size
+                return self._parse(os.pread(descriptor, max(size - offset, 0), offset))
+        except OSError as error:
+            raise write_error(self.path, error, kind=StoreWriteError) from None
+
+    def _parse(self, content: bytes) -> list[Record]:
         records = []
-        lines = self.path.read_bytes().split(b"\n")
+        lines = content.split(b"\n")
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

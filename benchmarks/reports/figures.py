@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..records.atomic import save_figure
+
 if TYPE_CHECKING:
     from .rows import Row
 
@@ -45,11 +47,9 @@ def _subplots(*grid, figsize: tuple[float, float], **options):
     return figure, figure.subplots(*grid, **options)
 
 
-def _save(figure, path: Path, source: str | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = dict(PNG_METADATA, **({SOURCE_KEY: source} if source else {}))
-    figure.savefig(path, dpi=100, metadata=metadata, bbox_inches="tight")
-    return path
+def _save(figure, path: Path, source: str | None = None) -> Path:  # source None: not written
+    return save_figure(figure, path, dpi=100, metadata=dict(PNG_METADATA, **{SOURCE_KEY: source}),
+                       bbox_inches="tight")
 
 
 def drawn_from(path: Path) -> str | None:

@@ -1,6 +1,8 @@
 """Publishing: the leaderboards (markdown and HTML), the results index, the study reports and
 README.md's excerpt written to disk, with the figures drawn beside them (and a stale one
-removed).
+removed). Every file is replaced whole (records/atomic.py): a full disk leaves the previous
+page or figure as it was. One report at a time per results directory (a lock file in it), so
+one never removes a figure another is embedding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 from pipelines.profiles import PROFILES
 
+from ..records.atomic import TEMPORARY_SUFFIX, folder_lock, write_text
 from ..records.layout import PROJECT_ROOT, ResultsLayout, run_figure
 from ..records.record import Record, decode_labels
 from ..records.store import find_stores, find_study_stores
@@ -29,6 +32,7 @@ from .rows import Row, family_leaders
 from .studies import write_study_reports
 
 PER_CLASS_TITLE = "Per-class test accuracy, family leaders"
+REPORT_LOCK_NAME = ".report.lock"  # held by the report writing into a results directory
 
 ImagesLoader = Callable[[Record], "np.ndarray | None"]
 
@@ -146,18 +150,17 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None,
             return figures
 
         path = store.location.leaderboard
-        path.write_text(leaderboard_markdown(store, draw_figures=draw), encoding="utf-8")
+        write_text(path, leaderboard_markdown(store, draw_figures=draw))
         written.append(path)
         # drawn above, once: the HTML embeds the same files (and lives outside figures/,
         # so remove_stale_figures never touches it)
         html_path = store.location.leaderboard_html
-        html_path.write_text(leaderboard_html(store, figures=by_split), encoding="utf-8")
+        write_text(html_path, leaderboard_html(store, figures=by_split))
         written.append(html_path)
         remove_stale_figures(store.location.figures, keep=drawn)
     study_stores = find_study_stores(layout.root)
     if every_store or study_stores:
-        layout.index.write_text(index_markdown(layout.root, every_store, study_stores),
-                                encoding="utf-8")
+        write_text(layout.index, index_markdown(layout.root, every_store, study_stores))
         written.append(layout.index)
     return written
 
@@ -165,9 +168,11 @@ def write_reports(results_dir: Path | str, *, data_dir: Path | None = None,
 def remove_stale_figures(figures_dir: Path, keep: list[Path]) -> list[Path]:
     """Delete the figures a leaderboard no longer shows (the confusion matrix of a pipeline
     that has lost the lead, say): the folder is the leaderboard's own, and a file left there
-    would be committed beside a table that does not link it."""
+    would be committed beside a table that does not link it. Also what a killed report
+    left half-written. Called under the report lock: no other report is drawing here."""
     kept = {path.resolve() for path in keep}
     stale = [path for path in sorted(figures_dir.glob("*.png")) if path.resolve() not in kept]
+    stale += sorted(figures_dir.glob(f".*{TEMPORARY_SUFFIX}"))
     for path in stale:
         path.unlink()
     return stale
@@ -191,7 +196,7 @@ def update_readme_excerpt(readme: Path, results_dir: Path) -> bool:
     if ANSWER_START in updated:
         updated = between(updated, ANSWER_START, ANSWER_END, answer_markdown(results_dir))
     if updated != text:
-        readme.write_text(updated, encoding="utf-8")
+        write_text(readme, updated)
     return True
 
 
@@ -205,13 +210,16 @@ def publish(results_dir: Path, data_dir: Path | None = None, say=print, *,
     results/, README.md's excerpt. With ``stores`` (``runs.jsonl`` paths: what a run wrote
     to), only their leaderboards or study reports are redrawn; the index and the excerpt
     always are."""
-    written = write_reports(results_dir, data_dir=data_dir, stores=stores)
-    written += write_study_reports(
-        results_dir, only=None if stores is None else lambda path: _one_of(path, stores))
-    readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
-    if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
-            and update_readme_excerpt(readme, results_dir):
-        written.append(readme)
+    if not Path(results_dir).is_dir():
+        return []  # no stores, nothing to report (and no folder made for a lock)
+    with folder_lock(results_dir, REPORT_LOCK_NAME):
+        written = write_reports(results_dir, data_dir=data_dir, stores=stores)
+        written += write_study_reports(
+            results_dir, only=None if stores is None else lambda path: _one_of(path, stores))
+        readme = PROJECT_ROOT / "README.md"  # wherever the command runs from
+        if written and Path(results_dir).resolve() == (PROJECT_ROOT / "results").resolve() \
+                and update_readme_excerpt(readme, results_dir):
+            written.append(readme)
     for path in written:
         say(f"wrote {path}")
     return written

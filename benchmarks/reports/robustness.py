@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..records.atomic import save_figure
 from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
 from .tables import markdown_table, number
 
@@ -113,9 +114,7 @@ def calibration_markdown(rows: list[Row]) -> list[str]:
 
 
 def save_png(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
-    return path
+    return save_figure(figure, path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
 
 
 def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:

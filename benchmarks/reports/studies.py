@@ -10,6 +10,7 @@ from pathlib import Path
 from pipelines.profiles import PROFILES
 
 from ..errors import FashionbenchError
+from ..records.atomic import write_text
 from ..records.hardware import hardware_label
 from ..records.layout import ResultsLayout
 from ..records.store import ResultsStore, find_study_stores
@@ -113,7 +114,7 @@ def write_study_reports(results_dir: Path,
             figure = figures.search_plot(plot, study.title, store.directory / f"{name}.png")
             text += f"\n![{study.title}]({figure.name})\n"
             report = store.location.study_report
-            report.write_text(text, encoding="utf-8")
+            write_text(report, text)
             written.append(report)
             continue
         text, plot_rows = study_markdown(study, store)
@@ -129,7 +130,7 @@ def write_study_reports(results_dir: Path,
                                                    f"{name}-curves.png", study.title)
                 text += f"\n![validation accuracy per epoch]({curves.name})\n"
         report = store.location.study_report
-        report.write_text(text, encoding="utf-8")
+        write_text(report, text)
         written.append(report)
     return written
 

@@ -26,7 +26,7 @@ from .job import labels_and_probabilities, utc_now
 from .metrics import score
 from .options import RunOptions
 from .robustness import corrupted_predictions, robustness_metrics
-from .runner import model_cache_of, open_run
+from .setup import model_cache_of, open_run
 
 # a kept model must give the record's own test labels (a few argmax ties may differ)
 SAME_MODEL_AGREEMENT = 0.999

@@ -3,7 +3,9 @@
 The dataset is loaded and the split made once per run; every job gets the same index arrays
 and, for a seed, the same subsample (job.py). A pipeline that raises becomes a ``failed``
 record and the run goes on; a job already stored as ok is skipped unless forced, so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped. Each job is claimed (records/claims.py) just before
+it starts and until its record is stored: a second run on the same store passes over the jobs
+the first is running, and those it stored since the plan was made.
 """
 
 from __future__ import annotations
@@ -17,21 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.errors import FashionbenchError, unknown_name
-from pipelines.profiles import Profile, get_profile
 
-from ..data.custom_data import open_dataset
-from ..data.datasets import Dataset
-from ..data.splits import Split, make_split
-from ..records.layout import PROJECT_ROOT
-from ..records.record import REFIT_MARK
+from ..records.claims import Claims
+from ..records.record import REFIT_MARK, job_key
 from ..records.store import ResultsStore
 from .budget import Budget
-from .context import Job, RunContext, checkpoint_root_for, remove_checkpoint
+from .context import Job, remove_checkpoint
 from .executors import ProcessExecutor, SerialExecutor
-from .job import load_plugins
-from .job_times import JobTimes
-from .model_cache import ModelCache, default_model_cache
-from .options import RunOptions, check_options
+from .options import RunOptions
 from .plan import (
     Plan,
     built_only_here,
@@ -42,6 +37,7 @@ from .plan import (
     requested_jobs,
 )
 from .progress import LineProgress
+from .setup import RunSetup, open_run
 from .workers import Executor
 
 
@@ -52,6 +48,8 @@ class RunSummary:
     unrefitted: list[Job] = field(default_factory=list)  # --refit, validation run not ok
     # jobs the run's time budget did not let start, each with why
     not_started: list[tuple[Job, str]] = field(default_factory=list)
+    # jobs another run on the same store was running, or stored while this one ran: why
+    elsewhere: list[tuple[Job, str]] = field(default_factory=list)
     store: ResultsStore | None = None  # where the run's records went
     workers: int = 1  # the parallel jobs of the executor that ran them
 
@@ -63,51 +61,6 @@ class RunSummary:
     def job_seconds(self) -> float:
         """The wall time of the jobs that ran, added up (what one worker would need)."""
         return sum(record["timing"]["job_seconds"] for record in self.ran if record["timing"])
-
-
-@dataclass
-class RunSetup:
-    """What a run opens before it plans: the data, its split, the profile, the store, the
-    context its jobs share, the store's latest records and the job times to expect."""
-
-    dataset: Dataset
-    split: Split
-    profile: Profile
-    store: ResultsStore
-    context: RunContext
-    latest: dict[tuple, dict]
-    times: JobTimes
-
-    @property
-    def header(self) -> str:
-        return (f"{self.dataset.name}, split {self.split.name} ({self.split.fingerprint}), "
-                f"profile {self.profile.name}")
-
-
-def model_cache_of(options: RunOptions) -> ModelCache | None:
-    if not options.keep_models:
-        return None
-    return ModelCache(options.model_cache_dir or default_model_cache(),
-                      int(options.model_cache_gb * 2**30))
-
-
-def open_run(options: RunOptions) -> RunSetup:
-    """Open the dataset, make the split, read the store (nothing is written)."""
-    check_options(options)
-    profile = get_profile(options.profile)
-    dataset = open_dataset(options.dataset, options.data_dir, image_size=options.image_size,
-                           color=options.color)
-    store = ResultsStore(options.results_dir, dataset.name, profile.name)
-    split = make_split(options.split, dataset, options.validation_fraction)
-    context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
-                         checkpoint_root=checkpoint_root_for(options.results_dir,
-                                                             options.checkpoint_dir),
-                         model_cache=model_cache_of(options))
-    load_plugins(context)
-    times = JobTimes.from_records(history_store(options, dataset.name, profile.name,
-                                                store).records())
-    return RunSetup(dataset, split, profile, store, context,
-                    {} if options.force else store.latest(), times)
 
 
 def make_run_plan(options: RunOptions, setup: RunSetup | None = None) -> Plan:
@@ -138,7 +91,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
     execution = Execution(setup, executor, progress, RunSummary(store=setup.store,
                                                                 workers=executor.workers),
                           Budget(options.max_seconds, setup.times)
-                          if options.max_seconds is not None else None)
+                          if options.max_seconds is not None else None,
+                          Claims(setup.store.directory))
     total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {setup.header}\n{holdout_line(setup)}"
@@ -151,6 +105,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
         if options.refit:
             execution.run_refits(options, plan, first_number=len(plan.jobs) + 1)
     finally:
+        execution.claims.release_all()  # a job cut short by an error is free to run again
         progress.end()
         if setup.context.shared_features_dir is not None:
             shutil.rmtree(setup.context.shared_features_dir, ignore_errors=True)
@@ -194,15 +149,45 @@ class Execution:
     progress: object
     summary: RunSummary
     budget: Budget | None
+    claims: Claims
 
     def keep(self, record: dict) -> None:
         self.setup.store.append(record)
         remove_checkpoint(record, self.setup.context.checkpoint_root)
+        self.claims.release(job_key(record))  # stored: another run would now skip it
         self.summary.ran.append(record)
         self.setup.times.finished(record)
         self.progress.finished(record)
 
     def admit(self, job: Job) -> float | None:
+        """Whether ``job`` starts now, and for how long: asked by every executor in this
+        process just before the job starts. It must be ours to run (claimed, and not stored
+        as ok by another run since the plan), and fit the budget (no budget: always)."""
+        key = job.key(self.setup.split.fingerprint)
+        holder = self.claims.take(key, f"{job.name} seed {job.seed}")
+        why = (f"another run is running it ({holder})" if holder is not None
+               else "another run stored it as ok meanwhile" if self.stored_meanwhile(key)
+               else None)
+        if why is not None:
+            if holder is None:
+                self.claims.release(key)
+            self.summary.elsewhere.append((job, why))
+            self.progress.not_started(job, why)
+            return None
+        limit = self.budget_limit(job)
+        if limit is None:
+            self.claims.release(key)
+        return limit
+
+    def stored_meanwhile(self, key: tuple) -> bool:
+        """Whether another run stored ``key`` as ok since this one read the store (read
+        again once the claim is ours: it may have finished just before we took it)."""
+        ours = {record["run_id"] for record in self.summary.ran}
+        return any(record.get("status") == "ok" and record["run_id"] not in ours
+                   and job_key(record) == key
+                   for record in self.setup.store.records_from(self.setup.mark))
+
+    def budget_limit(self, job: Job) -> float | None:
         """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
         if self.budget is None:
             return float("inf")
@@ -296,19 +281,3 @@ def executor_label(executor: Executor) -> str:
     workers = executor.workers
     return (f"{executor.name} executor" if executor.name == "serial"
             else f"{executor.name} executor, {workers} worker{'s' if workers != 1 else ''}")
-
-
-def history_store(options: RunOptions, dataset: str, profile: str,
-                  store: ResultsStore) -> ResultsStore:
-    """Where the job times of earlier runs are read: ``options.history_dir``, else the run's
-    own store, else (a new results directory) the project's committed store of the same
-    dataset and profile, so that a first run into a fresh directory still starts its longest
-    jobs first and has an ETA."""
-    if options.history_dir:
-        return ResultsStore(options.history_dir, dataset, profile)
-    if store.path.is_file() and store.path.stat().st_size:
-        return store
-    committed = ResultsStore(PROJECT_ROOT / "results", dataset, profile)
-    return committed if committed.path.is_file() else store
-
-

@@ -185,7 +185,7 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr("benchmarks.records.store.os.write", no_space)
     capsys.readouterr()
-    assert main(argv + ["--force"]) == 2
+    assert main(argv + ["--force"]) == 1  # a disk that refuses a write: exit 1 (issue 33)
     err = capsys.readouterr().err
     assert "No space left on device" in err and str(store.path) in err
     assert err.count("\n") == 1
