@@ -67,7 +67,8 @@ def lacking(rows: list[Row], shown: list[Row], what: str) -> list[str]:
         return []
     return [f"Without {what} ({len(names)}): " + ", ".join(f"`{name}`" for name in names)
             + ": their records were made before it was measured, or the pipeline gives no "
-              "probabilities; they gain it when they run again.", ""]
+              "probabilities; `run_all.py --evaluate robustness --evaluate calibration` adds "
+              "it where the run kept the model, a rerun everywhere else.", ""]
 
 
 def robustness_markdown(rows: list[Row]) -> list[str]:
@@ -142,15 +143,16 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
                                  row.mean_corrupted_accuracy * 100),
                       textcoords="offset points", xytext=(4, 4), fontsize=8)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper left")  # above the diagonal: where no pipeline lies
     return figure
 
 
 def draw_reliability(rows: list[Row]) -> Figure | None:
-    """Reliability diagrams of the leader and each family's best that has probabilities:
-    accuracy per confidence bin against the diagonal (perfect calibration)."""
-    chosen = [row for row in [rows[0], *best_of_each_family(calibrated_rows(rows))]
-              if row.reliability]
+    """Reliability diagrams of the most accurate pipeline that has them and of each family's
+    best calibrated: accuracy per confidence bin against the diagonal (perfect calibration)."""
+    with_bins = [row for row in rows if row.reliability]  # rows: best accuracy first
+    chosen = with_bins[:1] + [row for row in best_of_each_family(calibrated_rows(rows))
+                              if row.reliability]
     chosen = list({row.name: row for row in chosen}.values())
     if not chosen:
         return None
@@ -182,6 +184,7 @@ def draw_figures(rows: list[Row], figures_dir: Path, prefix: str,
                                              f"{prefix}-robustness.png")))
     diagrams = draw_reliability(rows)
     if diagrams is not None:
-        drawn.append(("Reliability diagrams of the leader and each family's best",
+        drawn.append(("Reliability diagrams of the most accurate pipeline with probabilities "
+                      "and of each family's best calibrated",
                       save_png(diagrams, figures_dir / f"{prefix}-reliability.png")))
     return drawn

@@ -55,9 +55,11 @@ class ModelCache:
 
     def keep(self, pipeline, record: Record) -> dict:
         """Save a fitted pipeline for ``record`` (an ok one); what the record keeps of it."""
-        readable = re.sub(r"[^A-Za-z0-9_.@=-]+", "_", record["name"]).strip("_")[:60]
-        directory = self.root / f"{record['dataset']}-{record['profile']}-{readable}-" \
-                                f"seed{record['seed']}-{record['run_id'][:12]}"
+        # every part of the folder's name comes from the record: only safe characters stay
+        readable = re.sub(r"[^A-Za-z0-9_.@=-]+|^\.+", "_", "-".join(
+            [str(record[key])[:60] for key in ("dataset", "profile", "name")]
+            + [f"seed{record['seed']}", record["run_id"][:12]]))
+        directory = self.root / readable
         partial = directory.with_name(directory.name + PARTIAL)
         shutil.rmtree(partial, ignore_errors=True)
         try:
