@@ -40,10 +40,12 @@ from .leaderboard import (
     splits_in_order,
 )
 from .offered import offered
+from .references import SOURCES as REFERENCE_SOURCES
+from .references import Reference, references_for
 from .robustness_html import beyond_accuracy_boards, sort_key
 from .rows import FAMILY_ORDER, Row, summarise
 from .significance import BOOTSTRAP_RESAMPLES
-from .tables import TABLE_NOTES, Column, main_columns, number
+from .tables import TABLE_NOTES, Column, main_columns, number, percent
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
             f'<p class="note">{inline_markdown(TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES))}'
             f"</p>",
             *filters(prefix, rows),
-            *board(prefix, rows, columns, class_names, figures),
+            *board(prefix, rows, columns, class_names, figures,
+                   references_for(split_dataset(records))),
             *beyond_accuracy_boards(prefix, rows),
         ]
         if figures is not None and figures.shown:
@@ -167,10 +170,15 @@ def search_text(row: Row) -> str:
     return " ".join([row.name, row.family, row.reducer, settings])
 
 
+def split_dataset(records: list[Record]) -> str:
+    return str(records[0].get("dataset", ""))
+
+
 def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list[str],
-          figures: SplitFigures | None) -> list[str]:
+          figures: SplitFigures | None, references: list[Reference] = ()) -> list[str]:
     """The main table: each pipeline's row, then its (hidden) detail row; the script moves
-    the two together when it sorts."""
+    the two together when it sorts. The reference rows follow in a body of their own, which
+    the script never sorts, filters or downloads."""
     heads = "".join(
         f'<th class="{column.align}" data-type="{"number" if column.key else "text"}">'
         f'<button type="button">{escape(column.header)}</button></th>' for column in columns)
@@ -190,7 +198,41 @@ def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list
             f'<tr class="detail" id="{detail_id}" hidden><td colspan="{len(columns)}">'
             f"{detail(row, class_names, figures)}</td></tr>",
         ]
-    parts.append("</tbody></table></div>")
+    parts.append("</tbody>")
+    parts += reference_body(columns, rows, references)
+    parts.append("</table></div>")
+    return parts
+
+
+def reference_body(columns: list[Column], rows: list[Row],
+                   references: list[Reference]) -> list[str]:
+    """Published figures under the ranked rows, styled apart, unranked: the test accuracy in
+    its column, then where it comes from, how it was measured and this board's nearest row."""
+    if not references:
+        return []
+    ours = {row.name: row for row in rows}
+    accuracy_at = next(index for index, column in enumerate(columns)
+                       if column.header == "test acc %")
+    parts = [f'<tbody class="reference"><tr><th colspan="{len(columns)}"><span class="about">'
+             f"Published figures, not ranked and in no statistic (other protocols and "
+             f"hardware, not run here): "
+             f"{escape(REFERENCE_SOURCES)}</span></th></tr>"]
+    for reference in references:
+        lead = {"rank": "ref", "pipeline": reference.system,
+                "family": "seed paper" if reference.source.startswith("seed ") else "published"}
+        cells = "".join(f'<td class="{column.align}">{escape(lead.get(column.header, ""))}</td>'
+                        for column in columns[:accuracy_at])
+        nearest = ours.get(reference.nearest or "") or next(  # else its best recipe's row
+            (row for row in rows if row.name.split("@")[0] == reference.nearest), None)
+        here = (f"here: {nearest.name} {percent(nearest.accuracy)}% · " if nearest is not None
+                else "")
+        parts.append(f'<tr class="reference">{cells}<td class="right">'
+                     f"{reference.accuracy * 100:.1f}</td>"
+                     f'<td class="left" colspan="{len(columns) - accuracy_at - 1}">'
+                     f'<span class="about">'
+                     f"{escape(f'{here}{reference.protocol} · {reference.source}')}</span>"
+                     f"</td></tr>")
+    parts.append("</tbody>")
     return parts
 
 

@@ -97,6 +97,13 @@ table.confusion th.predicted { text-align: right; }
 table.confusion th.corner { color: var(--muted); font-weight: normal; }
 table.plain th, table.plain td { border-bottom: 1px solid var(--line); padding: .3em .6em;
                                  text-align: left; vertical-align: top; }
+/* published figures: under the ranked rows, greyed and italic, never sorted with them */
+tbody.reference th { text-align: left; font-weight: 600; color: var(--muted);
+                     background: var(--head); white-space: normal; }
+tr.reference > td { color: var(--muted); font-style: italic; background: #fafafa; }
+/* their notes wrap within the window's width, not the wide table's */
+tbody.reference .about { display: block; white-space: normal; max-width: 48em; }
+tbody.reference th .about { position: sticky; left: .5em; max-width: calc(100vw - 6em); }
 td.error { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60em; }
 figure { margin: 1.2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }

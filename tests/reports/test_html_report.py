@@ -184,7 +184,7 @@ def test_a_click_on_fit_time_sorts_the_rows_by_it(page):
     header.click()
     assert names(visible_rows(page)) == ["cnn", "raw-knn", EVIL, "pca-svm"]
     # every detail row still follows its own row
-    rows = page.find_elements(By.CSS_SELECTOR, "table.board > tbody > tr")
+    rows = page.find_elements(By.CSS_SELECTOR, "table.board > tbody:first-of-type > tr")
     for row, detail in zip(rows[::2], rows[1::2], strict=True):
         assert detail.get_attribute("id") == row.get_attribute("aria-controls")
 
@@ -264,3 +264,52 @@ def test_search_download_and_a_link_that_keeps_the_view(page):
     assert names(visible_rows(page)) == ["raw-knn"]
     assert page.find_element(By.XPATH, "//th[button[text()='fit s']]").get_attribute(
         "aria-sort") == "ascending"
+
+
+def test_published_figures_sit_under_the_ranked_rows_unranked(store):
+    """Reference rows (the seeds' figures, the dataset authors' table) follow the board in a
+    body of their own: no rank, no detail view, each beside this board's nearest row."""
+    from benchmarks.reports.references import references_for
+
+    page = leaderboard_html(store)
+    ranked, reference = re.search(
+        r'<table class="board"[^>]*>.*?<tbody>(.*?)</tbody>\s*<tbody class="reference">(.*?)'
+        r"</tbody>\s*</table>", page, re.S).groups()
+    assert len(re.findall(r'<tr class="row"', ranked)) == 4  # the four ranked pipelines
+    rows = re.findall(r'<tr class="reference">(.*?)</tr>', reference)
+    published = references_for("fashion-mnist")
+    assert len(rows) == len(published) and "data-rank" not in reference
+    figures = [float(re.findall(r'<td class="right">([\d.]+)</td>', row)[-1]) for row in rows]
+    assert figures == sorted(figures, reverse=True) == [
+        round(item.accuracy * 100, 1) for item in published]
+    assert "here: " not in reference  # none of this board's pipelines is any's nearest
+    assert references_for("digits") == []  # the figures are Fashion-MNIST's
+
+
+def test_a_published_figure_names_the_nearest_row_and_its_accuracy(store):
+    from benchmarks.reports.html import reference_body
+    from benchmarks.reports.references import Reference
+    from benchmarks.reports.rows import summarise
+    from benchmarks.reports.tables import main_columns, percent
+
+    rows = summarise(list(store.latest().values()))
+    svm = next(row for row in rows if row.name == "pca-svm")
+    [_, line, _] = reference_body(main_columns(with_family=True, with_hardware=False), rows,
+                                  [Reference("An SVM", 0.9, "somewhere", "its way", "pca-svm")])
+    assert f"here: pca-svm {percent(svm.accuracy)}% · its way · somewhere" in line
+    assert '<td class="right">90.0</td>' in line and "<td" in line.split("An SVM")[0]
+
+
+def test_sorting_and_downloads_leave_the_published_figures_alone(page):
+    from selenium.webdriver.common.by import By
+
+    [header] = [button for button in page.find_elements(By.CSS_SELECTOR, "th button")
+                if button.text == "test acc %"]
+    header.click()
+    bodies = page.find_elements(By.CSS_SELECTOR, "table.board > tbody")
+    assert len(bodies) == 2 and bodies[1].get_attribute("class") == "reference"
+    assert all(row.get_attribute("class") == "row" or row.get_attribute("class") == "detail"
+               for row in bodies[0].find_elements(By.CSS_SELECTOR, ":scope > tr"))
+    assert names(visible_rows(page)) == ["cnn", "pca-svm", "raw-knn", EVIL][::-1]  # ascending
+    first_reference = bodies[1].find_elements(By.CSS_SELECTOR, "tr.reference")[0]
+    assert first_reference.is_displayed() and "WRN40-4" in first_reference.text
