@@ -29,9 +29,9 @@ import numpy as np
 
 from ..errors import DataError, unknown_name
 from .datasets import DATASETS, Dataset, load_dataset, looks_like_a_path
+from .image_folder import COLOR_MODES, class_folders, read_images
+from .splits import stratified_holdout
 
-IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # image_dataset_from_directory's
-COLOR_MODES = {"gray": "L", "rgb": "RGB"}
 DEFAULT_IMAGE_SIZE = (28, 28)
 FOLDER_TEST_FRACTION = 0.2
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -139,65 +139,25 @@ def load_image_folder(root: Path, *, image_size: tuple[int, int] = DEFAULT_IMAGE
     if color not in COLOR_MODES:
         raise DataError(f"colour {color!r} is not one of {', '.join(COLOR_MODES)}")
     if (root / "train").is_dir() and (root / "test").is_dir():
-        classes = _class_folders(root / "train")
-        x_train, y_train = _read_images(root / "train", classes, image_size, color)
-        test_classes = _class_folders(root / "test")
+        classes = class_folders(root / "train")
+        x_train, y_train = read_images(root / "train", classes, image_size, color)
+        test_classes = class_folders(root / "test")
         unknown = sorted(set(test_classes) - set(classes))
         if unknown:
             raise DataError(f"{root / 'test'}: class folder(s) {', '.join(unknown)} have no "
                             f"training folder in {root / 'train'}")
-        x_test, y_test = _read_images(root / "test", classes, image_size, color,
+        x_test, y_test = read_images(root / "test", classes, image_size, color,
                                       present=test_classes)
     else:
-        from sklearn.model_selection import train_test_split
-
-        classes = _class_folders(root)
-        images, labels = _read_images(root, classes, image_size, color)
-        counts = np.bincount(labels, minlength=len(classes))
-        if counts.min() < 2:
-            raise DataError(f"{root / classes[int(counts.argmin())]}: a class needs at least 2 "
-                            f"images (one to train, one to test); add images or give train/ "
-                            f"and test/ folders")
-        x_train, x_test, y_train, y_test = train_test_split(
-            images, labels, test_size=FOLDER_TEST_FRACTION, stratify=labels, random_state=0)
+        classes = class_folders(root)
+        images, labels = read_images(root, classes, image_size, color)
+        train, test = stratified_holdout(
+            labels, FOLDER_TEST_FRACTION, 0, where=str(root),
+            fix="add images to the small classes or give train/ and test/ folders")
+        x_train, x_test, y_train, y_test = images[train], images[test], labels[train], \
+            labels[test]
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=classes,
                                name=dataset_name(root), source=str(root))
-
-
-def _class_folders(root: Path) -> list[str]:
-    classes = sorted(entry.name for entry in root.iterdir()
-                     if entry.is_dir() and not entry.name.startswith("."))
-    if len(classes) < 2:
-        raise DataError(f"{root}: found {len(classes)} class folder(s); a folder dataset needs "
-                        f"one sub-folder of images per class, at least 2")
-    return classes
-
-
-def _read_images(root: Path, classes: list[str], size: tuple[int, int], color: str,
-                 present: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image, UnidentifiedImageError
-
-    height, width = size
-    images, labels = [], []
-    for label, name in enumerate(classes):
-        if present is not None and name not in present:
-            continue
-        files = sorted(path for path in (root / name).iterdir()
-                       if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith("."))
-        if not files:
-            raise DataError(f"{root / name}: no images ({', '.join(IMAGE_SUFFIXES)}) in this "
-                            f"class folder; add some or remove the folder")
-        for file in files:
-            try:
-                with Image.open(file) as image:
-                    converted = image.convert(COLOR_MODES[color]).resize(
-                        (width, height), Image.Resampling.BILINEAR)
-                    images.append(np.asarray(converted, dtype=np.uint8))
-            except (UnidentifiedImageError, OSError) as error:
-                raise DataError(f"{file}: not a readable image ({error}); remove or replace "
-                                f"it") from error
-            labels.append(label)
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
 def dataset_from_arrays(x_train, y_train, x_test, y_test, *,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.data.custom_data import dataset_from_arrays, load_custom_dataset
+from benchmarks.data.splits import SplitError
 from benchmarks.errors import DataError
 
 X = np.zeros((6, 4, 4), np.uint8)
@@ -126,3 +127,101 @@ def test_bad_arrays_are_one_line_naming_the_argument(case):
     with pytest.raises(DataError) as error:
         dataset_from_arrays(**arrays, source="arrays 'mine'")
     one_line(error, "arrays 'mine'", message)
+
+
+def png_declaring(width: int, height: int, pixels: bytes | None = None) -> bytes:
+    """A grayscale PNG whose header declares ``width`` x ``height``; its data is the deflated
+    ``pixels`` (rows of a filter byte then the pixels: a real bomb when all zeros), or a
+    token that no reader reaches before refusing the size."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(pixels if pixels is not None else b"\0"))
+            + chunk(b"IEND", b""))
+
+
+def folder_of_pngs(root, per_class: int = 3, size: tuple[int, int] = (6, 5)):
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            Image.new("L", size, 40 * index).save(root / name / f"{index}.png")
+    return root
+
+
+@pytest.mark.parametrize("side", [7_500, 10_000, 20_000, 100_000])
+def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path, side):
+    """7,500^2: past this harness's 50 MP cap; 10,000^2: Pillow's bomb warning; 20,000^2 and
+    up: Pillow's bomb error. Each one line naming the file, and no pixel decoded."""
+    root = folder_of_pngs(tmp_path / "folder")
+    bomb = root / "a" / "bomb.png"
+    bomb.write_bytes(png_declaring(side, side))
+    with pytest.raises(DataError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(bomb), "megapixels this harness decodes", "shrink or remove it")
+
+
+def test_a_real_decompression_bomb_is_refused_unread(tmp_path):
+    side = 8_000  # 64 MB of zero pixels, deflated to about 64 KB
+    root = folder_of_pngs(tmp_path / "folder")
+    bomb = root / "b" / "zeros.png"
+    bomb.write_bytes(png_declaring(side, side, bytes(side * (side + 1))))
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(DataError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(bomb), "8,000 x 8,000 pixels")
+
+
+def test_a_folder_whose_converted_images_exceed_the_cap_is_refused_before_reading(
+        tmp_path, monkeypatch):
+    from benchmarks.data import image_folder
+
+    root = folder_of_pngs(tmp_path / "folder")
+    monkeypatch.setattr(image_folder, "MAX_FOLDER_BYTES", 6 * 28 * 28 - 1)
+    with pytest.raises(DataError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(root), "6 images at 28 x 28", "smaller --image-size or fewer images")
+
+
+GARBAGE_IMAGES = {
+    "text": b"not an image",
+    "empty": b"",
+    "png header only": b"\x89PNG\r\n\x1a\n",
+    "png without data": png_declaring(4, 4)[:-12],
+}
+
+
+@pytest.mark.parametrize("case", sorted(GARBAGE_IMAGES))
+def test_an_unreadable_image_is_one_line_naming_it(tmp_path, case):
+    root = folder_of_pngs(tmp_path / "folder")
+    broken = root / "a" / "broken.png"
+    broken.write_bytes(GARBAGE_IMAGES[case])
+    with pytest.raises(DataError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(broken), "not a readable image")
+
+
+def test_a_folder_too_small_for_its_stratified_test_fifth_is_one_line(tmp_path):
+    """Three classes of two images: the 20% test part (2 images) cannot hold all three."""
+    root = folder_of_pngs(tmp_path / "folder", per_class=2)
+    folder_of_pngs(tmp_path / "more", per_class=2)
+    (tmp_path / "more" / "a").rename(root / "c")
+    with pytest.raises(SplitError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(root), "3 classes", "give train/ and test/ folders")
+
+
+def test_a_class_of_one_image_is_one_line(tmp_path):
+    root = folder_of_pngs(tmp_path / "folder")
+    for extra in ("1.png", "2.png"):
+        (root / "b" / extra).unlink()
+    with pytest.raises(SplitError) as error:
+        load_custom_dataset(root)
+    one_line(error, str(root), "class 1 has 1 image", "at least 2 of each")
