@@ -225,3 +225,57 @@ def test_a_class_of_one_image_is_one_line(tmp_path):
     with pytest.raises(SplitError) as error:
         load_custom_dataset(root)
     one_line(error, str(root), "class 1 has 1 image", "at least 2 of each")
+
+
+def gzip_bomb(megabytes: int) -> bytes:
+    """A gzip file of ``megabytes`` MiB of zeros: about a thousandth of that on disk."""
+    import gzip
+
+    return gzip.compress(bytes(megabytes << 20), compresslevel=9)
+
+
+def dataset_folder_with(tmp_path, spec, first_file: bytes):
+    directory = tmp_path / spec.name
+    directory.mkdir()
+    for position, remote in enumerate(spec.files[role] for role in
+                                      ("train_images", "train_labels", "test_images",
+                                       "test_labels")):
+        (directory / remote.name).write_bytes(first_file if position == 0 else b"")
+    return directory
+
+
+def test_a_gzip_bomb_stops_inflating_at_the_limit():
+    from benchmarks.data.idx import unwrap
+
+    with pytest.raises(DataError) as error:
+        unwrap(gzip_bomb(16), source="bomb.gz", limit=1 << 20)
+    one_line(error, "bomb.gz: decompresses to more than 1 MiB", "replace it")
+
+
+def test_a_gzip_bomb_without_an_official_content_md5_is_refused_unopened(tmp_path, monkeypatch):
+    """MNIST publishes only the .gz files' MD5: a file that fails it is never decompressed."""
+    from benchmarks.data import datasets
+
+    opened = []
+    monkeypatch.setattr(datasets, "unwrap", lambda *a, **k: opened.append(a) or b"")
+    directory = dataset_folder_with(tmp_path, datasets.MNIST, gzip_bomb(16))
+    with pytest.raises(DataError) as error:
+        datasets.load_dataset("mnist", tmp_path, download=False)
+    one_line(error, str(directory / "train-images-idx3-ubyte.gz"), "is not the official")
+    assert opened == []
+
+
+def test_a_gzip_bomb_checked_by_its_content_md5_inflates_only_to_the_limit(tmp_path,
+                                                                          monkeypatch):
+    """Fashion-MNIST's content MD5 is known too, so a re-compressed file is decompressed to
+    check it: never past the limit (here 1 MiB of the 16 the bomb holds)."""
+    import functools
+
+    from benchmarks.data import datasets, idx
+
+    monkeypatch.setattr(datasets, "unwrap", functools.partial(idx.unwrap, limit=1 << 20))
+    directory = dataset_folder_with(tmp_path, datasets.FASHION_MNIST, gzip_bomb(16))
+    with pytest.raises(DataError) as error:
+        datasets.load_dataset("fashion-mnist", tmp_path, download=False)
+    one_line(error, str(directory / "train-images-idx3-ubyte.gz"),
+             "decompresses to more than 1 MiB", "(file MD5 ")
