@@ -38,7 +38,7 @@ def loads_or_says_one_line(load) -> None:
 
 def npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=array.dtype == object)
+    np.save(buffer, array, allow_pickle=array.dtype.kind == "O")
     return buffer.getvalue()
 
 
@@ -50,7 +50,7 @@ DTYPES = st.sampled_from(["uint8", "int8", "int64", "uint64", "float32", "float6
 def arrays(draw, max_dims: int = 4) -> np.ndarray:
     dtype = np.dtype(draw(DTYPES))
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=5))
-    if dtype == object:
+    if dtype.kind == "O":
         return np.array(draw(st.lists(st.one_of(st.integers(), st.text(max_size=2)),
                                       max_size=4)), dtype=object)
     return draw(hnp.arrays(dtype, shape))
