@@ -8,6 +8,7 @@ read is one DataError naming it.
 
 from __future__ import annotations
 
+import re
 import struct
 import warnings
 from pathlib import Path
@@ -89,7 +90,9 @@ def read_image(file: Path, size: tuple[int, int], color: str) -> np.ndarray:
                     (width, height), Image.Resampling.BILINEAR)
                 return np.asarray(converted, dtype=np.uint8)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise _too_large(file, str(error).split(" pixels")[0] + " pixels") from None
+        # Pillow refused it at open, before its size could be read here: its message has it
+        count = re.search(r"(\d+) pixels", str(error))
+        raise _too_large(file, f"{int(count[1]):,} pixels" if count else "an image") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, MemoryError) as error:
         # Pillow's decoders raise any of these on a broken file (UnidentifiedImageError is
         # an OSError)
