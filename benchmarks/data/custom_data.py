@@ -20,6 +20,7 @@ that two records on "the same split" of a custom dataset were scored on the same
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import zipfile
 import zlib
@@ -112,6 +113,29 @@ def _check_npz_members(path: Path, archive) -> None:
         raise DataError(f"{path}: its arrays take {declared / 2**30:,.1f} GiB uncompressed, "
                         f"more than the {MAX_NPZ_BYTES >> 30} GiB this harness loads; give "
                         f"fewer or smaller images")
+    for member in archive.zip.infolist():
+        shape, needed = _declared_array(archive.zip, member)
+        if needed > member.file_size:
+            raise DataError(f"{path}: {member.filename} declares a {shape} array of "
+                            f"{needed:,} bytes with its header but holds {member.file_size:,}: truncated or "
+                            f"forged; {NPZ_FIX}")
+
+
+def _declared_array(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple, int]:
+    """The shape an .npy member's header declares and the bytes the member needs for it
+    (header included), read before the array is, so that a forged header cannot make numpy allocate it; (), 0 for a member that
+    is not .npy (numpy returns its bytes) or whose header numpy would refuse itself."""
+    from numpy.lib import format as npy
+
+    readers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+    with zip_file.open(member) as stream:
+        if stream.read(len(npy.MAGIC_PREFIX)) != npy.MAGIC_PREFIX:
+            return (), 0
+        version = tuple(stream.read(2))
+        if version not in readers:
+            return (), 0
+        shape, _, dtype = readers[version](stream)
+        return shape, stream.tell() + math.prod(shape) * dtype.itemsize
 
 
 def _npz_array(path: Path, archive, key: str) -> np.ndarray:

@@ -75,7 +75,7 @@ BROKEN_NPZ = {
     "truncated": (truncated, "not an .npz (zip) archive"),
     "bad crc": (bad_crc, "corrupt or truncated .npz"),
     "bad deflate": (bad_deflate, "corrupt or truncated .npz"),
-    "short member": (short_member, "corrupt or truncated .npz"),
+    "short member": (short_member, "x_train.npy declares a (100, 4, 4) array of 1,728 bytes"),
     "object array": (object_array, "x_train is an object array"),
 }
 
@@ -280,3 +280,19 @@ def test_a_gzip_bomb_checked_by_its_content_md5_inflates_only_to_the_limit(tmp_p
         datasets.load_dataset("fashion-mnist", tmp_path, download=False)
     one_line(error, str(directory / "train-images-idx3-ubyte.gz"),
              "decompresses to more than 1 MiB", "(file MD5 ")
+
+
+@pytest.mark.parametrize("shape", [(10**12,), (10**9, 28, 28), (2**62,), (100, 4, 4)])
+def test_an_npz_member_declaring_more_than_it_holds_is_refused_before_allocation(tmp_path,
+                                                                                 shape):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": shape})
+    path = tmp_path / "forged.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", header.getvalue() + bytes(100))
+        for key in ("y_train", "x_test", "y_test"):
+            archive.writestr(f"{key}.npy", npy_bytes(Y))
+    with pytest.raises(DataError) as error:
+        load_custom_dataset(path)
+    one_line(error, str(path), f"x_train.npy declares a {shape} array", "truncated or forged")
