@@ -117,14 +117,15 @@ def _check_npz_members(path: Path, archive) -> None:
         shape, needed = _declared_array(archive.zip, member)
         if needed > member.file_size:
             raise DataError(f"{path}: {member.filename} declares a {shape} array of "
-                            f"{needed:,} bytes with its header but holds {member.file_size:,}: truncated or "
-                            f"forged; {NPZ_FIX}")
+                            f"{needed:,} bytes with its header but holds "
+                            f"{member.file_size:,}: truncated or forged; {NPZ_FIX}")
 
 
 def _declared_array(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple, int]:
     """The shape an .npy member's header declares and the bytes the member needs for it
-    (header included), read before the array is, so that a forged header cannot make numpy allocate it; (), 0 for a member that
-    is not .npy (numpy returns its bytes) or whose header numpy would refuse itself."""
+    (header included), read before the array is, so that a forged header cannot make numpy
+    allocate it; (), 0 for a member that is not .npy (numpy returns its bytes) or whose
+    header numpy would refuse itself."""
     from numpy.lib import format as npy
 
     readers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
