@@ -58,6 +58,9 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
     N x H x W or N x H x W x 3, uint8 / 0-255 integers / floats in [0, 1]; labels 0..K-1."""
     from .data.custom_data import dataset_from_arrays
 
+    if not isinstance(name, str) or not name:
+        raise FashionbenchError(f"name must be the dataset's name (non-empty text; its results "
+                                f"are stored under it), not {name!r}")
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=class_names,
                                name=name, source=f"arrays {name!r}")
 
@@ -183,6 +186,11 @@ def load(results_dir: str | Path = "results", dataset: str = "fashion-mnist",
     """The results stored under ``results_dir`` for a dataset and profile, without training."""
     from .records.layout import ResultsLayout
 
+    if not isinstance(results_dir, str | Path):
+        raise FashionbenchError(f"results_dir must be a folder path, not {results_dir!r}")
+    for keyword, value in (("dataset", dataset), ("profile", profile)):
+        if not isinstance(value, str):
+            raise FashionbenchError(f"{keyword} must be a name (text), not {value!r}")
     location = ResultsLayout(results_dir).store(dataset, profile)
     if not location.runs.is_file():
         raise FashionbenchError(f"no results store at {location.runs}; run some pipelines "

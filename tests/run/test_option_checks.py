@@ -4,12 +4,15 @@ or anything is stored."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from benchmarks.api import run
+from benchmarks.api import from_arrays, load, run
 from benchmarks.cli import main
 from benchmarks.errors import FashionbenchError
 
+X = np.zeros((4, 3, 3), np.uint8)
+Y = np.arange(4) % 2
 BASE = ["--dataset", "digits", "--profile", "smoke", "--only", "raw-knn", "--quiet"]
 
 
@@ -96,3 +99,16 @@ def test_a_lone_string_is_one_pattern_for_exclude_and_recipes(tmp_path):
     with pytest.raises(FashionbenchError, match="the --only/--exclude/--recipe choices leave no"):
         run("raw-knn", exclude="raw-*", dataset="digits", profile="smoke",
             results_dir=tmp_path, progress=False, publish=False)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: load(5), "results_dir must be a folder path, not 5"),
+    (lambda: load("results", dataset=5), "dataset must be a name (text), not 5"),
+    (lambda: load("results", profile=None), "profile must be a name (text), not None"),
+    (lambda: from_arrays(X, Y, X, Y, name=5), "name must be the dataset's name"),
+    (lambda: from_arrays(X, Y, X, Y, name=""), "name must be the dataset's name"),
+])
+def test_load_and_from_arrays_name_a_wrong_keyword_in_one_line(call, message):
+    with pytest.raises(FashionbenchError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
