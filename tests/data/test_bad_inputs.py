@@ -296,3 +296,18 @@ def test_an_npz_member_declaring_more_than_it_holds_is_refused_before_allocation
     with pytest.raises(DataError) as error:
         load_custom_dataset(path)
     one_line(error, str(path), f"x_train.npy declares a {shape} array", "truncated or forged")
+
+
+@pytest.mark.parametrize("name", ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"])
+def test_a_dataset_file_larger_than_any_genuine_one_is_refused_unread(tmp_path, name):
+    """A sparse 2 GiB file: refused by its size, not read for its MD5 (which would take
+    its whole size in memory)."""
+    from benchmarks.data import datasets
+
+    directory = dataset_folder_with(tmp_path, datasets.MNIST, b"")
+    (directory / "train-images-idx3-ubyte.gz").unlink()
+    with open(directory / name, "wb") as huge:
+        huge.truncate(2 << 30)
+    with pytest.raises(DataError) as error:
+        datasets.load_dataset("mnist", tmp_path, download=False)
+    one_line(error, str(directory / name), "2.0 GiB, far larger than any", "official file")
