@@ -29,7 +29,7 @@ from .data.datasets import Dataset
 from .errors import FashionbenchError, unknown_name
 from .records.record import Record
 from .records.store import ResultsStore
-from .run.options import RunOptions, select_pipelines
+from .run.options import RunOptions, check_options, select_pipelines
 from .run.runner import RunSummary
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ def from_arrays(x_train, y_train, x_test, y_test, *, class_names: list[str] | No
     N x H x W or N x H x W x 3, uint8 / 0-255 integers / floats in [0, 1]; labels 0..K-1."""
     from .data.custom_data import dataset_from_arrays
 
+    if not isinstance(name, str) or not name:
+        raise FashionbenchError(f"name must be the dataset's name (non-empty text; its results "
+                                f"are stored under it), not {name!r}")
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=class_names,
                                name=name, source=f"arrays {name!r}")
 
@@ -89,6 +92,16 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
 
     from .run.progress import LineProgress, QuietProgress
 
+    seeds, exclude, recipes = checked_keywords(
+        seeds=seeds, exclude=exclude, recipes=recipes, results_dir=results_dir,
+        data_dir=data_dir, progress=progress, publish=publish)
+    options = RunOptions(
+        pipelines=[], dataset=dataset, data_dir=Path(data_dir) if data_dir else None,
+        image_size=image_size, color=color, split=split, profile=profile,
+        seeds=seeds, results_dir=Path(results_dir), force=force, executor=executor,
+        workers=workers, threads=threads, timeout=timeout, refit=refit,
+        validation_fraction=holdout)
+    check_options(options, API_NAMES)  # every value, before a pattern selects anything
     patterns, estimators = split_patterns_and_estimators(pipelines)
     if progress is True:
         progress = LineProgress(lambda line: print(line, flush=True))
@@ -96,14 +109,45 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
         progress = QuietProgress()
     with registered_for_now(estimators) as names:
         selected = select_pipelines(patterns, exclude, recipes, profile) if patterns else []
-        options = RunOptions(
-            pipelines=selected + [name for name in names if name not in selected],
-            dataset=dataset, data_dir=Path(data_dir) if data_dir else None,
-            image_size=image_size, color=color, split=split, profile=profile,
-            seeds=list(seeds), results_dir=Path(results_dir), force=force, executor=executor,
-            workers=workers, threads=threads, timeout=timeout, refit=refit,
-            validation_fraction=holdout)
+        options.pipelines = selected + [name for name in names if name not in selected]
         return run_options(options, progress=progress, publish=publish)
+
+
+# how run()'s keywords are named in its one-line errors (run.options.check_options)
+API_NAMES = {"validation_fraction": "holdout"} | {
+    key: key for key in ("dataset", "image_size", "color", "split", "profile", "seeds",
+                         "executor", "workers", "threads", "timeout", "results_dir",
+                         "data_dir", "force", "refit")}
+
+
+def checked_keywords(*, seeds, exclude, recipes, results_dir, data_dir, progress, publish
+                     ) -> tuple[list, list[str], list[str]]:
+    """run()'s keywords that are converted before ``check_options`` sees them: a wrong type
+    is one FashionbenchError naming the keyword, not a TypeError from the conversion. A lone
+    string is one pattern (``exclude="pca-*"``), never its letters."""
+    def listed(value, keyword: str, what: str) -> list:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, Iterable) or isinstance(value, bytes | Mapping):
+            raise FashionbenchError(f"{keyword} must be a list of {what}, not {value!r}")
+        return list(value)
+
+    seeds = [int(seed) if isinstance(seed, np.integer) else seed
+             for seed in listed(seeds, "seeds", "whole numbers (e.g. [0, 1, 2])")]
+    exclude, recipes = (listed(exclude, "exclude", "name patterns"),
+                        listed(recipes, "recipes", "recipe names"))
+    for keyword, values in (("exclude", exclude), ("recipes", recipes)):
+        if not all(isinstance(value, str) for value in values):
+            raise FashionbenchError(f"{keyword} must be a list of names (text), not {values!r}")
+    for keyword, value in (("results_dir", results_dir), ("data_dir", data_dir)):
+        if not isinstance(value, str | Path) and not (value is None and keyword == "data_dir"):
+            raise FashionbenchError(f"{keyword} must be a folder path, not {value!r}")
+    if not (isinstance(progress, bool) or progress is None or hasattr(progress, "begin")):
+        raise FashionbenchError(f"progress must be True, False or a display from "
+                                f"benchmarks.run.progress, not {progress!r}")
+    if not isinstance(publish, bool):
+        raise FashionbenchError(f"publish must be True or False, not {publish!r}")
+    return seeds, exclude, recipes
 
 
 def split_patterns_and_estimators(given) -> tuple[list[str], dict[str, object]]:
@@ -116,6 +160,9 @@ def split_patterns_and_estimators(given) -> tuple[list[str], dict[str, object]]:
         return [], named_estimators(given)
     if is_estimator(given):
         return [], named_estimators([given])
+    if not isinstance(given, Iterable):
+        raise FashionbenchError(f"pipelines must be name patterns, scikit-learn estimators, a "
+                                f"list of them or {{name: estimator}}, not {given!r}")
     items = list(given)
     patterns = [item for item in items if isinstance(item, str)]
     return patterns, named_estimators([item for item in items if not isinstance(item, str)])
@@ -139,6 +186,11 @@ def load(results_dir: str | Path = "results", dataset: str = "fashion-mnist",
     """The results stored under ``results_dir`` for a dataset and profile, without training."""
     from .records.layout import ResultsLayout
 
+    if not isinstance(results_dir, str | Path):
+        raise FashionbenchError(f"results_dir must be a folder path, not {results_dir!r}")
+    for keyword, value in (("dataset", dataset), ("profile", profile)):
+        if not isinstance(value, str):
+            raise FashionbenchError(f"{keyword} must be a name (text), not {value!r}")
     location = ResultsLayout(results_dir).store(dataset, profile)
     if not location.runs.is_file():
         raise FashionbenchError(f"no results store at {location.runs}; run some pipelines "

@@ -23,8 +23,16 @@ from .errors import FashionbenchError, write_error
 from .reports.publish import publish
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error:`` line like every other error
+    of the command line (argparse's own print the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}; run_all.py --help lists the options\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="run_all.py",
         description="Train, time and score fashionbench pipelines on one shared split and "
                     "write markdown leaderboards.",
@@ -201,11 +209,10 @@ def _warn_plugin_failures() -> None:
               file=sys.stderr)
 
 
-MAX_IMAGE_SIDE = 512  # ImageNet's networks train at 224; a larger side only exhausts memory
-
-
 def _image_size(text: str) -> tuple[int, int]:
     """``28`` or ``32x24`` (height x width) for --image-size."""
+    from .run.options import MAX_IMAGE_SIDE
+
     parts = text.lower().split("x")
     if len(parts) in (1, 2) and all(part.isdigit() and 0 < int(part) <= MAX_IMAGE_SIDE
                                     for part in parts):

@@ -131,7 +131,7 @@ def test_arrays_run_through_the_api(tmp_path):
 
 
 def test_bad_settings_and_missing_stores_are_one_line_errors(tmp_path):
-    with pytest.raises(FashionbenchError, match="--seeds must be whole numbers from 0 to"):
+    with pytest.raises(FashionbenchError, match="seeds must be whole numbers from 0 to"):
         run("raw-knn", dataset="digits", seeds=[-1], results_dir=tmp_path)
     with pytest.raises(FashionbenchError, match="no pipeline matches"):
         run("nothing-*", dataset="digits", results_dir=tmp_path)

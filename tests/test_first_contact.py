@@ -86,6 +86,6 @@ def test_own_data_says_its_holdout_up_front_and_holdout_chooses_it(tmp_path, cap
     assert "a stratified 10% hold-out of the training part" in board
     # the quick profile's 10,000-image cap is no cap for 1,213 training images: no note
     assert "Trained on fewer images than the profile gives" not in board
-    with pytest.raises(FashionbenchError, match="--validation-fraction must be between 0 and 1"):
+    with pytest.raises(FashionbenchError, match="holdout must be between 0 and 1"):
         run(["raw-knn"], dataset=dataset, profile="smoke", results_dir=tmp_path, holdout=1.5,
             progress=False)

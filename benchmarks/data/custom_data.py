@@ -20,16 +20,19 @@ that two records on "the same split" of a custom dataset were scored on the same
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, unknown_name
 from .datasets import DATASETS, Dataset, load_dataset, looks_like_a_path
+from .image_folder import COLOR_MODES, class_folders, read_images
+from .splits import stratified_holdout
 
-IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # image_dataset_from_directory's
-COLOR_MODES = {"gray": "L", "rgb": "RGB"}
 DEFAULT_IMAGE_SIZE = (28, 28)
 FOLDER_TEST_FRACTION = 0.2
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -71,20 +74,89 @@ def dataset_name(path: Path) -> str:
     return name.strip("-.") or "custom"
 
 
+# far above any image dataset this harness trains on (Fashion-MNIST's arrays: 55 MB), far
+# below what a zip bomb inflates to: an .npz whose arrays declare more is refused unread
+MAX_NPZ_BYTES = 4 << 30
+NPZ_FIX = f"save it again with numpy.savez({', '.join(NPZ_KEYS)})"
+
+
 def load_npz(path: Path) -> Dataset:
+    """An .npz file's arrays as a Dataset; a file that is no zip, a corrupt or truncated one,
+    one too large, or one holding pickled objects is one DataError naming it (never loaded
+    with pickles allowed: unpickling runs code)."""
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path}: not an .npz (zip) archive: empty, truncated or another kind "
+                        f"of file; {NPZ_FIX}")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in NPZ_KEYS if key not in archive.files]
-            if missing:
-                raise DataError(f"{path}: missing array(s) {', '.join(missing)}; an .npz "
-                                f"dataset holds {', '.join(NPZ_KEYS)} (class_names optional)")
-            arrays = {key: archive[key] for key in NPZ_KEYS}
-            names = archive["class_names"] if "class_names" in archive.files else None
-    except (OSError, ValueError) as error:  # not a zip, or object arrays (pickles)
-        raise DataError(f"{path}: cannot be read as an .npz of plain arrays ({error}); save "
-                        f"it with numpy.savez and no object arrays") from error
-    return dataset_from_arrays(**arrays, class_names=None if names is None else list(names),
+            _check_npz_members(path, archive)
+            arrays = {key: _npz_array(path, archive, key) for key in NPZ_KEYS}
+            names = _npz_array(path, archive, "class_names") \
+                if "class_names" in archive.files else None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(f"{path}: corrupt or truncated .npz archive ({_cause(error)}); "
+                        f"{NPZ_FIX}") from None
+    if names is not None and names.ndim != 1:
+        raise DataError(f"{path}: class_names has shape {names.shape}; give one name per "
+                        f"class (a 1-D array of strings)")
+    return dataset_from_arrays(**arrays, class_names=None if names is None else names.tolist(),
                                name=dataset_name(path), source=str(path))
+
+
+def _check_npz_members(path: Path, archive) -> None:
+    missing = [key for key in NPZ_KEYS if key not in archive.files]
+    if missing:
+        raise DataError(f"{path}: missing array(s) {', '.join(missing)}; an .npz "
+                        f"dataset holds {', '.join(NPZ_KEYS)} (class_names optional)")
+    declared = sum(member.file_size for member in archive.zip.infolist())
+    if declared > MAX_NPZ_BYTES:
+        raise DataError(f"{path}: its arrays take {declared / 2**30:,.1f} GiB uncompressed, "
+                        f"more than the {MAX_NPZ_BYTES >> 30} GiB this harness loads; give "
+                        f"fewer or smaller images")
+    for member in archive.zip.infolist():
+        shape, needed = _declared_array(archive.zip, member)
+        if needed > member.file_size:
+            raise DataError(f"{path}: {member.filename} declares a {shape} array of "
+                            f"{needed:,} bytes with its header but holds "
+                            f"{member.file_size:,}: truncated or forged; {NPZ_FIX}")
+
+
+def _declared_array(zip_file: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple, int]:
+    """The shape an .npy member's header declares and the bytes the member needs for it
+    (header included), read before the array is, so that a forged header cannot make numpy
+    allocate it; (), 0 for a member that is not .npy (numpy returns its bytes) or whose
+    header numpy would refuse itself."""
+    from numpy.lib import format as npy
+
+    readers = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+    with zip_file.open(member) as stream:
+        if stream.read(len(npy.MAGIC_PREFIX)) != npy.MAGIC_PREFIX:
+            return (), 0
+        version = tuple(stream.read(2))
+        if version not in readers:
+            return (), 0
+        shape, _, dtype = readers[version](stream)
+        return shape, stream.tell() + math.prod(shape) * dtype.itemsize
+
+
+def _npz_array(path: Path, archive, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as error:
+        if "pickle" not in str(error):
+            raise
+        raise DataError(f"{path}: {key} is an object array (pickled Python objects), which is "
+                        f"never loaded since unpickling can run code; save numbers or "
+                        f"strings") from None
+    except MemoryError:
+        raise DataError(f"{path}: {key} declares an array too large to load; {NPZ_FIX}") \
+            from None
+
+
+def _cause(error: Exception) -> str:
+    """What went wrong, in the error's words unless they advise unpickling (never ours)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return type(error).__name__ if "pickle" in text else text
 
 
 def load_image_folder(root: Path, *, image_size: tuple[int, int] = DEFAULT_IMAGE_SIZE,
@@ -92,65 +164,25 @@ def load_image_folder(root: Path, *, image_size: tuple[int, int] = DEFAULT_IMAGE
     if color not in COLOR_MODES:
         raise DataError(f"colour {color!r} is not one of {', '.join(COLOR_MODES)}")
     if (root / "train").is_dir() and (root / "test").is_dir():
-        classes = _class_folders(root / "train")
-        x_train, y_train = _read_images(root / "train", classes, image_size, color)
-        test_classes = _class_folders(root / "test")
+        classes = class_folders(root / "train")
+        x_train, y_train = read_images(root / "train", classes, image_size, color)
+        test_classes = class_folders(root / "test")
         unknown = sorted(set(test_classes) - set(classes))
         if unknown:
             raise DataError(f"{root / 'test'}: class folder(s) {', '.join(unknown)} have no "
                             f"training folder in {root / 'train'}")
-        x_test, y_test = _read_images(root / "test", classes, image_size, color,
+        x_test, y_test = read_images(root / "test", classes, image_size, color,
                                       present=test_classes)
     else:
-        from sklearn.model_selection import train_test_split
-
-        classes = _class_folders(root)
-        images, labels = _read_images(root, classes, image_size, color)
-        counts = np.bincount(labels, minlength=len(classes))
-        if counts.min() < 2:
-            raise DataError(f"{root / classes[int(counts.argmin())]}: a class needs at least 2 "
-                            f"images (one to train, one to test); add images or give train/ "
-                            f"and test/ folders")
-        x_train, x_test, y_train, y_test = train_test_split(
-            images, labels, test_size=FOLDER_TEST_FRACTION, stratify=labels, random_state=0)
+        classes = class_folders(root)
+        images, labels = read_images(root, classes, image_size, color)
+        train, test = stratified_holdout(
+            labels, FOLDER_TEST_FRACTION, 0, where=str(root),
+            fix="add images to the small classes or give train/ and test/ folders")
+        x_train, x_test, y_train, y_test = images[train], images[test], labels[train], \
+            labels[test]
     return dataset_from_arrays(x_train, y_train, x_test, y_test, class_names=classes,
                                name=dataset_name(root), source=str(root))
-
-
-def _class_folders(root: Path) -> list[str]:
-    classes = sorted(entry.name for entry in root.iterdir()
-                     if entry.is_dir() and not entry.name.startswith("."))
-    if len(classes) < 2:
-        raise DataError(f"{root}: found {len(classes)} class folder(s); a folder dataset needs "
-                        f"one sub-folder of images per class, at least 2")
-    return classes
-
-
-def _read_images(root: Path, classes: list[str], size: tuple[int, int], color: str,
-                 present: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image, UnidentifiedImageError
-
-    height, width = size
-    images, labels = [], []
-    for label, name in enumerate(classes):
-        if present is not None and name not in present:
-            continue
-        files = sorted(path for path in (root / name).iterdir()
-                       if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith("."))
-        if not files:
-            raise DataError(f"{root / name}: no images ({', '.join(IMAGE_SUFFIXES)}) in this "
-                            f"class folder; add some or remove the folder")
-        for file in files:
-            try:
-                with Image.open(file) as image:
-                    converted = image.convert(COLOR_MODES[color]).resize(
-                        (width, height), Image.Resampling.BILINEAR)
-                    images.append(np.asarray(converted, dtype=np.uint8))
-            except (UnidentifiedImageError, OSError) as error:
-                raise DataError(f"{file}: not a readable image ({error}); remove or replace "
-                                f"it") from error
-            labels.append(label)
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
 def dataset_from_arrays(x_train, y_train, x_test, y_test, *,
@@ -185,8 +217,17 @@ def _shape(images: np.ndarray) -> str:
     return " x ".join(str(size) for size in images.shape[1:])
 
 
+def _as_array(values, key: str, source: str, what: str) -> np.ndarray:
+    """``values`` as one numpy array; ragged nesting (rows of several lengths) is an error."""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{source}: {key} is not one rectangular array ({_cause(error)}); "
+                        f"give {what}") from None
+
+
 def _images(images, key: str, source: str) -> np.ndarray:
-    images = np.asarray(images)
+    images = _as_array(images, key, source, "images of one size, N x H x W (x 3)")
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
@@ -194,6 +235,9 @@ def _images(images, key: str, source: str) -> np.ndarray:
                         f"(grayscale) or N x H x W x 3 (RGB)")
     if len(images) == 0:
         raise DataError(f"{source}: {key} holds no images")
+    if images.size == 0:
+        raise DataError(f"{source}: {key} images are {_shape(images)} pixels; give images at "
+                        f"least 1 x 1")
     if images.dtype == np.uint8:
         return images
     if np.issubdtype(images.dtype, np.integer) and not np.issubdtype(images.dtype, np.bool_):
@@ -211,21 +255,14 @@ def _images(images, key: str, source: str) -> np.ndarray:
 
 
 def _labels(y_train, y_test, class_names, source: str):
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    y_train = _as_array(y_train, "y_train", source, "one label per image")
+    y_test = _as_array(y_test, "y_test", source, "one label per image")
     for labels, key in ((y_train, "y_train"), (y_test, "y_test")):
         if labels.ndim != 1:
             raise DataError(f"{source}: {key} has shape {labels.shape}; labels must be one "
                             f"class per image (a 1-D array), not one-hot")
     if y_train.dtype.kind in "USO":  # string labels: their sorted values are the classes
-        names = sorted(set(y_train.tolist()))
-        unknown = sorted(set(y_test.tolist()) - set(names))
-        if unknown:
-            raise DataError(f"{source}: y_test has label(s) {', '.join(map(str, unknown[:5]))} "
-                            f"that no training image has")
-        index = {value: position for position, value in enumerate(names)}
-        return (np.array([index[v] for v in y_train.tolist()], dtype=np.int64),
-                np.array([index[v] for v in y_test.tolist()], dtype=np.int64),
-                [str(value) for value in names])
+        return _string_labels(y_train, y_test, source)
     for labels, key in ((y_train, "y_train"), (y_test, "y_test")):
         if labels.dtype.kind not in "iu":
             raise DataError(f"{source}: {key} has dtype {labels.dtype}; labels must be integers "
@@ -235,8 +272,13 @@ def _labels(y_train, y_test, class_names, source: str):
                             f"must be 0..K-1")
     top = int(max(y_train.max(initial=0), y_test.max(initial=0)))
     if class_names is None:
+        # every class needs a training image, so a label past their count is a mistake, and
+        # naming classes up to it would make that many names
+        if top >= len(y_train):
+            raise DataError(f"{source}: label {top} but only {len(y_train):,} training images; "
+                            f"labels must be 0..K-1, each with training images")
         class_names = [str(label) for label in range(top + 1)]
-    class_names = [str(name) for name in class_names]
+    class_names = _class_names(class_names, source)
     if top >= len(class_names):
         raise DataError(f"{source}: label {top} is out of range for {len(class_names)} class "
                         f"names; labels must be 0..{len(class_names) - 1}")
@@ -244,3 +286,33 @@ def _labels(y_train, y_test, class_names, source: str):
         raise DataError(f"{source}: {len(class_names)} class; a classification benchmark needs "
                         f"at least 2")
     return y_train.astype(np.int64), y_test.astype(np.int64), class_names
+
+
+def _string_labels(y_train: np.ndarray, y_test: np.ndarray, source: str):
+    for labels, key in ((y_train, "y_train"), (y_test, "y_test")):
+        if not all(isinstance(value, str) for value in labels.tolist()):
+            raise DataError(f"{source}: {key} mixes strings with other values; labels must be "
+                            f"all strings or all integers 0..K-1")
+    names = sorted(set(y_train.tolist()))
+    unknown = sorted(set(y_test.tolist()) - set(names))
+    if unknown:
+        raise DataError(f"{source}: y_test has label(s) {', '.join(map(str, unknown[:5]))} "
+                        f"that no training image has")
+    index = {value: position for position, value in enumerate(names)}
+    return (np.array([index[v] for v in y_train.tolist()], dtype=np.int64),
+            np.array([index[v] for v in y_test.tolist()], dtype=np.int64),
+            [str(value) for value in names])
+
+
+def _class_names(class_names, source: str) -> list[str]:
+    """``class_names`` as a list of distinct strings (a lone string is not a list of names)."""
+    if isinstance(class_names, str | bytes) or not isinstance(
+            class_names, list | tuple | np.ndarray):
+        raise DataError(f"{source}: class_names is {type(class_names).__name__}; give a list "
+                        f"of strings, one per class")
+    names = [str(name) for name in np.asarray(class_names, dtype=object).ravel().tolist()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{source}: class_names repeats {', '.join(map(repr, repeated[:5]))}; "
+                        f"give each class its own name")
+    return names

@@ -18,7 +18,14 @@ import numpy as np
 
 from ..errors import DataError, unknown_name
 from .download import RemoteFile, download_file, verified_content
-from .idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx, read_bytes, unwrap
+from .idx import (
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    MAX_DECOMPRESSED_BYTES,
+    parse_idx,
+    read_bytes,
+    unwrap,
+)
 
 DATA_DIR_ENV = "FASHIONBENCH_DATA_DIR"
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -100,6 +107,11 @@ class IdxDatasetSpec:
 
 
 def _checked_content(path: Path, remote: RemoteFile) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_DECOMPRESSED_BYTES:  # read whole below, even to check its MD5: not that
+        raise DataError(f"{path}: {size / 2**30:,.1f} GiB, far larger than any {remote.name} "
+                        f"(compressed or not); not the file expected: delete it and rerun to "
+                        f"download it again, or replace it with the official file")
     if path.name == remote.name or remote.raw_md5 is not None:
         return verified_content(path, remote, unwrap)
     warnings.warn(

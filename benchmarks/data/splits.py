@@ -24,13 +24,22 @@ class Dataset(Protocol):
     the labels of both parts, and the content digest of a dataset that is not a named one."""
 
     n_train: int
+    source: str
     train_labels: np.ndarray
     test_labels: np.ndarray
     fingerprint: str | None
 
+
+class SplitError(FashionbenchError):
+    """A dataset too small for a split: a class, or all, too few to cut as the split cuts.
+    (Not a DataError: this module stays below benchmarks.errors, on the runner's short
+    import stack.)"""
+
+
 VALIDATION_FRACTION = 0.2  # 12,000 of Fashion-MNIST's 60,000 training images
 STANDARD_SPLIT_SEED = 0
 SEED000_RANDOM_STATE = 42
+SEED000_MIN_IMAGES = 10  # fewer leave its validation or test tenth empty
 
 
 @dataclass(frozen=True)
@@ -65,13 +74,31 @@ def fingerprint(*index_arrays: np.ndarray, content: str | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def stratified_holdout(labels: np.ndarray, fraction: float, random_state: int, *,
+                       where: str, fix: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions into ``labels``: the kept part and a stratified, seeded ``fraction`` held
+    out. Too few images of a class, or too few in all, for every class to be on both sides
+    is one SplitError naming ``where`` (the dataset) and the ``fix``."""
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) and counts.min() < 2:
+        raise SplitError(f"{where}: class {classes[counts.argmin()]} has {counts.min()} image; "
+                        f"holding out {fraction:.0%} by class needs at least 2 of each; {fix}")
+    try:
+        return train_test_split(np.arange(len(labels)), test_size=fraction,
+                                stratify=labels, random_state=random_state)
+    except ValueError:  # a side smaller than the number of classes
+        raise SplitError(f"{where}: {len(labels):,} images cannot give every one of its "
+                        f"{len(classes)} classes a place both in the {fraction:.0%} held out "
+                        f"and in the rest; {fix}") from None
+
+
 def standard_split(dataset: Dataset, validation_fraction: float = VALIDATION_FRACTION) -> Split:
     """The publisher's test part; a stratified, seeded validation hold-out of its train part,
     20% unless told (48,000 / 12,000 / 10,000 on Fashion-MNIST)."""
-    train, validation = train_test_split(
-        np.arange(dataset.n_train), test_size=validation_fraction,
-        stratify=dataset.train_labels, random_state=STANDARD_SPLIT_SEED,
-    )
+    train, validation = stratified_holdout(
+        dataset.train_labels, validation_fraction, STANDARD_SPLIT_SEED,
+        where=f"{dataset.source or 'the dataset'}'s training part",
+        fix="add training images or change the validation fraction (--validation-fraction)")
     test = dataset.n_train + np.arange(len(dataset.test_labels))
     return Split("standard", np.sort(train), np.sort(validation), test)
 
@@ -79,6 +106,10 @@ def standard_split(dataset: Dataset, validation_fraction: float = VALIDATION_FRA
 def seed000_split(dataset: Dataset) -> Split:
     """Seed 000's protocol: 80/10/10 of the training part, ``train_test_split(random_state=42)``
     twice, unstratified, as the paper's code does (48,000 / 6,000 / 6,000)."""
+    if dataset.n_train < SEED000_MIN_IMAGES:
+        raise SplitError(f"{dataset.source or 'the dataset'}: {dataset.n_train} training images; "
+                        f"the seed000 split cuts them 80/10/10 and needs at least "
+                        f"{SEED000_MIN_IMAGES}; add images or use --split standard")
     train, rest = train_test_split(np.arange(dataset.n_train), test_size=0.2,
                                    random_state=SEED000_RANDOM_STATE)
     validation, test = train_test_split(rest, test_size=0.5, random_state=SEED000_RANDOM_STATE)
@@ -119,6 +150,10 @@ def subsample(indices: np.ndarray, labels: np.ndarray, size: int | None, seed: i
     if size is None or size >= len(indices):
         return indices
     classes, counts = np.unique(labels[indices], return_counts=True)
-    stratify = labels[indices] if size >= len(classes) and counts.min() >= 2 else None
+    # stratified where every class can be on both sides of the cut, else a plain random
+    # subset: a rare class, or a subset one image short of all, must not stop a run
+    stratified = (counts.min() >= 2 and size >= len(classes)
+                  and len(indices) - size >= len(classes))
+    stratify = labels[indices] if stratified else None
     chosen, _ = train_test_split(indices, train_size=size, stratify=stratify, random_state=seed)
     return np.sort(chosen)

@@ -88,48 +88,132 @@ class RunOptions:
 
 # what --evaluate can add to a stored record from its kept model (evaluate.py)
 EVALUATIONS = ("robustness", "calibration")
+EXECUTORS = ("auto", "serial", "process", "dask")
+COLORS = ("gray", "rgb")
+MAX_IMAGE_SIDE = 512  # ImageNet's networks train at 224; a larger side only exhausts memory
+# far more parallel jobs, or threads per job, than any machine this runs on has cores: a
+# larger count is a typo, and would start that many processes
+MAX_PARALLEL = 1024
+
+# how the command line spells each option in its one-line errors; the API passes its own
+# keyword names (api.API_NAMES), so each error names what the caller wrote
+CLI_NAMES = {"dataset": "--dataset", "image_size": "--image-size", "color": "--color",
+             "split": "--split", "profile": "--profile", "seeds": "--seeds",
+             "validation_fraction": "--validation-fraction", "executor": "--executor",
+             "workers": "--workers", "threads": "--threads", "timeout": "--timeout",
+             "max_seconds": "--max-seconds", "model_cache_gb": "--model-cache-gb",
+             "evaluate": "--evaluate", "results_dir": "--results-dir",
+             "data_dir": "--data-dir", "checkpoint_dir": "--checkpoint-dir",
+             "model_cache_dir": "--model-cache", "scheduler": "--scheduler",
+             "force": "--force", "refit": "--refit", "keep_models": "--no-model-cache",
+             "share_features": "--no-shared-features"}
 
 
-def check_options(options: RunOptions) -> None:
+def check_options(options: RunOptions, names: dict[str, str] | None = None) -> None:
     """One-line errors for options no run can use: an unknown dataset, split or profile name,
-    a seed, worker or thread count out of range, a time that is not a positive number."""
+    a seed, worker or thread count out of range, a time that is not a positive number, a
+    value of the wrong type. ``names``: how the caller spells each option (the command
+    line's flags unless told)."""
     from pipelines.profiles import get_profile
 
     from ..data.datasets import get_dataset_entry, looks_like_a_path
     from ..data.splits import check_split_name
 
+    names = CLI_NAMES | (names or {})
+    _check_types(options, names)
     if isinstance(options.dataset, str) and not looks_like_a_path(options.dataset):
         get_dataset_entry(options.dataset)
     check_split_name(options.split)
-    fraction = options.validation_fraction
-    if fraction is not None and not (isinstance(fraction, int | float) and 0 < fraction < 1):
-        raise FashionbenchError(f"--validation-fraction must be between 0 and 1 (the share of "
-                                f"the training part held out), not {fraction!r}")
     get_profile(options.profile)
-    for option, value in (("--timeout", options.timeout), ("--max-seconds", options.max_seconds)):
-        if value is not None and not (isinstance(value, int | float) and 0 < value < math.inf):
-            raise FashionbenchError(f"{option} must be a positive number of seconds, not "
-                                    f"{value!r}")
-    cap = options.model_cache_gb
-    if isinstance(cap, bool) or not (isinstance(cap, int | float) and 0 < cap < math.inf):
-        raise FashionbenchError(f"--model-cache-gb must be a positive number of GiB, not "
-                                f"{cap!r}")
+    _check_data_options(options, names)
+    _check_numbers(options, names)
     unknown = [name for name in options.evaluate if name not in EVALUATIONS]
     if unknown:
-        raise FashionbenchError(f"--evaluate takes {' or '.join(EVALUATIONS)}, not "
+        raise FashionbenchError(f"{names['evaluate']} takes {' or '.join(EVALUATIONS)}, not "
                                 f"{', '.join(map(repr, unknown))}")
-    bad = [seed for seed in options.seeds
-           if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED]
+
+
+def _check_types(options: RunOptions, names: dict[str, str]) -> None:
+    """Names that must be text, folders that must be paths, switches that must be True or
+    False: checked before any is used, so a wrong type is its own line, not a traceback."""
+    from ..data.datasets import Dataset
+
+    if not isinstance(options.dataset, str | Path | Dataset):
+        raise FashionbenchError(f"{names['dataset']} must be a dataset name, a path to your "
+                                f"own data or a Dataset (from_arrays), not "
+                                f"{type(options.dataset).__name__}")
+    for key in ("split", "profile", "color", "executor"):
+        if not isinstance(getattr(options, key), str):
+            raise FashionbenchError(f"{names[key]} must be a name (text), not "
+                                    f"{getattr(options, key)!r}")
+    for key in ("results_dir", "data_dir", "checkpoint_dir", "model_cache_dir"):
+        value = getattr(options, key)
+        if not (isinstance(value, str | Path) or value is None and key != "results_dir"):
+            raise FashionbenchError(f"{names[key]} must be a folder path, not {value!r}")
+    for key in ("force", "refit", "keep_models", "share_features"):
+        if not isinstance(getattr(options, key), bool):
+            raise FashionbenchError(f"{names[key]} must be True or False, not "
+                                    f"{getattr(options, key)!r}")
+    if options.scheduler is not None and not isinstance(options.scheduler, str):
+        raise FashionbenchError(f"{names['scheduler']} must be an address such as "
+                                f"tcp://HOST:PORT, not {options.scheduler!r}")
+
+
+def _check_data_options(options: RunOptions, names: dict[str, str]) -> None:
+    if options.color not in COLORS:
+        raise FashionbenchError(f"{names['color']} must be {' or '.join(COLORS)}, not "
+                                f"{options.color!r}")
+    if options.executor not in EXECUTORS:
+        raise FashionbenchError(f"{names['executor']} must be one of {', '.join(EXECUTORS)}, "
+                                f"not {options.executor!r}")
+    size = options.image_size
+    if size is not None and not (
+            isinstance(size, tuple | list) and len(size) == 2
+            and all(_whole(side) and 1 <= side <= MAX_IMAGE_SIDE for side in size)):
+        raise FashionbenchError(f"{names['image_size']} must be (height, width), each a whole "
+                                f"number from 1 to {MAX_IMAGE_SIDE}, not {size!r}")
+    fraction = options.validation_fraction
+    if fraction is not None and not (_number(fraction) and 0 < fraction < 1):
+        raise FashionbenchError(f"{names['validation_fraction']} must be between 0 and 1 (the "
+                                f"share of the training part held out), not {fraction!r}")
+
+
+def _check_numbers(options: RunOptions, names: dict[str, str]) -> None:
+    for key in ("timeout", "max_seconds"):
+        value = getattr(options, key)
+        if value is not None and not (_number(value) and 0 < value < math.inf):
+            raise FashionbenchError(f"{names[key]} must be a positive number of seconds, not "
+                                    f"{value!r}")
+    cap = options.model_cache_gb
+    if not (_number(cap) and 0 < cap < math.inf):
+        raise FashionbenchError(f"{names['model_cache_gb']} must be a positive number of GiB, "
+                                f"not {cap!r}")
+    seeds = options.seeds
+    bad = [seed for seed in seeds if not (_whole(seed) and 0 <= seed <= MAX_SEED)] \
+        if isinstance(seeds, list | tuple) and seeds else [seeds]
     if bad:
-        raise FashionbenchError(f"--seeds must be whole numbers from 0 to {MAX_SEED:,} (they "
-                                f"seed numpy and the subsamples), not {', '.join(map(repr, bad))}")
-    for option, value, what, hint in (
-            ("--workers", options.workers, "", ""),
-            ("--threads", options.threads, " (threads per job)",
-             "; leave it out for cores / --workers")):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-            raise FashionbenchError(f"{option} must be at least 1{what}, not {value!r}{hint}")
+        raise FashionbenchError(f"{names['seeds']} must be whole numbers from 0 to "
+                                f"{MAX_SEED:,} (they seed numpy and the subsamples), at least "
+                                f"one, not "
+                                f"{', '.join(map(repr, bad))}")
+    for key, what, hint in (("workers", "", ""),
+                            ("threads", " (threads per job)",
+                             "; leave it out for cores / --workers")):
+        value = getattr(options, key)
+        if value is not None and not (_whole(value) and value >= 1):
+            raise FashionbenchError(f"{names[key]} must be at least 1{what}, not {value!r}{hint}")
+        if value is not None and value > MAX_PARALLEL:
+            raise FashionbenchError(f"{names[key]} must be at most {MAX_PARALLEL}{what}, more "
+                                    f"than any machine's cores, not {value!r}{hint}")
+
+
+def _whole(value) -> bool:
+    """An int, not a bool (True is an int to Python, never a count here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def select_pipelines(only: Iterable[str] = (), exclude: Iterable[str] = (),
