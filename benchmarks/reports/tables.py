@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from ..records.record import Record
 from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 
 if TYPE_CHECKING:  # only named: a table formats rows, it never makes them (rows.summarise)
+    from ..records.record import Record
     from .rows import Row
 
 
