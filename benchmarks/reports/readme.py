@@ -14,7 +14,7 @@ from ..records.store import ResultsStore
 from .offered import offered
 from .rows import FAMILY_ORDER, Row, summarise
 from .significance import bootstrap_difference_ci
-from .tables import count, markdown_table, number, percent
+from .tables import count, markdown_table, markdown_text, number, percent
 
 ANSWER_START = "<!-- answer:start -->"
 ANSWER_END = "<!-- answer:end -->"
@@ -79,7 +79,7 @@ def answer_markdown(results_dir: Path) -> str:
     low, high = bootstrap_difference_ci(correctness(deep), correctness(classical))
     gap = (deep.accuracy[0] - classical.accuracy[0]) * 100
     ratio = deep.fit_seconds / max(classical.fit_seconds, 1e-9)
-    hardware = "; ".join(sorted({classical.hardware, deep.hardware}))
+    hardware = markdown_text("; ".join(sorted({classical.hardware, deep.hardware})))
     images = len(correctness(deep))
     text = (f"**Classical or deep, at what cost?** On Fashion-MNIST (profile `{profile}`, "
             f"standard split, {images:,} test images) the best deep pipeline, `{deep.name}`, "

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..records.atomic import save_figure
 from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
-from .tables import markdown_table, number
+from .tables import markdown_table, markdown_text, number
 
 if TYPE_CHECKING:
     from .rows import Row
@@ -65,7 +65,8 @@ def lacking(rows: list[Row], shown: list[Row], what: str) -> list[str]:
     names = [row.name for row in rows if row not in shown]
     if not names:
         return []
-    return [f"Without {what} ({len(names)}): " + ", ".join(f"`{name}`" for name in names)
+    return [f"Without {what} ({len(names)}): "
+            + ", ".join(f"`{markdown_text(name)}`" for name in names)
             + ": their records were made before it was measured, or the pipeline gives no "
               "probabilities; they gain it when they run again.", ""]
 
