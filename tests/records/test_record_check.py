@@ -46,6 +46,37 @@ def test_every_committed_record_loads():
     assert refused == []
 
 
+def test_every_committed_store_reads_every_line_without_a_warning():
+    from benchmarks.records.layout import ResultsLayout
+
+    layout = ResultsLayout(PROJECT_ROOT / "results")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a skipped line would warn
+        for location in layout.stores() + layout.study_stores():
+            lines = [line for line in location.runs.read_bytes().splitlines() if line.strip()]
+            assert len(ResultsStore.of(location).records()) == len(lines), location.runs
+
+
+def test_a_record_naming_other_classes_than_its_split_is_skipped(tmp_path):
+    """Each record alone is valid; side by side on one split, the later one cannot be
+    ranked with the first (its per-class scores count other classes)."""
+    first = committed_record()
+    other = copy.deepcopy(first)
+    other.update(run_id="other", seed=first["seed"] + 1, class_names=["a", "b"],
+                 predictions=None)
+    other["metrics"] = {"validation": None, "test": {
+        "accuracy": 0.5, "macro_f1": 0.5, "per_class": [0.5, 0.5], "confusion": [[1, 1], [1, 1]]}}
+    load_record(copy.deepcopy(other))
+    results = tmp_path / "results"
+    store = ResultsStore(results, "fashion-mnist", "quick")
+    store.directory.mkdir(parents=True)
+    store.path.write_text(json.dumps(first) + "\n" + json.dumps(other) + "\n")
+    with pytest.warns(UserWarning, match="line 2 .*class_names differ"):
+        assert [record["run_id"] for record in store.records()] == [first["run_id"]]
+        publish(results, say=lambda _: None)
+    assert store.location.leaderboard.exists()
+
+
 def _set(path: str, value):
     def mutate(record: dict) -> None:
         *parents, last = path.split(".")
