@@ -111,7 +111,7 @@ def check_record(data: dict) -> None:
     if mapping(sizes, "sizes", optional=not ok):
         for role, size in sizes.items():
             count(size, f"sizes.{role}")
-        for role in ("train", "test") if ok else ():
+        for role in ("train", "validation", "test") if ok else ():
             count(sizes.get(role), f"sizes.{role}")
     if mapping(data.get("metrics"), "metrics", optional=not ok):
         _metrics(data["metrics"], classes, ok)
@@ -120,7 +120,7 @@ def check_record(data: dict) -> None:
     _predictions(data.get("predictions"), (sizes or {}).get("test"), classes)
     _history(data.get("history"))
     _model(data.get("model"))
-    _env(data.get("env"))
+    _env(data.get("env"), required=ok)
     _the_rest(data)
 
 
@@ -266,8 +266,8 @@ def _model(model: object) -> None:
     mapping(model.get("chosen_on_validation"), "model.chosen_on_validation", optional=True)
 
 
-def _env(env: object) -> None:
-    if not mapping(env, "env", optional=True):
+def _env(env: object, *, required: bool) -> None:
+    if not mapping(env, "env", optional=not required):
         return
     for key in ("hardware", "cpu", "gpu", "git_commit", "host", "python", "platform"):
         text(env.get(key), f"env.{key}", optional=True)

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,13 +124,24 @@ class ResultsLayout:
 
     def stores(self) -> list[StoreLocation]:
         """Every store of the main leaderboards, sorted."""
-        return [self.locate(path) for path in sorted(self.root.glob(f"*/*/{STORE_NAME}"))
-                if path.parent.parent.name != STUDIES_NAME]
+        return self._located(path for path in sorted(self.root.glob(f"*/*/{STORE_NAME}"))
+                             if path.parent.parent.name != STUDIES_NAME)
 
     def study_stores(self) -> list[StoreLocation]:
         """Every study's store, sorted."""
-        return [self.locate(path) for path in
-                sorted(self.root.glob(f"{STUDIES_NAME}/*/*/*/{STORE_NAME}"))]
+        return self._located(sorted(self.root.glob(f"{STUDIES_NAME}/*/*/*/{STORE_NAME}")))
+
+    def _located(self, paths: Iterable[Path]) -> list[StoreLocation]:
+        """The places of ``paths``; a folder whose name is no path part (a newline in it) or
+        that links outside the root is left out with a warning, so the other stores' reports
+        are still written."""
+        found = []
+        for path in paths:
+            try:
+                found.append(self.locate(path))
+            except UnsafeNameError as error:
+                warnings.warn(f"{path} left out: {error}", stacklevel=3)
+        return found
 
     def relative(self, path: Path) -> str:
         return Path(path).relative_to(self.root).as_posix()

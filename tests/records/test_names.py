@@ -95,3 +95,37 @@ def test_a_merged_record_with_a_path_as_its_dataset_writes_nothing_outside(tmp_p
     summary = merge(tmp_path / "source", results)
     assert summary.added == 0 and len(summary.rejected) == 4
     assert not sandbox.exists() or [path.name for path in sandbox.iterdir()] == ["results"]
+
+
+def test_a_store_folder_that_is_no_path_part_or_links_outside_is_left_out(tmp_path):
+    from benchmarks.reports.publish import publish
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    results = tmp_path / "results"
+    good = results / "fashion-mnist" / "quick"
+    good.mkdir(parents=True)
+    (good / "runs.jsonl").write_text(json.dumps(committed_record()) + "\n")
+    (results / "odd\nname" / "quick").mkdir(parents=True)
+    (results / "odd\nname" / "quick" / "runs.jsonl").write_text(
+        json.dumps(committed_record()) + "\n")
+    (results / "linked").mkdir()
+    (results / "linked" / "quick").symlink_to(outside, target_is_directory=True)
+    (outside / "runs.jsonl").write_text(json.dumps(committed_record()) + "\n")
+    with pytest.warns(UserWarning, match="left out"):
+        publish(results, say=lambda _: None)
+    assert (good / "LEADERBOARD.md").exists()
+    assert [path.name for path in outside.iterdir()] == ["runs.jsonl"]
+    assert not (results / "odd\nname" / "quick" / "LEADERBOARD.md").exists()
+
+
+def test_merge_leaves_out_a_source_study_folder_that_is_no_path_part(tmp_path):
+    good = tmp_path / "source" / "fashion-mnist" / "quick"
+    odd = tmp_path / "source" / "studies" / "odd\nstudy" / "fashion-mnist" / "quick"
+    for folder in (good, odd):
+        folder.mkdir(parents=True)
+        (folder / "runs.jsonl").write_text(json.dumps(committed_record()) + "\n")
+    with pytest.warns(UserWarning, match="study name"):
+        summary = merge(tmp_path / "source", tmp_path / "results")
+    assert summary.added == 1
+    assert [path.name for path in (tmp_path / "results").iterdir()] == ["fashion-mnist"]
