@@ -114,3 +114,16 @@ def test_no_script_runs_in_a_browser(hostile_store, browser):  # noqa: F811
     names = [cell.text for cell in
              browser.find_elements(By.CSS_SELECTOR, "table.board tr.row td:nth-child(2)")]
     assert any(name.startswith(IMG) for name in names)  # shown as the text it is
+
+
+def test_the_readme_answer_survives_a_best_row_without_predictions(tmp_path):
+    from benchmarks.reports.readme import answer_markdown
+
+    deep, classical = committed_record(with_history=True), committed_record()
+    deep["predictions"] = None
+    store = tmp_path / "fashion-mnist" / "quick"
+    store.mkdir(parents=True)
+    (store / "runs.jsonl").write_text(json.dumps(deep) + "\n" + json.dumps(classical) + "\n")
+    answer = answer_markdown(tmp_path)
+    assert "no stored predictions of the same test images" in answer
+    assert f"`{deep['name']}`" in answer
