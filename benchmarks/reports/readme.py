@@ -77,7 +77,8 @@ def answer_markdown(results_dir: Path) -> str:
                 "yet: run `make run`.")
     classical, deep = best["classical"], best["deep"]
     right = [correctness(row) for row in (deep, classical)]
-    if None in right or len(right[0]) != len(right[1]):  # a record merged from elsewhere
+    # a record merged from elsewhere may keep no predictions, or of other test images
+    if any(found is None for found in right) or len(right[0]) != len(right[1]):
         return (f"The best deep pipeline, `{markdown_text(deep.name)}`, and the best "
                 f"classical one, `{markdown_text(classical.name)}`, have no stored "
                 f"predictions of the same test images to compare: run them again.")
