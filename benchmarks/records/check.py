@@ -127,9 +127,11 @@ def check_record(data: dict) -> None:
 def _split(split: dict) -> None:
     text(split.get("name"), "split.name")
     text(split["fingerprint"], "split.fingerprint")
-    if mapping(split.get("sizes"), "split.sizes", optional=True):
-        for role, size in split["sizes"].items():
-            count(size, f"split.sizes.{role}")
+    mapping(split.get("sizes"), "split.sizes")  # the leaderboard's first line states them
+    for role, size in split["sizes"].items():
+        count(size, f"split.sizes.{role}")
+    for role in ("train", "validation", "test"):
+        count(split["sizes"].get(role), f"split.sizes.{role}")
 
 
 def _class_names(names: object, *, required: bool) -> int | None:

@@ -12,10 +12,12 @@ def record(pipeline="raw-knn", seed=0, status="ok", accuracy=0.5):
     """A record with the fields every reader uses (load_record checks them)."""
     test = {"accuracy": accuracy, "macro_f1": accuracy, "per_class": [accuracy, accuracy],
             "confusion": [[1, 1], [1, 1]]}
+    sizes = {"train": 8, "validation": 2, "test": 4}
     return {"run_id": f"{pipeline}-{seed}-{status}-{accuracy}", "name": pipeline,
             "pipeline": pipeline, "family": "classical", "dataset": "digits",
-            "profile": "smoke", "seed": seed, "split": {"name": "standard", "fingerprint": "abc"},
-            "status": status, "class_names": ["zero", "one"], "sizes": {"train": 8, "test": 4},
+            "profile": "smoke", "seed": seed,
+            "split": {"name": "standard", "fingerprint": "abc", "sizes": sizes},
+            "status": status, "class_names": ["zero", "one"], "sizes": dict(sizes), "env": {},
             "metrics": {"test": test, "validation": None},
             "timing": {"fit_seconds": 1.0, "predict_ms_per_1k": 2.0}}
 
