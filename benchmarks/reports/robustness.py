@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..records.atomic import save_figure
+from .canvas import text_as_written
 from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
 from .tables import markdown_table, markdown_text, number
 
@@ -118,6 +119,7 @@ def save_png(figure: Figure, path: Path) -> Path:
     return save_figure(figure, path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
 
 
+@text_as_written
 def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     """Every scored pipeline a point: clean accuracy on the suite's images against its mean
     corrupted accuracy; the diagonal is 'loses nothing'."""
@@ -147,6 +149,7 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     return figure
 
 
+@text_as_written
 def draw_reliability(rows: list[Row]) -> Figure | None:
     """Reliability diagrams of the leader and each family's best that has probabilities:
     accuracy per confidence bin against the diagonal (perfect calibration)."""
@@ -172,6 +175,7 @@ def draw_reliability(rows: list[Row]) -> Figure | None:
     return figure
 
 
+@text_as_written
 def draw_figures(rows: list[Row], figures_dir: Path, prefix: str,
                  title: str) -> list[tuple[str, Path]]:
     """The section's figures for one split, as (caption, path) of each drawn."""

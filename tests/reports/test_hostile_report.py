@@ -1,6 +1,7 @@
 """A merged store's free text reaches the pages as text, never as markup: every record-derived
 value is escaped in LEADERBOARD.html (checked in a real browser: no script runs) and in
-LEADERBOARD.md (each pipe table keeps one cell per column, no raw HTML)."""
+LEADERBOARD.md (each pipe table keeps one cell per column, no raw HTML), and on the figures
+as written (a ``$`` is no TeX)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.reports.test_html_report import browser  # noqa: F401 - the fixture
 IMG = "<img src=x onerror=window.__injected=1>"  # no "/": it is a valid path part
 SCRIPT = "</script><script>window.__injected=2</script><!--"
 TABLE_BREAKER = "a|b\nc"
+TEX = "$^{$"  # not TeX: matplotlib's mathtext would fail the figures on it
 
 
 def hostile_records() -> list[dict]:
@@ -25,10 +27,10 @@ def hostile_records() -> list[dict]:
     records = []
     for with_history in (True, False):
         record = committed_record(with_history)
-        record["name"] = IMG + record["name"]
+        record["name"] = IMG + TEX + record["name"]
         record["pipeline"] = IMG + record["pipeline"]
         record["run_id"] = IMG + record["run_id"]
-        record["class_names"] = [SCRIPT, TABLE_BREAKER, IMG] + record["class_names"][3:]
+        record["class_names"] = [SCRIPT, TABLE_BREAKER, IMG, TEX] + record["class_names"][4:]
         record["env"].update(hardware=SCRIPT + TABLE_BREAKER, cpu=IMG, git_commit=SCRIPT)
         record["model"].update(reducer=TABLE_BREAKER + IMG, notes=SCRIPT,
                                hyperparameter_selection=TABLE_BREAKER + SCRIPT)
@@ -43,7 +45,8 @@ def hostile_records() -> list[dict]:
             epoch[IMG] = 0.5
         records.append(record)
     failed = committed_record()
-    failed.update(status="failed", name=IMG + "|failed", error=SCRIPT + TABLE_BREAKER,
+    failed.update(class_names=records[0]["class_names"], status="failed", name=IMG + "|failed",
+                  error=SCRIPT + TABLE_BREAKER,
                   traceback=SCRIPT, run_id="failed-" + IMG)
     return records + [failed]
 
@@ -56,6 +59,7 @@ def hostile_store(tmp_path_factory):
     (store / "runs.jsonl").write_text("".join(json.dumps(record) + "\n"
                                               for record in hostile_records()))
     publish(results, say=lambda _: None)
+    assert len(list((store / "figures").glob(f"*-confusion-{IMG}{TEX}*.png"))) == 2
     return store
 
 
