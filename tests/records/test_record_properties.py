@@ -40,7 +40,7 @@ def field_paths(value, prefix=(), depth=0) -> list[tuple]:
 
 PATHS = sorted({path for base in BASES for path in field_paths(base)}, key=str)
 NAMES = st.sampled_from(["../escape", "/tmp/escape", "..", "a\0b", "a|b\nc", "x" * 300,
-                         "<img src=x onerror=alert(1)>", "C:\\x", "", "NaN", "Infinity"])
+                         "<img src=x onerror=alert(1)>", "C:\\x", "", "NaN", "Infinity", "$^{$"])
 SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
            | st.floats(0, 1) | st.integers(0, 12) | st.text(max_size=12) | NAMES)
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
