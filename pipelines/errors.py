@@ -23,6 +23,20 @@ def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...]) -> Un
     return UnknownNameError(f"unknown {kind} {name!r}: {hint}")
 
 
+class UnsafeNameError(FashionbenchError, ValueError):
+    """A name that cannot be one part of a path (pipelines/names.py): a pipeline's, a
+    dataset's, a study's. A ValueError too, as registering a pipeline raises for bad input."""
+
+
+def unsafe_name(what: str, name: object, problem: str) -> UnsafeNameError:
+    """The error for ``name`` (a ``what``: "pipeline name", "dataset name", ...) that
+    ``pipelines.names.path_part_problem`` refused for ``problem``."""
+    shown = repr(name)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return UnsafeNameError(f"{what} {shown} {problem}: it names files under the results "
+                           f"directory; use letters, digits and -_.@[]=+ instead")
+
+
 class WriteError(FashionbenchError):
     """The disk refused a file (full, read-only, not ours): the machine's state, not a bad
     argument, hence exit status 1 rather than the usage errors' 2. Any layer writes files

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FashionbenchError, UnknownNameError, unknown_name
+from .errors import FashionbenchError, UnknownNameError, unknown_name, unsafe_name
+from .names import path_part_problem
 from .profiles import Profile, get_profile
 from .recipes import DEFAULT_RECIPE, get_recipe, split_name
 
@@ -106,6 +107,10 @@ def register_pipeline(name: str, *, family: str, tags: Iterable[str] = (),
     GPU"}``)."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, not {family!r}")
+    # figures and records are named after it: a plugin's "../x" must not write outside
+    problem = path_part_problem(name)
+    if problem is not None:
+        raise unsafe_name("pipeline name", name, problem)
     caps = _caps(name, "train_sizes", train_sizes)
     validation_caps = _caps(name, "validation_sizes", validation_sizes)
 

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines.errors import unsafe_name
+from pipelines.names import MAX_NAME_LENGTH, path_part_problem
+
 from ..errors import DataError, unknown_name
 from .datasets import DATASETS, Dataset, load_dataset, looks_like_a_path
 from .image_folder import COLOR_MODES, class_folders, read_images
@@ -71,7 +74,7 @@ def load_custom_dataset(path: str | Path, *, image_size: tuple[int, int] = DEFAU
 def dataset_name(path: Path) -> str:
     """The name a custom dataset's results are stored under: its file or folder name."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem if path.is_file() else path.name)
-    return name.strip("-.") or "custom"
+    return name[:MAX_NAME_LENGTH].strip("-.") or "custom"
 
 
 # far above any image dataset this harness trains on (Fashion-MNIST's arrays: 55 MB), far
@@ -189,6 +192,9 @@ def dataset_from_arrays(x_train, y_train, x_test, y_test, *,
                         class_names: list[str] | None = None, name: str = "arrays",
                         source: str = "arrays") -> Dataset:
     """Check and convert arrays into a Dataset; each problem is one line naming ``source``."""
+    problem = path_part_problem(name)  # the store's folder is named after it
+    if problem is not None:
+        raise unsafe_name("dataset name", name, problem)
     x_train = _images(x_train, "x_train", source)
     x_test = _images(x_test, "x_test", source)
     if x_train.shape[1:] != x_test.shape[1:]:

@@ -12,8 +12,13 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.errors import UnsafeNameError
+from pipelines.names import path_part_problem
 
 # the checkout: the committed results/ a fresh run reads job times from, the paths reports show
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +31,36 @@ FIGURES_NAME = "figures"
 STUDIES_NAME = "studies"
 
 
+def path_part(name: object, what: str) -> str:
+    """``name``, when it may be one folder or file name under the results directory
+    (pipelines/names.py); else UnsafeNameError naming it: records, plugins and merged
+    stores name these files, and none may write elsewhere."""
+    problem = path_part_problem(name)
+    if problem is not None:
+        raise UnsafeNameError(f"the {what} {name!r} {problem}, so it cannot name a file "
+                                  f"under the results directory; rename it")
+    return name  # type: ignore[return-value]
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path``, after proving that it lies inside ``root`` once ``..`` and links are
+    resolved; else UnsafeNameError."""
+    if not Path(path).resolve().is_relative_to(Path(root).resolve()):
+        raise UnsafeNameError(f"{path} lies outside {root}: a results file is only ever "
+                                  f"written inside its results directory")
+    return path
+
+
 def figure_prefix(split_name: str, fingerprint: str) -> str:
     """The file-name prefix of one split's figures in a store's figures/ folder."""
-    return f"{split_name}-{fingerprint[:8]}"
+    return path_part(f"{path_part(split_name, 'split name')}-{fingerprint[:8]}",
+                     "split fingerprint")
 
 
 def run_figure(figures_dir: Path, prefix: str, kind: str, name: str) -> Path:
     """A figure of one pipeline's run: ``confusion``, ``curves`` or ``misclassified``."""
-    return figures_dir / f"{prefix}-{kind}-{name}.png"
+    file_name = f"{path_part(prefix, 'figure prefix')}-{kind}-{path_part(name, 'pipeline name')}"
+    return inside(figures_dir, figures_dir / f"{path_part(file_name, 'figure')}.png")
 
 
 @dataclass(frozen=True)
@@ -78,11 +105,12 @@ class ResultsLayout:
 
     def store(self, dataset: str, profile: str, study: str | None = None) -> StoreLocation:
         base = self.root if study is None else self.study_root(study)
-        return StoreLocation(base / dataset / profile, dataset, profile, study)
+        directory = base / path_part(dataset, "dataset name") / path_part(profile, "profile")
+        return StoreLocation(inside(self.root, directory), dataset, profile, study)
 
     def study_root(self, study: str) -> Path:
         """The results root of a study: its stores sit below it as <dataset>/<profile>/."""
-        return self.root / STUDIES_NAME / study
+        return inside(self.root, self.root / STUDIES_NAME / path_part(study, "study name"))
 
     def locate(self, runs: Path) -> StoreLocation:
         """The place of a runs.jsonl under this root (a store or a study's store)."""
@@ -96,13 +124,24 @@ class ResultsLayout:
 
     def stores(self) -> list[StoreLocation]:
         """Every store of the main leaderboards, sorted."""
-        return [self.locate(path) for path in sorted(self.root.glob(f"*/*/{STORE_NAME}"))
-                if path.parent.parent.name != STUDIES_NAME]
+        return self._located(path for path in sorted(self.root.glob(f"*/*/{STORE_NAME}"))
+                             if path.parent.parent.name != STUDIES_NAME)
 
     def study_stores(self) -> list[StoreLocation]:
         """Every study's store, sorted."""
-        return [self.locate(path) for path in
-                sorted(self.root.glob(f"{STUDIES_NAME}/*/*/*/{STORE_NAME}"))]
+        return self._located(sorted(self.root.glob(f"{STUDIES_NAME}/*/*/*/{STORE_NAME}")))
+
+    def _located(self, paths: Iterable[Path]) -> list[StoreLocation]:
+        """The places of ``paths``; a folder whose name is no path part (a newline in it) or
+        that links outside the root is left out with a warning, so the other stores' reports
+        are still written."""
+        found = []
+        for path in paths:
+            try:
+                found.append(self.locate(path))
+            except UnsafeNameError as error:
+                warnings.warn(f"{path} left out: {error}", stacklevel=3)
+        return found
 
     def relative(self, path: Path) -> str:
         return Path(path).relative_to(self.root).as_posix()

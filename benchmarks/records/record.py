@@ -22,6 +22,10 @@ from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 
+from pipelines.names import path_part_problem
+
+from .check import PATH_PARTS, RecordError, check_record
+
 
 class SplitInfo(TypedDict):
     name: str  # standard, ...
@@ -69,13 +73,10 @@ REQUIRED = ("run_id", "name", "pipeline", "family", "dataset", "split", "profile
             "status")
 
 
-class RecordError(ValueError):
-    """A line of a store that is JSON but not a record."""
-
-
 def load_record(data: object) -> Record:
     """A stored record (a parsed JSON line) as a ``Record``: older stores' fields upgraded,
-    the fields every reader relies on checked. Raises RecordError naming what is missing."""
+    every field a reader relies on checked for its type and range (records/check.py): a
+    store merged from elsewhere is untrusted. Raises RecordError naming the field."""
     if not isinstance(data, dict):
         raise RecordError("not a JSON object")
     if "name" not in data and "pipeline" in data:  # written before name/pipeline were split
@@ -87,6 +88,15 @@ def load_record(data: object) -> Record:
         raise RecordError(f"missing {', '.join(missing)}")
     if not isinstance(data["split"], dict) or "fingerprint" not in data["split"]:
         raise RecordError("its split has no fingerprint")
+    check_record(data)
+    for path in PATH_PARTS:
+        value = data
+        for key in path:
+            value = value[key]
+        problem = path_part_problem(value)
+        if problem is not None:
+            raise RecordError(f"its {'.'.join(path)} {problem}: it becomes part of a file's "
+                              f"path, which would then lie outside the results directory")
     return data  # type: ignore[return-value]
 
 

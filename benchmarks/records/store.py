@@ -156,12 +156,21 @@ class ResultsStore:
 
     def _parse(self, content: bytes) -> list[Record]:
         records = []
+        classes: dict[tuple, list[str]] = {}  # each split's class names, as its first record has
         lines = content.split(b"\n")
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                records.append(load_record(json.loads(line)))
+                record = load_record(json.loads(line))
+                # one split (dataset and fingerprint) is one set of images: a record naming
+                # other classes (merged from elsewhere) cannot stand beside its rows
+                named = record.get("class_names")
+                split = (record["dataset"], record["split"]["fingerprint"])
+                if named is not None and classes.setdefault(split, named) != named:
+                    raise RecordError(f"its class_names differ from those of the earlier "
+                                      f"records of its split {split[1]}")
+                records.append(record)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 where = "last line (torn write)" if number == len(lines) else f"line {number}"
                 warnings.warn(f"{self.path}: {where} is not a JSON record; left in place, "

@@ -2,23 +2,21 @@
 pyplot (a ``Figure`` of its own each: importing this module changes no backend).
 
 Every figure is a pure function of the stored records (the misclassified grid also reads the
-test images), saved without a timestamp, so ``--report-only`` redraws identical files. The
-``draw_*`` functions return the matplotlib figure itself (the Python API's figures); the
-others save it to a file and close it.
+test images), saved without a timestamp, so ``--report-only`` redraws identical files.
+``draw_*`` return the figure itself (the Python API's); the others save it and close it.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.ticker
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..records.atomic import save_figure
+from .canvas import ShownFigure, text_as_written
 
 if TYPE_CHECKING:
     from .rows import Row
@@ -26,16 +24,6 @@ if TYPE_CHECKING:
 FAMILY_COLOURS = {"classical": "#1f77b4", "deep": "#d62728"}
 PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch releases
 SOURCE_KEY = "Source"  # PNG text: the run a figure drawn from more than the records shows
-
-
-class ShownFigure(Figure):
-    """A Figure that Jupyter shows as its PNG, once: pyplot never manages it (so the inline
-    backend does not show it a second time), and a notebook needs no backend chosen."""
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        return buffer.getvalue()
 
 
 def _subplots(*grid, figsize: tuple[float, float], **options):
@@ -115,6 +103,7 @@ def accuracy_vs_fit_time(rows: list[Row], path: Path, title: str) -> Path:
     return _save(draw_accuracy_vs_fit_time(rows, title), path)
 
 
+@text_as_written
 def draw_accuracy_vs_fit_time(rows: list[Row], title: str):
     """Every pipeline a point (fit time on a log axis in human units, test accuracy), the
     Pareto frontier drawn; labelled: the frontier and each family's best, without overlaps."""
@@ -161,6 +150,7 @@ def confusion_heatmap(confusion: list[list[int]], class_names: list[str], path: 
     return _save(draw_confusion_heatmap(confusion, class_names, title), path)
 
 
+@text_as_written
 def draw_confusion_heatmap(confusion: list[list[int]], class_names: list[str], title: str):
     matrix = np.asarray(confusion)
     figure, axes = _subplots(figsize=(7.5, 6.5))
@@ -183,6 +173,7 @@ def per_class_bars(rows: list[Row], class_names: list[str], path: Path, title: s
     return _save(draw_per_class_bars(rows, class_names, title), path)
 
 
+@text_as_written
 def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
     figure, axes = _subplots(figsize=(10, 4.5))
     width = 0.8 / max(len(rows), 1)
@@ -209,6 +200,7 @@ def training_curves(history: list[dict], path: Path, title: str) -> Path:
 LOSS_AXIS_TOP = 2.5  # cross-entropy of ten classes starts near ln 10 = 2.3
 
 
+@text_as_written
 def draw_training_curves(history: list[dict], title: str):
     epochs = np.arange(1, len(history) + 1)
     figure, (accuracy_axes, loss_axes) = _subplots(1, 2, figsize=(10, 4))
@@ -242,6 +234,7 @@ def draw_training_curves(history: list[dict], title: str):
     return figure
 
 
+@text_as_written
 def misclassified_grid(images: np.ndarray, true: np.ndarray, predicted: np.ndarray,
                        class_names: list[str], path: Path, title: str,
                        count: int = 32, source: str | None = None) -> Path:
@@ -270,6 +263,7 @@ def _numeric(text: object) -> bool:
     return True
 
 
+@text_as_written
 def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
                 path: Path) -> Path:
     """A study of named variants (an ablation): a dot per variant (a Cleveland dot plot: the
@@ -312,6 +306,7 @@ def _study_dots(plot_rows: list[dict], values: list, variable: str, title: str,
     return _save(figure, path)
 
 
+@text_as_written
 def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> Path:
     """Our test accuracy per study value (a line per series), the seed's figures as crosses;
     named variants (not numbers) as a dot plot with the names down the side. ``plot_rows``
@@ -342,6 +337,7 @@ def study_plot(plot_rows: list[dict], variable: str, title: str, path: Path) -> 
     return _save(figure, path)
 
 
+@text_as_written
 def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) -> Path:
     """Validation accuracy per epoch, a line per variant; the legend beside the plot (not on
     the lines) and a new line style after every ten colours, so no two lines look alike."""
@@ -360,6 +356,7 @@ def validation_curves(histories: dict[str, list[dict]], path: Path, title: str) 
     return _save(figure, path)
 
 
+@text_as_written
 def search_plot(plot: dict, title: str, path: Path) -> Path:
     """A search study: validation accuracy of every trial (best in a darker colour), and
     against the learning rate, with the seed's best trials as crosses."""
@@ -387,6 +384,8 @@ def search_plot(plot: dict, title: str, path: Path) -> Path:
     by_trial.set_xlabel("trial (dotted: the seed's best five)")
     by_trial.set_ylabel("validation accuracy (%)")
     by_rate.set_xscale("log")
+    by_rate.xaxis.set_major_formatter(  # plain numbers: the log default's are TeX (canvas.py)
+        matplotlib.ticker.FuncFormatter(lambda rate, _: f"{rate:g}"))
     by_rate.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     by_rate.set_xlabel("Adam learning rate")
     by_rate.set_ylabel("validation accuracy (%)")

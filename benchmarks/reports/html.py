@@ -152,7 +152,7 @@ def filters(prefix: str, rows: list[Row]) -> list[str]:
         return (f'<label>{name} <select data-filter="{name}">'
                 f'<option value="">all</option>{options}</select></label>')
 
-    return [f'<div class="controls" data-board="{prefix}">{select("family", families)} '
+    return [f'<div class="controls" data-board="{escape(prefix)}">{select("family", families)} '
             f"{select('reducer', reducers)} "
             f'<label>search <input type="search" placeholder="name, setting…" '
             f'aria-label="search pipelines by name or setting"></label> '
@@ -182,13 +182,13 @@ def board(prefix: str, rows: list[Row], columns: list[Column], class_names: list
     heads = "".join(
         f'<th class="{column.align}" data-type="{"number" if column.key else "text"}">'
         f'<button type="button">{escape(column.header)}</button></th>' for column in columns)
-    parts = [f'<div class="scroll"><table class="board" id="{prefix}">',
+    parts = [f'<div class="scroll"><table class="board" id="{escape(prefix)}">',
              f"<thead><tr>{heads}</tr></thead><tbody>"]
     for rank, row in enumerate(rows, start=1):
-        detail_id = f"{prefix}-d{rank}"
+        detail_id = escape(f"{prefix}-d{rank}")
         cells = "".join(
             f'<td class="{column.align}"'
-            + (f' data-key="{sort_key(column, row, rank)}"' if column.key else "")
+            + (f' data-key="{escape(sort_key(column, row, rank))}"' if column.key else "")
             + f">{escape(column.cell(row, rank))}</td>" for column in columns)
         parts += [
             f'<tr class="row" data-rank="{rank}" data-family="{escape(row.family)}" '

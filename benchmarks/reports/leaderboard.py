@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from pipelines.profiles import PROFILES
 
@@ -31,6 +32,7 @@ from .tables import (
     failures_table,
     main_table,
     markdown_table,
+    markdown_text,
     number,
     per_class_scores_table,
     per_class_table,
@@ -189,7 +191,8 @@ def split_markdown(store: ResultsStore, fingerprint: str, records: list[dict], p
                                  title)
             lines += ["### Figures", ""]
             for caption, path in drawn:
-                relative = path.relative_to(store.directory).as_posix()
+                relative = quote(path.relative_to(store.directory).as_posix(), safe="/@[]=+")
+                caption = markdown_text(caption)
                 lines += [f"**{caption}**", "", f"![{caption}]({relative})", ""]
         selection = selection_table(rows)
         if selection:
@@ -224,10 +227,10 @@ def ranked_markdown(rows: list[Row], records: list[dict], profile,
     ranks = {row.name: rank for rank, row in enumerate(rows, start=1)}
     several = shows_hardware(rows)
     lines = [
-        images_and_hardware(rows, records), "",
-        *smaller_budgets(records, profile),
-        *refit_rows(records),
-        *shared_features_rows(rows),
+        # shared with the HTML page, which escapes them its own way
+        *(markdown_text(line) for line in [images_and_hardware(rows, records), ""]
+          + smaller_budgets(records, profile) + refit_rows(records)
+          + shared_features_rows(rows)),
         TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
         "### Overall", "",
         main_table(rows, ranks, with_family=True, with_hardware=several), "",

@@ -14,7 +14,7 @@ from ..records.store import ResultsStore
 from .offered import offered
 from .rows import FAMILY_ORDER, Row, summarise
 from .significance import bootstrap_difference_ci
-from .tables import count, markdown_table, number, percent
+from .tables import count, markdown_table, markdown_text, number, percent
 
 ANSWER_START = "<!-- answer:start -->"
 ANSWER_END = "<!-- answer:end -->"
@@ -76,15 +76,23 @@ def answer_markdown(results_dir: Path) -> str:
         return ("No Fashion-MNIST leaderboard with both classical and deep results is stored "
                 "yet: run `make run`.")
     classical, deep = best["classical"], best["deep"]
-    low, high = bootstrap_difference_ci(correctness(deep), correctness(classical))
+    right = [correctness(row) for row in (deep, classical)]
+    # a record merged from elsewhere may keep no predictions, or of other test images
+    if any(found is None for found in right) or len(right[0]) != len(right[1]):
+        return (f"The best deep pipeline, `{markdown_text(deep.name)}`, and the best "
+                f"classical one, `{markdown_text(classical.name)}`, have no stored "
+                f"predictions of the same test images to compare: run them again.")
+    low, high = bootstrap_difference_ci(*right)
     gap = (deep.accuracy[0] - classical.accuracy[0]) * 100
     ratio = deep.fit_seconds / max(classical.fit_seconds, 1e-9)
-    hardware = "; ".join(sorted({classical.hardware, deep.hardware}))
-    images = len(correctness(deep))
+    hardware = markdown_text("; ".join(sorted({classical.hardware, deep.hardware})))
+    images = len(right[0])
     text = (f"**Classical or deep, at what cost?** On Fashion-MNIST (profile `{profile}`, "
-            f"standard split, {images:,} test images) the best deep pipeline, `{deep.name}`, "
+            f"standard split, {images:,} test images) the best deep pipeline, "
+            f"`{markdown_text(deep.name)}`, "
             f"scores "
-            f"{deep.accuracy[0] * 100:.2f}% and the best classical one, `{classical.name}`, "
+            f"{deep.accuracy[0] * 100:.2f}% and the best classical one, "
+            f"`{markdown_text(classical.name)}`, "
             f"{classical.accuracy[0] * 100:.2f}%: {gap:+.2f} points for deep (95% interval "
             f"{low * 100:+.2f} to {high * 100:+.2f}, paired bootstrap over the same test "
             f"images), for {ratio:.1f}x the fit time ({number(deep.fit_seconds, 0)} s against "
@@ -104,9 +112,12 @@ def standard_rows(results_dir: Path) -> tuple[list[Row], str | None]:
     return [], None
 
 
-def correctness(row: Row) -> np.ndarray:
-    """Per test image, whether the row's first run got it right."""
-    predictions = row.runs[0]["predictions"]
+def correctness(row: Row) -> np.ndarray | None:
+    """Per test image, whether the row's first run got it right; None where its record
+    keeps no predictions of the test images or not their true labels."""
+    predictions = row.runs[0].get("predictions") or {}
+    if "test" not in predictions or "test_true" not in predictions:
+        return None
     return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
 
 

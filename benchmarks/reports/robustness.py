@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..records.atomic import save_figure
+from .canvas import text_as_written
 from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
-from .tables import markdown_table, number
+from .tables import markdown_table, markdown_text, number
 
 if TYPE_CHECKING:
     from .rows import Row
@@ -65,7 +66,8 @@ def lacking(rows: list[Row], shown: list[Row], what: str) -> list[str]:
     names = [row.name for row in rows if row not in shown]
     if not names:
         return []
-    return [f"Without {what} ({len(names)}): " + ", ".join(f"`{name}`" for name in names)
+    return [f"Without {what} ({len(names)}): "
+            + ", ".join(f"`{markdown_text(name)}`" for name in names)
             + ": their records were made before it was measured, or the pipeline gives no "
               "probabilities; `run_all.py --evaluate robustness --evaluate calibration` adds "
               "it where the run kept the model, a rerun everywhere else.", ""]
@@ -118,6 +120,7 @@ def save_png(figure: Figure, path: Path) -> Path:
     return save_figure(figure, path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
 
 
+@text_as_written
 def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     """Every scored pipeline a point: clean accuracy on the suite's images against its mean
     corrupted accuracy; the diagonal is 'loses nothing'."""
@@ -147,6 +150,7 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     return figure
 
 
+@text_as_written
 def draw_reliability(rows: list[Row]) -> Figure | None:
     """Reliability diagrams of the most accurate pipeline that has them and of each family's
     best calibrated: accuracy per confidence bin against the diagonal (perfect calibration)."""
@@ -173,6 +177,7 @@ def draw_reliability(rows: list[Row]) -> Figure | None:
     return figure
 
 
+@text_as_written
 def draw_figures(rows: list[Row], figures_dir: Path, prefix: str,
                  title: str) -> list[tuple[str, Path]]:
     """The section's figures for one split, as (caption, path) of each drawn."""

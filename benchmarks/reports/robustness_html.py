@@ -81,7 +81,7 @@ def plain_board(table_id: str, rows: list[Row], columns: list[Column]) -> list[s
     body = [
         f'<tr class="row" data-rank="{rank}">' + "".join(
             f'<td class="{column.align}"'
-            + (f' data-key="{sort_key(column, row, rank)}"' if column.key else "")
+            + (f' data-key="{escape(sort_key(column, row, rank))}"' if column.key else "")
             + f">{escape(column.cell(row, rank))}</td>" for column in columns) + "</tr>"
         for rank, row in enumerate(rows, start=1)]
     return [f'<div class="scroll"><table class="board" id="{escape(table_id)}">',

@@ -24,7 +24,7 @@ from ..studies.trials import (
 )
 from . import figures
 from .rows import Row, summarise
-from .tables import markdown_table, number, percent
+from .tables import markdown_table, markdown_text, number, percent
 
 
 def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
@@ -73,7 +73,7 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
         f"with `python run_all.py --study {study.name}`.", "",
         f"Profile `{store.location.profile}`, split `{study.split}`"
         + (f" (fingerprint `{first['split']['fingerprint']}`)" if first else "")
-        + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
+        + (f", hardware: {markdown_text('; '.join(hardware))}" if hardware else "") + ".", "",
     ]
     ran = PROFILES.get(store.location.profile)
     if ran is not None and store.location.profile != study.profile:
@@ -215,7 +215,7 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
         f"split `{study.split}`"
         + (f" (fingerprint `{first['split']['fingerprint']}`, {first['sizes']['train']:,} "
            f"training images)" if first else "")
-        + (f", hardware: {'; '.join(hardware)}" if hardware else "") + ".", "",
+        + (f", hardware: {markdown_text('; '.join(hardware))}" if hardware else "") + ".", "",
         "A trial's score is its validation accuracy (best epoch), averaged over its "
         "executions; the test split is used only for the two models below.", "",
     ]

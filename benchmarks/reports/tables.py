@@ -11,6 +11,7 @@ functions of the rows and records: no files, no clock.
 
 from __future__ import annotations
 
+import html
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -19,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from ..records.record import Record
 from ..records.scores import PER_CLASS_SCORES, with_per_class_scores
 
 if TYPE_CHECKING:  # only named: a table formats rows, it never makes them (rows.summarise)
+    from ..records.record import Record
     from .rows import Row
 
 
@@ -51,11 +52,23 @@ def count(value: int | None) -> str:
 SHARED_MARK = "†"  # a fit time that counts feature steps shared by another pipeline
 
 
+def markdown_text(value: object) -> str:
+    """Text from a record (a name, a hardware label, an error) fit for markdown: on one line,
+    with ``&``, ``<`` and ``>`` as entities (a renderer that passes HTML through must not get
+    markup from a merged store) and ``\\`` and ``|`` escaped (a ``|`` would split a table's
+    cell). Code spans and links the report writes around it still work."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def markdown_table(table: list[list], headers: list[str], align: list[str] | None = None) -> str:
-    """A pipe table; cells are pre-formatted strings so numbers print exactly as given."""
+    """A pipe table; cells are pre-formatted strings so numbers print exactly as given, and
+    every cell and heading goes through ``markdown_text``: one row per line, one cell per
+    column, whatever a record holds."""
     align = align or ["left"] * len(headers)
-    return tabulate(table, headers=headers, tablefmt="pipe", colalign=align,
-                    disable_numparse=True)
+    return tabulate([[markdown_text(value) for value in line] for line in table],
+                    headers=[markdown_text(header) for header in headers], tablefmt="pipe",
+                    colalign=align, disable_numparse=True)
 
 
 def _interval(row: Row) -> str:
@@ -293,8 +306,8 @@ TABLE_NOTES = (
 
 
 def cell(text: str, limit: int = 200) -> str:
-    """Free text fit for one cell of a pipe table."""
-    return text.replace("|", "\\|").replace("\n", " ")[:limit]
+    """Free text cut to fit one cell of a pipe table (markdown_table escapes it)."""
+    return text[:limit]
 
 
 def selection_table(rows: list[Row]) -> str | None:
@@ -303,6 +316,6 @@ def selection_table(rows: list[Row]) -> str | None:
         model = row.runs[-1].get("model") or {}
         how = model.get("hyperparameter_selection") or model.get("notes")
         if how:
-            table.append([row.name, " ".join(str(how).split()).replace("|", "/")])
+            table.append([row.name, str(how)])
     return markdown_table(table, ["pipeline", "settings and how they were chosen"],
                      ["left", "left"]) if table else None

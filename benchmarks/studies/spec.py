@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from pipelines.errors import unsafe_name
+from pipelines.names import path_part_problem
+
 from ..errors import FashionbenchError, unknown_name
 from ..records.layout import ResultsLayout
 from .trials import SearchStudy, parse_search_study
@@ -71,6 +74,9 @@ def list_studies() -> list[str]:
 
 def load_study(name: str) -> Study | SearchStudy:
     """A study by file name: a table of variants, or (``kind = "search"``) a search."""
+    problem = path_part_problem(name)  # its results folder is named after it
+    if problem is not None:
+        raise unsafe_name("study name", name, problem)
     path = STUDIES_DIR / f"{name}.toml"
     if not path.is_file():
         raise unknown_name("study", name, list_studies())
@@ -95,6 +101,11 @@ def load_study(name: str) -> Study | SearchStudy:
                                     entry.get("seed_test_accuracy"), settings))
     if not variants:
         raise FashionbenchError(f"{path}: a study needs [[variant]] entries and a pipeline")
+    for variant in variants:  # the name its records and figures are stored under
+        problem = path_part_problem(variant.label)
+        if problem is not None:
+            raise FashionbenchError(f"{path}: the variant {variant.label!r} {problem}; "
+                                    f"change its value (it names files of the study)")
     return Study(
         name=name, title=spec.get("title", name), seed=str(spec.get("seed", "")),
         variable=spec.get("variable", parameter or "variant"),

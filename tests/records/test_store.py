@@ -9,10 +9,17 @@ from benchmarks.records.store import ResultsStore, find_stores
 
 
 def record(pipeline="raw-knn", seed=0, status="ok", accuracy=0.5):
+    """A record with the fields every reader uses (load_record checks them)."""
+    test = {"accuracy": accuracy, "macro_f1": accuracy, "per_class": [accuracy, accuracy],
+            "confusion": [[1, 1], [1, 1]]}
+    sizes = {"train": 8, "validation": 2, "test": 4}
     return {"run_id": f"{pipeline}-{seed}-{status}-{accuracy}", "name": pipeline,
             "pipeline": pipeline, "family": "classical", "dataset": "digits",
-            "profile": "smoke", "seed": seed, "split": {"name": "standard", "fingerprint": "abc"},
-            "status": status, "metrics": {"test": {"accuracy": accuracy}}}
+            "profile": "smoke", "seed": seed,
+            "split": {"name": "standard", "fingerprint": "abc", "sizes": sizes},
+            "status": status, "class_names": ["zero", "one"], "sizes": dict(sizes), "env": {},
+            "metrics": {"test": test, "validation": None},
+            "timing": {"fit_seconds": 1.0, "predict_ms_per_1k": 2.0}}
 
 
 def test_round_trip_keeps_every_field_and_order(tmp_path):
@@ -54,10 +61,15 @@ def test_torn_last_line_is_set_aside_before_the_next_append(tmp_path):
 
 def test_nan_is_stored_as_null_never_as_invalid_json(tmp_path):
     store = ResultsStore(tmp_path, "digits", "smoke")
-    store.append(record(accuracy=float("nan")) | {"timing": [float("inf"), 1.5]})
-    assert "NaN" not in store.path.read_text()
+    # a log loss and a memory reading that were not finite: null, and the record still loads
+    nan = record()
+    nan["metrics"]["test"]["log_loss"] = float("nan")
+    nan["timing"]["peak_rss_mb"] = float("inf")
+    store.append(nan)
+    assert "NaN" not in store.path.read_text() and "Infinity" not in store.path.read_text()
     stored = store.records()[0]
-    assert stored["metrics"]["test"]["accuracy"] is None and stored["timing"] == [None, 1.5]
+    assert stored["metrics"]["test"]["log_loss"] is None
+    assert stored["timing"]["peak_rss_mb"] is None
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

@@ -195,12 +195,13 @@ def test_full_disk_keeps_what_was_stored(tmp_path, monkeypatch, capsys):
 def test_parallel_runs_start_with_the_longest_jobs_within_each_priority(tmp_path):
     from benchmarks.run.job_times import JobTimes
     from benchmarks.run.plan import in_start_order
+    from tests.records.test_store import record
 
     store = ResultsStore(tmp_path, "digits", "smoke")
     for name, seconds in (("fast", 1.0), ("slow", 50.0), ("middle", 10.0), ("first", 2.0)):
-        store.append({"run_id": name, "name": name, "pipeline": name, "family": "classical",
-                      "dataset": "digits", "split": {"fingerprint": "f"}, "profile": "smoke",
-                      "seed": 0, "status": "ok", "timing": {"job_seconds": seconds}})
+        # a whole record (the store skips one without the fields its readers use)
+        store.append(record(name) | {"run_id": name, "timing": {
+            "job_seconds": seconds, "fit_seconds": 1.0, "predict_ms_per_1k": 1.0}})
     jobs = [Job(name, "digits", "standard", "smoke", 0)
             for name in ("fast", "middle", "never-ran", "slow", "first")]
     times = JobTimes.from_records(store.records())
