@@ -11,9 +11,9 @@ with a warning, and a merge leaves it out. Fields no reader uses are not constra
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
+
+from .labels import label_bytes
 
 STATUSES = ("ok", "failed", "timeout")
 FAMILIES = ("classical", "deep")  # pipelines/registry.py's; no other family is ranked
@@ -220,7 +220,7 @@ def _timing(timing: dict, ok: bool) -> None:
 
 
 def _predictions(predictions: object, test_size: object, classes: int | None) -> None:
-    """Each stored label sequence decodes (strict base64 of one byte per test image) and
+    """Each stored label sequence decodes (records/labels.py: one byte per test image) and
     names a class of the record."""
     if not mapping(predictions, "predictions", optional=True):
         return
@@ -231,9 +231,10 @@ def _predictions(predictions: object, test_size: object, classes: int | None) ->
         encoded = predictions[key]
         text(encoded, f"predictions.{key}")
         try:
-            labels = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            fail(f"predictions.{key}", "is not base64")
+            labels = label_bytes(encoded, limit=test_size + 1 if isinstance(test_size, int)
+                                 else 1 << 26)
+        except ValueError as error:
+            fail(f"predictions.{key}", f"is not encoded labels ({error})")
         if isinstance(test_size, int) and len(labels) != test_size:
             fail(f"predictions.{key}", f"holds {len(labels)} labels, not the {test_size} "
                                        f"test images of sizes.test")

@@ -14,17 +14,16 @@ registered name in ``base_pipeline``; ``load_record`` reads them as the new fiel
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import math
 from typing import Any, NotRequired, TypedDict
 
-import numpy as np
-
 from pipelines.names import path_part_problem
 
 from .check import PATH_PARTS, RecordError, check_record
+from .keys import REFIT_MARK, key_of  # noqa: F401 (re-exported)
+from .labels import LABELS_ENCODING, decode_labels, encode_labels  # noqa: F401 (re-exported)
 
 
 class SplitInfo(TypedDict):
@@ -50,7 +49,7 @@ class Record(TypedDict):
     timing: dict[str, Any] | None  # fit, predict, latency, memory
     model: dict[str, Any] | None  # the pipeline's own describe()
     history: list[dict] | None  # a deep job's per-epoch history
-    predictions: dict[str, str] | None  # test labels predicted and true, uint8 base64
+    predictions: dict[str, str] | None  # test labels predicted and true (records/labels.py)
     checkpoint: dict[str, Any] | None  # a resumable job's checkpoint directory and resume
     env: dict[str, Any]  # versions, machine, host, the job's threads, backend, hardware
     recipe: str | None  # a deep job's training recipe (pipelines/recipes.py)
@@ -65,8 +64,6 @@ class Record(TypedDict):
     evaluated: NotRequired[dict[str, Any]]
     traceback: NotRequired[str]
 
-
-REFIT_MARK = "[refit]"  # a refit's name: the pipeline's, with this after it
 
 # what every reader relies on: a line without them is not a record
 REQUIRED = ("run_id", "name", "pipeline", "family", "dataset", "split", "profile", "seed",
@@ -105,13 +102,6 @@ def record_line(record: Record | dict) -> bytes:
     return (json.dumps(finite(record), ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
-def key_of(name: str, dataset: str, fingerprint: str, profile: str, seed: int) -> tuple:
-    """What makes two records the same job: name, dataset, split fingerprint, profile, seed.
-    The one spelling of the key: of a stored record (``job_key``), of a job to run
-    (``Job.key``), and inside a job's checkpoint name."""
-    return (name, dataset, fingerprint, profile, seed)
-
-
 def job_key(record: Record) -> tuple:
     """The key of a stored record's job."""
     return key_of(record["name"], record["dataset"], record["split"]["fingerprint"],
@@ -127,15 +117,6 @@ def finished_at(record: Record) -> dt.datetime:
     except (TypeError, ValueError):
         return dt.datetime.min.replace(tzinfo=dt.UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def encode_labels(labels: np.ndarray) -> str:
-    """Labels as base64 of uint8: compact enough to keep every record's test predictions."""
-    return base64.b64encode(np.asarray(labels, dtype=np.uint8).tobytes()).decode("ascii")
-
-
-def decode_labels(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=np.uint8).astype(np.int64)
 
 
 def finite(value):

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data.splits import Split, subsample
-from ..records.record import REFIT_MARK, Record, key_of
+from ..records.keys import REFIT_MARK, key_of
 
 if TYPE_CHECKING:  # types only: a context is handed a dataset and a profile, never makes one
     from pipelines.profiles import Profile
 
     from ..data.datasets import Dataset
+    from ..records.record import Record
     from .model_cache import ModelCache
 
 

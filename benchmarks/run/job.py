@@ -26,7 +26,7 @@ from pipelines import sharing
 from pipelines.base import PredictsByArgmax, PredictsWithProba, Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
-from ..records.record import Record, encode_labels
+from ..records.record import LABELS_ENCODING, Record, encode_labels
 from .context import Job, Partition, RunContext, checkpoint_directory
 from .environment import environment
 from .metrics import score
@@ -353,7 +353,7 @@ def _record_results(record: Record, job: Job, parts: dict[str, Partition], train
         record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
     record["model"] = description
     record["history"] = description.get("history")
-    record["predictions"] = {"encoding": "uint8-base64",
+    record["predictions"] = {"encoding": LABELS_ENCODING,
                              "test": encode_labels(trained.test_predictions),
                              "test_true": encode_labels(test.labels)}
 
