@@ -188,3 +188,24 @@ def test_the_command_line_stands_on_a_short_stack_of_modules():
     graph = import_graph()
     chain = ["run_all"] + longest_chain(graph, "benchmarks.cli")
     assert len(chain) <= 9, " -> ".join(chain)
+
+
+MAX_MODULE_LINES = 400  # a module of the harness is read at one sitting
+MAX_FUNCTION_LINES = 80  # a function is read at once
+
+
+def test_modules_and_functions_stay_short_enough_to_read():
+    """No module of ``benchmarks/`` (its own benchmarks aside) over 400 lines, and no
+    function of the harness or the models over 80."""
+    long_modules, long_functions = [], []
+    for name, path in project_modules().items():
+        source = path.read_text(encoding="utf-8")
+        if name.startswith("benchmarks.") and not name.startswith("benchmarks.perf") \
+                and source.count("\n") > MAX_MODULE_LINES:
+            long_modules.append(f"{name}: {source.count(chr(10))} lines")
+        long_functions += [
+            f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert long_modules == [] and long_functions == []
