@@ -25,14 +25,8 @@ EXCERPT_ROWS = 10
 
 def excerpt_markdown(results_dir: Path) -> str:
     """The top of the most complete Fashion-MNIST leaderboard (full, else quick), for README.md."""
-    for profile in ("full", "quick"):
-        store = ResultsStore.of(ResultsLayout(results_dir).store("fashion-mnist", profile))
-        records = [record for record in offered(list(store.latest().values()), profile)
-                   if record["split"]["name"] == "standard"]
-        rows = summarise(records, with_statistics=False)
-        if rows:
-            break
-    else:
+    rows, profile = standard_rows(results_dir)
+    if not rows:
         return "No Fashion-MNIST results are stored yet: run `make run`."
     ranked = list(enumerate(rows, start=1))
     shown = ranked[:EXCERPT_ROWS]
@@ -47,7 +41,8 @@ def excerpt_markdown(results_dir: Path) -> str:
              for rank, row in shown]
     headers = ["rank", "pipeline", "family", "test acc %", "fit s", "predict ms/1k",
                "train images"] + (["hardware"] if several else [])
-    link = f"results/{ResultsLayout(results_dir).relative(store.location.leaderboard)}"
+    layout = ResultsLayout(results_dir)
+    link = f"results/{layout.relative(layout.store('fashion-mnist', profile).leaderboard)}"
     extra = len(shown) - min(EXCERPT_ROWS, len(rows))
     refits = any(row.name.endswith(REFIT_MARK) for _, row in shown)
     return "\n".join([
