@@ -6,6 +6,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 
 from . import sharing
 
@@ -146,7 +148,35 @@ class SklearnPipeline:
         else:
             estimator.fit(rows, labels)
         self.estimator_ = estimator
+        if validation is not None:
+            self.calibrate(*validation)
         return self
+
+    def calibrate(self, images, labels) -> bool:
+        """Give probabilities to a final step that has a decision function but none (an SVM,
+        whose own Platt scaling costs five more fits): one temperature scales its decision
+        values into a softmax, fitted on held-out ``images`` (the validation split; scikit-
+        learn's ``CalibratedClassifierCV(FrozenEstimator(...), method="temperature")``). A
+        single temperature keeps the decision function's argmax, so the labels are the
+        step's own. False, and nothing changed, when there is nothing to calibrate."""
+        final = self.estimator_[-1] if hasattr(self.estimator_, "steps") else self.estimator_
+        labels = np.asarray(labels)
+        if hasattr(final, "predict_proba") or not hasattr(final, "decision_function") \
+                or set(np.unique(labels)) != set(final.classes_):
+            return False  # checked before the feature steps run: they may cost seconds
+        final, rows = self._final_input(images)
+        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(final),
+                                                  method="temperature").fit(rows, labels)
+        return True
+
+    def calibration(self) -> dict | None:
+        """How the probabilities were made, when they were calibrated here."""
+        calibrator = getattr(self, "calibrator_", None)
+        if calibrator is None:
+            return None
+        beta = float(calibrator.calibrated_classifiers_[0].calibrators[0].beta_)
+        return {"method": "temperature scaling of the decision function",
+                "temperature": 1.0 / beta, "fitted_on": "validation"}
 
     def _fit_watching(self, estimator, final, X, y, validation):
         """Fit a final step that stops early (XGBoost's ``early_stopping_rounds``) watching
@@ -181,7 +211,13 @@ class SklearnPipeline:
         return np.asarray(final.predict(rows))
 
     def predict_proba(self, X) -> np.ndarray | None:
-        return _probabilities(*self._final_input(X))
+        return self._probabilities(*self._final_input(X))
+
+    def _probabilities(self, final, rows: np.ndarray) -> np.ndarray | None:
+        calibrator = getattr(self, "calibrator_", None)  # absent from models kept before it
+        if calibrator is not None:
+            return np.asarray(calibrator.predict_proba(rows))
+        return _probabilities(final, rows)
 
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once;
@@ -192,7 +228,7 @@ class SklearnPipeline:
                 cls.predict_proba is not SklearnPipeline.predict_proba:
             return self.predict(X), self.predict_proba(X)
         final, rows = self._final_input(X)
-        return np.asarray(final.predict(rows)), _probabilities(final, rows)
+        return np.asarray(final.predict(rows)), self._probabilities(final, rows)
 
     def describe(self) -> dict:
         estimator = self.estimator
@@ -209,6 +245,7 @@ class SklearnPipeline:
             # what early stopping chose on the validation split (the boosting rounds kept):
             # a refit on train + validation trains with these settings (benchmarks/run/refit.py)
             "chosen_on_validation": getattr(self, "chosen_on_validation_", None),
+            "calibration": self.calibration(),
             "notes": self.notes,
         }
 

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.svm import SVC
+from sklearn.utils.multiclass import _ovr_decision_function  # private: SVC's own transform
 from sklearn.utils.validation import check_array, check_is_fitted
 
 # a chunk of images times the support vectors, in float64 kernel values
@@ -89,3 +90,15 @@ class BlasSVC(SVC):
             votes[:, i] += wins
             votes[:, j] += ~wins
         return self.classes_[votes.argmax(axis=1)]  # argmax: ties to the lower index, as libsvm
+
+    def decision_function(self, X) -> np.ndarray:
+        """``SVC.decision_function`` through the BLAS decision values: the one-vs-one values,
+        or (``decision_function_shape="ovr"``, the default) scikit-learn's own transform of
+        them into one column per class, votes plus a bounded share of the confidences."""
+        check_is_fitted(self)
+        if not self._blas_applies(X) or len(self.classes_) == 2:
+            return super().decision_function(X)
+        decision = self.ovo_decision_function(X)
+        if self.decision_function_shape == "ovo":
+            return decision
+        return _ovr_decision_function(decision < 0, -decision, len(self.classes_))

@@ -98,6 +98,11 @@ class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         return self.svc_.predict(self._features(X))
 
+    def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        return self.svc_.decision_function(self._features(X))
+
 
 # ---- the registered pipeline: hog-svm's features and SVM, with virtual support vectors -----
 # ``python -m benchmarks.perf.hog_features`` (10,000 training and 5,000 validation images of

@@ -94,7 +94,8 @@ HOG_SVM_GAMMA = 0.039
 
 
 def _svm(seed: int, **settings) -> BlasSVC:
-    # probability=False: Platt scaling costs a 5-fold internal fit; no log-loss for SVMs.
+    # probability=False: Platt scaling costs a 5-fold internal fit. Probabilities come instead
+    # from one temperature on the validation split (SklearnPipeline.calibrate, pipelines/base.py)
     # libsvm fits; the predictions are libsvm's decision function evaluated with BLAS (svm.py)
     return BlasSVC(kernel="rbf", random_state=seed, **settings)
 

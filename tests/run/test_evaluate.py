@@ -135,3 +135,36 @@ def test_a_network_is_kept_as_its_own_keras_file(tmp_path):
 def test_load_refuses_a_record_without_a_kept_model(tmp_path):
     with pytest.raises(StoreError, match="no saved model"):
         ModelCache(tmp_path).load(None)
+
+
+def test_an_svm_kept_before_its_calibration_is_calibrated_on_its_own_validation_images(
+        tmp_path, capsys):
+    """An SVM kept by the code before SVMs had probabilities: --evaluate calibration fits the
+    temperature on the validation images its run held out, and so gives the ECE the run
+    itself measured."""
+    results, cache = tmp_path / "results", tmp_path / "models"
+    run = ["--dataset", "digits", "--profile", "smoke", "--results-dir", str(results),
+           "--model-cache", str(cache), "--only", "raw-svm"]
+    assert main([*run, "--quiet"]) == 0
+    store = ResultsStore(results, "digits", "smoke")
+    (original,) = strip_new_metrics(store)
+    assert original["model"]["calibration"]["temperature"] > 0
+    directory = cache / os.path.basename(original["saved_model"]["directory"])
+    old_model = load_pipeline(directory)
+    del old_model.calibrator_
+    save_pipeline(old_model, directory)
+    (stripped,) = store.records()
+    stripped["saved_model"]["files"] = {name: file_digest(directory / name)
+                                        for name in stripped["saved_model"]["files"]}
+    stripped["model"]["calibration"] = None
+    stripped["metrics"]["test"]["log_loss"] = None  # as an SVM without probabilities had
+    store.path.write_text(json.dumps(stripped) + "\n")
+
+    assert main([*run, "--evaluate", "calibration"]) == 0
+    assert "evaluated 1 records" in capsys.readouterr().out
+    evaluated = store.latest()[next(iter(store.latest()))]
+    assert evaluated["model"]["calibration"]["temperature"] == pytest.approx(
+        original["model"]["calibration"]["temperature"])
+    for key in ("ece", "brier", "log_loss"):
+        assert evaluated["metrics"]["test"][key] == pytest.approx(
+            original["metrics"]["test"][key])

@@ -1,0 +1,88 @@
+"""SVMs' probabilities: one temperature fitted on the validation split scales the decision
+function into a softmax. Checked against SVC's own decision function, by the negative
+log-likelihood the temperature must minimise (computed here by hand), and by what must not
+change: the labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import log_softmax
+from sklearn.svm import SVC
+
+from pipelines.classical.reducers import scale_pixels
+from pipelines.classical.svm import BlasSVC
+from pipelines.registry import create_pipeline
+
+
+@pytest.fixture(scope="module")
+def parts(digits):
+    """Digits' training part cut into training and validation, and its test part."""
+    images, labels = digits.train_images, digits.train_labels
+    cut = len(images) * 3 // 4
+    return ((images[:cut], labels[:cut]), (images[cut:], labels[cut:]),
+            (digits.test_images, digits.test_labels))
+
+
+@pytest.mark.parametrize("shape", ["ovr", "ovo"])
+def test_the_blas_decision_function_is_svcs_own(digits, shape):
+    X = scale_pixels(digits.images.reshape(len(digits.labels), -1))
+    y = digits.labels
+    reference = SVC(C=10.0, decision_function_shape=shape).fit(X[:700], y[:700])
+    blas = BlasSVC(C=10.0, decision_function_shape=shape).fit(X[:700], y[:700])
+    np.testing.assert_allclose(blas.decision_function(X[700:]),
+                               reference.decision_function(X[700:]), atol=1e-9)
+
+
+def negative_log_likelihood(decision: np.ndarray, labels: np.ndarray, temperature: float):
+    return -np.mean(log_softmax(decision / temperature, axis=1)[np.arange(len(labels)), labels])
+
+
+@pytest.mark.parametrize("name", ["raw-svm", "hog-svm"])
+def test_an_svm_gains_probabilities_from_its_validation_split(parts, name):
+    train, validation, test = parts
+    calibrated = create_pipeline(name, "smoke").fit(*train, validation=validation)
+    plain = create_pipeline(name, "smoke").fit(*train)  # a refit: nothing held out
+    assert plain.predict_proba(test[0]) is None and plain.describe()["calibration"] is None
+
+    labels, probabilities = calibrated.predict_with_proba(test[0])
+    assert np.array_equal(labels, plain.predict(test[0]))  # the labels are the SVM's own
+    assert probabilities.shape == (len(test[0]), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    final, rows = calibrated._final_input(test[0])
+    assert np.array_equal(probabilities.argmax(axis=1), final.decision_function(rows).argmax(1))
+
+    # the temperature is the one that minimises the validation set's negative log-likelihood
+    temperature = calibrated.describe()["calibration"]["temperature"]
+    final, rows = calibrated._final_input(validation[0])
+    decision = final.decision_function(rows)
+    best = negative_log_likelihood(decision, validation[1], temperature)
+    for factor in (0.8, 0.95, 1.05, 1.25):
+        assert best <= negative_log_likelihood(decision, validation[1], temperature * factor)
+
+
+def test_a_pipeline_with_its_own_probabilities_is_left_alone(parts):
+    train, validation, test = parts
+    knn = create_pipeline("raw-knn", "smoke").fit(*train, validation=validation)
+    assert knn.describe()["calibration"] is None
+    final, rows = knn._final_input(test[0])
+    np.testing.assert_array_equal(knn.predict_proba(test[0]), final.predict_proba(rows))
+
+
+def test_a_model_kept_before_calibration_existed_still_predicts(parts):
+    train, validation, test = parts
+    pipeline = create_pipeline("raw-svm", "smoke").fit(*train, validation=validation)
+    del pipeline.calibrator_  # what a model pickled by the code before this one holds
+    labels, probabilities = pipeline.predict_with_proba(test[0])
+    assert probabilities is None and len(labels) == len(test[0])
+    assert pipeline.calibrate(*validation)  # and --evaluate can calibrate it afterwards
+    assert pipeline.predict_proba(test[0]).shape == (len(test[0]), 10)
+
+
+def test_virtual_support_vectors_decide_through_their_second_svm(parts):
+    train, validation, test = parts
+    pipeline = create_pipeline("hog-svm-vsv", "smoke").fit(*train, validation=validation)
+    final, rows = pipeline._final_input(test[0])
+    np.testing.assert_allclose(final.decision_function(rows),
+                               final.svc_.decision_function(final._features(rows)))
+    assert pipeline.describe()["calibration"]["temperature"] > 0
