@@ -25,6 +25,7 @@ from ..records.record import Record, decode_labels
 from .job import labels_and_probabilities, utc_now
 from .metrics import score
 from .options import RunOptions
+from .refit import trained_run
 from .robustness import corrupted_predictions, robustness_metrics
 from .setup import model_cache_of, open_run
 
@@ -94,7 +95,7 @@ def evaluated_record(record: Record, pipeline, context, missing: list[str]) -> R
                          f"labels: not the model that made it; rerun the job instead")
     new = copy.deepcopy(record)
     new["run_id"] = uuid.uuid4().hex
-    new["evaluated"] = {"from_run": record["run_id"], "added": missing, "at": utc_now()}
+    new["evaluated"] = {"from_run": trained_run(record), "added": missing, "at": utc_now()}
     if "calibration" in missing:
         if probabilities is None:
             probabilities = calibrated_probabilities(record, pipeline, context, test.images)

@@ -42,4 +42,11 @@ def refit_job(job: Job, chosen: Record) -> Job:
     """The refit of ``job`` (its validation run), configured from that run's record."""
     return Job(job.pipeline, job.dataset, job.split, job.profile, job.seed,
                overrides=job.overrides + refit_overrides(chosen), label=job.label,
-               refit_of=chosen["run_id"])
+               refit_of=trained_run(chosen))
+
+
+def trained_run(record: Record) -> str:
+    """The run that trained ``record``'s model: its own, or for a record ``--evaluate``
+    made (the same model, a metric added) the run it was made from, so that adding a metric
+    does not make its refit look out of date."""
+    return (record.get("evaluated") or {}).get("from_run") or record["run_id"]

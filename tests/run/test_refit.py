@@ -1,8 +1,11 @@
 """Refit on train + validation (--refit): what it trains on, what it replays, how it shows."""
 
+import json
+
 import numpy as np
 import pytest
 
+from benchmarks.cli import main
 from benchmarks.data.splits import make_split, subsample
 from benchmarks.records.record import decode_labels
 from benchmarks.records.store import ResultsStore
@@ -141,3 +144,25 @@ def test_a_refit_of_an_older_validation_run_is_refitted_again(digits, tmp_path):
     assert again.ran[0]["refit"]["of_run"] == rerun.ran[0]["run_id"] != \
         first.ran[1]["refit"]["of_run"]
     assert once(refit=True).ran == []  # now current: stored, skipped
+
+
+def test_a_metric_added_to_the_validation_run_leaves_its_refit_current(digits, tmp_path):
+    """--evaluate appends the same run with a metric added: its refit still refits it."""
+    def once(*extra):
+        return main(["--dataset", "digits", "--profile", "smoke", "--results-dir",
+                     str(tmp_path / "results"), "--model-cache", str(tmp_path / "models"),
+                     "--only", "raw-knn", "--quiet", *extra])
+
+    assert once("--refit") == 0
+    store = ResultsStore(tmp_path / "results", "digits", "smoke")
+    lines = store.path.read_text().splitlines()
+    validation_run = json.loads(lines[0])
+    assert validation_run["name"] == "raw-knn"
+    validation_run["metrics"]["robustness"] = None  # as a record made before robustness
+    store.path.write_text("\n".join([json.dumps(validation_run), *lines[1:]]) + "\n")
+    assert once("--evaluate", "robustness") == 0
+    evaluated = [json.loads(line) for line in store.path.read_text().splitlines()][-1]
+    assert evaluated["evaluated"]["from_run"] == validation_run["run_id"]
+    before = len(store.records())
+    assert once("--refit") == 0
+    assert len(store.records()) == before  # nothing trained again
