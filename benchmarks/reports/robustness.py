@@ -173,7 +173,9 @@ def draw_reliability(rows: list[Row]) -> Figure | None:
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", aspect="equal",
                title=f"{row.name}\nECE {row.ece:.3f}")
     axes[0].set_ylabel("accuracy")
-    axes[0].legend(loc="upper left", fontsize=8)
+    # below the panels: inside one, it can hide a bar (an SVM's sparse bins reach any corner)
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                  fontsize=8)
     return figure
 
 
