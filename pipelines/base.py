@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -67,6 +68,14 @@ class TakesClassCount(Protocol):
 
 
 @runtime_checkable
+class TakesTemperature(Protocol):
+    """``takes_temperature = True``: fit takes ``temperature=``, the one its validation run
+    fitted, for a refit, which holds no images out to fit its own on."""
+
+    takes_temperature: bool
+
+
+@runtime_checkable
 class KeepsNetwork(Protocol):
     """Holds a fitted Keras network in the attribute it names: saved as a ``.keras`` file of
     its own (pipelines/saving.py), not inside the pipeline's joblib file."""
@@ -115,6 +124,7 @@ class SklearnPipeline:
     """
 
     family = "classical"
+    takes_temperature = True
 
     def __init__(self, name: str, estimator, *, reducer: str = "raw",
                  selection: str = "fixed defaults", notes: str | None = None) -> None:
@@ -124,7 +134,8 @@ class SklearnPipeline:
         self.selection = selection
         self.notes = notes
 
-    def fit(self, X, y, *, validation=None) -> SklearnPipeline:
+    def fit(self, X, y, *, validation=None, temperature: float | None = None
+            ) -> SklearnPipeline:
         estimator = clone(self.estimator)
         # steps that need the images' shape, not just their rows (HOG), declare an
         # ``image_shape`` parameter: any dataset's size and channels then reach them
@@ -148,9 +159,19 @@ class SklearnPipeline:
         else:
             estimator.fit(rows, labels)
         self.estimator_ = estimator
+        self.calibrator_, self.temperature_ = None, None
         if validation is not None:
             self.calibrate(*validation)
+        elif temperature is not None and self._needs_calibration():
+            self.temperature_ = float(temperature)  # a refit: its validation run's
         return self
+
+    def _final_step(self):
+        return self.estimator_[-1] if hasattr(self.estimator_, "steps") else self.estimator_
+
+    def _needs_calibration(self) -> bool:
+        final = self._final_step()
+        return not hasattr(final, "predict_proba") and hasattr(final, "decision_function")
 
     def calibrate(self, images, labels) -> bool:
         """Give probabilities to a final step that has a decision function but none (an SVM,
@@ -159,10 +180,9 @@ class SklearnPipeline:
         learn's ``CalibratedClassifierCV(FrozenEstimator(...), method="temperature")``). A
         single temperature keeps the decision function's argmax, so the labels are the
         step's own. False, and nothing changed, when there is nothing to calibrate."""
-        final = self.estimator_[-1] if hasattr(self.estimator_, "steps") else self.estimator_
         labels = np.asarray(labels)
-        if hasattr(final, "predict_proba") or not hasattr(final, "decision_function") \
-                or set(np.unique(labels)) != set(final.classes_):
+        if not self._needs_calibration() \
+                or set(np.unique(labels)) != set(self._final_step().classes_):
             return False  # checked before the feature steps run: they may cost seconds
         final, rows = self._final_input(images)
         self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(final),
@@ -172,11 +192,14 @@ class SklearnPipeline:
     def calibration(self) -> dict | None:
         """How the probabilities were made, when they were calibrated here."""
         calibrator = getattr(self, "calibrator_", None)
-        if calibrator is None:
-            return None
-        beta = float(calibrator.calibrated_classifiers_[0].calibrators[0].beta_)
-        return {"method": "temperature scaling of the decision function",
-                "temperature": 1.0 / beta, "fitted_on": "validation"}
+        if calibrator is not None:
+            beta = float(calibrator.calibrated_classifiers_[0].calibrators[0].beta_)
+            return {"method": "temperature scaling of the decision function",
+                    "temperature": 1.0 / beta, "fitted_on": "validation"}
+        if getattr(self, "temperature_", None):
+            return {"method": "temperature scaling of the decision function",
+                    "temperature": self.temperature_, "fitted_on": "its validation run"}
+        return None
 
     def _fit_watching(self, estimator, final, X, y, validation):
         """Fit a final step that stops early (XGBoost's ``early_stopping_rounds``) watching
@@ -217,6 +240,9 @@ class SklearnPipeline:
         calibrator = getattr(self, "calibrator_", None)  # absent from models kept before it
         if calibrator is not None:
             return np.asarray(calibrator.predict_proba(rows))
+        if getattr(self, "temperature_", None):  # the softmax the calibrator computes
+            return softmax(np.asarray(final.decision_function(rows)) / self.temperature_,
+                           axis=1)
         return _probabilities(final, rows)
 
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:

@@ -39,6 +39,9 @@ class Job:
     # a refit (refit.py): the run_id of the validation run whose configuration it trains on
     # train + validation
     refit_of: str = ""
+    # a refit of a validation run that calibrated its probabilities: the temperature it
+    # fitted there, since the refit has no images left to fit one on (pipelines/base.py)
+    temperature: float | None = None
 
     @property
     def name(self) -> str:

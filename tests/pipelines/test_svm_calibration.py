@@ -86,3 +86,19 @@ def test_virtual_support_vectors_decide_through_their_second_svm(parts):
     np.testing.assert_allclose(final.decision_function(rows),
                                final.svc_.decision_function(final._features(rows)))
     assert pipeline.describe()["calibration"]["temperature"] > 0
+
+
+def test_a_given_temperature_gives_the_calibrators_own_softmax(parts):
+    """A refit is given its validation run's temperature: the same probabilities as
+    scikit-learn's calibrator with that temperature."""
+    train, validation, test = parts
+    calibrated = create_pipeline("raw-svm", "smoke").fit(*train, validation=validation)
+    temperature = calibrated.describe()["calibration"]["temperature"]
+    given = create_pipeline("raw-svm", "smoke").fit(*train, temperature=temperature)
+    np.testing.assert_allclose(given.predict_proba(test[0]), calibrated.predict_proba(test[0]),
+                               rtol=1e-6, atol=1e-9)
+    assert given.describe()["calibration"] == {
+        "method": "temperature scaling of the decision function", "temperature": temperature,
+        "fitted_on": "its validation run"}
+    knn = create_pipeline("raw-knn", "smoke").fit(*train, temperature=2.0)
+    assert knn.describe()["calibration"] is None  # its own probabilities stand

@@ -166,3 +166,14 @@ def test_a_metric_added_to_the_validation_run_leaves_its_refit_current(digits, t
     before = len(store.records())
     assert once("--refit") == 0
     assert len(store.records()) == before  # nothing trained again
+
+
+def test_an_svm_refit_scales_its_decision_function_by_its_validation_runs_temperature(
+        refitted):
+    _, records = refitted
+    chosen, refit = records["pca-svm"], records["pca-svm[refit]"]
+    temperature = chosen["model"]["calibration"]["temperature"]
+    assert temperature > 0 and chosen["model"]["calibration"]["fitted_on"] == "validation"
+    assert refit["model"]["calibration"]["temperature"] == temperature
+    assert refit["model"]["calibration"]["fitted_on"] == "its validation run"
+    assert 0 <= refit["metrics"]["test"]["ece"] < 0.5 and refit["metrics"]["test"]["log_loss"]
