@@ -8,13 +8,17 @@ combine them (each member as hog-svm is built: the square-root gamma correction,
 0.5 appended, C = 10, gamma 2x scikit-learn's 'scale' on its own features).
 
 scikit-learn's ``VotingClassifier`` holds the members and votes (hard: ties go to the lower
-class); it fits them in parallel when the job has more than one thread.
+class); it fits them in parallel when the job has more than one thread. ``MajorityVote`` adds
+the tally as a decision function, so that the committee, like each SVM, gets probabilities
+from one temperature fitted on the validation split (``SklearnPipeline.calibrate``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
+from sklearn.utils.validation import check_is_fitted
 
 from ..base import SklearnPipeline
 from ..profiles import Profile
@@ -46,6 +50,21 @@ COMMITTEE_TRAIN_SIZES = {"smoke": 500, "quick": 2_000}
 COMMITTEE_VALIDATION_SIZES = {"quick": 1_000}
 
 
+class MajorityVote(VotingClassifier):
+    """Hard voting with the vote tally as its decision function: per image, how many members
+    voted for each class. Its argmax, the first on ties, is ``predict``'s own rule, so a
+    temperature fitted on it gives probabilities (the share of agreement, calibrated)
+    without changing a label."""
+
+    def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        votes = self.transform(X)  # hard voting: each member's class index, per image
+        tally = np.zeros((len(votes), len(self.classes_)))
+        for member_votes in votes.T:  # the members are unweighted, none dropped
+            tally[np.arange(len(votes)), member_votes] += 1
+        return tally
+
+
 def member(cells_per_side: int, seed: int) -> SkPipeline:
     """hog-svm's HOG features with ``cells_per_side`` cells a side, and its SVM."""
     return SkPipeline([
@@ -62,7 +81,7 @@ def hog_svm_committee(profile: Profile, seed: int = 0) -> SklearnPipeline:
     """Three RBF SVMs on HOG + pixels at 3 x 3, 4 x 4 and 7 x 7-pixel cells, majority vote."""
     estimator = SkPipeline([
         ("scale", pixel_scaler()),
-        ("committee", VotingClassifier(
+        ("committee", MajorityVote(
             [(f"cells{cells}", member(cells, seed)) for cells in COMMITTEE_CELLS],
             voting="hard", n_jobs=n_jobs())),
     ])

@@ -45,3 +45,26 @@ def test_the_committee_predicts_its_members_majority(digits):
     counts = np.stack([np.bincount(column, minlength=10) for column in np.stack(votes).T])
     np.testing.assert_array_equal(pipeline.predict(X_test), counts.argmax(axis=1))
     assert (pipeline.predict(X_test) == digits.labels[900:1300]).mean() > 0.9
+
+
+def test_the_committee_is_calibrated_on_its_vote_tally_without_changing_a_label(digits):
+    """Its decision function is the members' vote count per class, so the calibrated
+    probabilities rank classes by votes and their argmax is the committee's own label."""
+    X, y = digits.images[:700], digits.labels[:700]
+    validation = (digits.images[700:1000], digits.labels[700:1000])
+    X_test = digits.images[1000:1400]
+    plain = create_pipeline("hog-svm-committee", get_profile("smoke"), seed=0).fit(X, y)
+    pipeline = create_pipeline("hog-svm-committee", get_profile("smoke"), seed=0).fit(
+        X, y, validation=validation)
+    assert plain.predict_proba(X_test) is None
+    labels, probabilities = pipeline.predict_with_proba(X_test)
+    np.testing.assert_array_equal(labels, plain.predict(X_test))
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), labels)
+    fitted = pipeline.estimator_
+    test_rows = fitted[:-1].transform(X_test.reshape(len(X_test), -1))
+    votes = np.stack([member.predict(test_rows) for member in fitted[-1].estimators_]).T
+    tally = fitted[-1].decision_function(test_rows)
+    np.testing.assert_array_equal(tally.sum(axis=1), 3)
+    np.testing.assert_array_equal(tally, np.stack([np.bincount(row, minlength=10)
+                                                   for row in votes]))
+    assert pipeline.describe()["calibration"]["temperature"] > 0
