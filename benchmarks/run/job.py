@@ -23,13 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines import sharing
-from pipelines.base import (
-    PredictsByArgmax,
-    PredictsWithProba,
-    Resumable,
-    TakesClassCount,
-    TakesTemperature,
-)
+from pipelines.base import PredictsByArgmax, PredictsWithProba, Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
 from ..records.record import LABELS_ENCODING, Record, encode_labels
@@ -325,9 +319,8 @@ def _fit_options(pipeline, job: Job, context: RunContext, record: Record) -> dic
     options = {}
     if isinstance(pipeline, TakesClassCount) and pipeline.takes_n_classes:
         options["n_classes"] = context.dataset.n_classes
-    if job.temperature is not None and isinstance(pipeline, TakesTemperature) \
-            and pipeline.takes_temperature:
-        options["temperature"] = job.temperature
+    if job.temperature is not None and getattr(pipeline, "takes_temperature", False):
+        options["temperature"] = job.temperature  # pipelines/base.py, TakesTemperature
     if context.checkpoint_root is not None and isinstance(pipeline, Resumable) \
             and pipeline.resumable:
         options["checkpoint_dir"] = checkpoint_directory(job, context)
