@@ -194,12 +194,13 @@ class SklearnPipeline:
         calibrator = getattr(self, "calibrator_", None)
         if calibrator is not None:
             beta = float(calibrator.calibrated_classifiers_[0].calibrators[0].beta_)
-            return {"method": "temperature scaling of the decision function",
-                    "temperature": 1.0 / beta, "fitted_on": "validation"}
-        if getattr(self, "temperature_", None):
-            return {"method": "temperature scaling of the decision function",
-                    "temperature": self.temperature_, "fitted_on": "its validation run"}
-        return None
+            temperature, fitted_on = 1.0 / beta, "validation"
+        elif getattr(self, "temperature_", None):
+            temperature, fitted_on = self.temperature_, "its validation run"
+        else:
+            return None
+        return {"method": "temperature scaling of the decision function",
+                "temperature": temperature, "fitted_on": fitted_on}
 
     def _fit_watching(self, estimator, final, X, y, validation):
         """Fit a final step that stops early (XGBoost's ``early_stopping_rounds``) watching
