@@ -51,12 +51,13 @@ class PredictsWithProba(Protocol):
 
 
 @runtime_checkable
-class PredictsByArgmax(PredictsWithProba, Protocol):
-    """``predicts_by_argmax = True``: predict is by definition the argmax of predict_proba (a
-    network), so predict_with_proba costs what predict costs; the runner times it as the
-    test predict and runs the test images through once, not twice."""
+class ProbaAtPredictCost(PredictsWithProba, Protocol):
+    """``proba_at_predict_cost = True``: predict_with_proba costs what predict costs (a
+    network's predict is its probabilities' argmax; a calibrated SVM's labels and
+    probabilities come from one kernel pass), so the runner times it as the test predict
+    and runs the test images through once, not twice."""
 
-    predicts_by_argmax: bool
+    proba_at_predict_cost: bool
 
 
 @runtime_checkable
@@ -238,23 +239,48 @@ class SklearnPipeline:
         return self._probabilities(*self._final_input(X))
 
     def _probabilities(self, final, rows: np.ndarray) -> np.ndarray | None:
-        calibrator = getattr(self, "calibrator_", None)  # absent from models kept before it
-        if calibrator is not None:
-            return np.asarray(calibrator.predict_proba(rows))
-        if getattr(self, "temperature_", None):  # the softmax the calibrator computes
-            return softmax(np.asarray(final.decision_function(rows)) / self.temperature_,
-                           axis=1)
+        if self._calibrated():
+            return self._scaled(np.asarray(final.decision_function(rows)))
         return _probabilities(final, rows)
 
-    def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
-        """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once;
-        the final step gets exactly what ``Pipeline.predict`` would give it. A subclass that
-        overrides predict or predict_proba gets its own two calls instead."""
+    def _calibrated(self) -> bool:
+        # absent from models kept before calibration
+        return getattr(self, "calibrator_", None) is not None \
+            or bool(getattr(self, "temperature_", None))
+
+    def _scaled(self, decision: np.ndarray) -> np.ndarray:
+        """The calibrated probabilities of the final step's decision values: the fitted
+        calibrator's own temperature step (what its ``predict_proba`` applies to them), or
+        the same softmax at the temperature a refit carries."""
+        calibrator = getattr(self, "calibrator_", None)
+        if calibrator is not None:
+            return calibrator.calibrated_classifiers_[0].calibrators[0].predict(decision)
+        return softmax(decision / self.temperature_, axis=1)
+
+    @property
+    def proba_at_predict_cost(self) -> bool:
+        """Whether ``predict_with_proba`` costs what ``predict`` does: a calibrated final step
+        that gives its labels and decision values from one pass (an SVM's kernel, a
+        committee's votes). The runner then times it as the test predict."""
+        return self._own_predictions() and self._calibrated() \
+            and hasattr(self._final_step(), "predict_with_decision")
+
+    def _own_predictions(self) -> bool:
         cls = type(self)
-        if cls.predict is not SklearnPipeline.predict or \
-                cls.predict_proba is not SklearnPipeline.predict_proba:
+        return cls.predict is SklearnPipeline.predict \
+            and cls.predict_proba is SklearnPipeline.predict_proba
+
+    def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+        """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once,
+        and a calibrated SVM's kernel too; the final step gets exactly what
+        ``Pipeline.predict`` would give it. A subclass that overrides predict or
+        predict_proba gets its own two calls instead."""
+        if not self._own_predictions():
             return self.predict(X), self.predict_proba(X)
         final, rows = self._final_input(X)
+        if self.proba_at_predict_cost:
+            labels, decision = final.predict_with_decision(rows)
+            return np.asarray(labels), self._scaled(np.asarray(decision))
         return np.asarray(final.predict(rows)), self._probabilities(final, rows)
 
     def describe(self) -> dict:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines import sharing
-from pipelines.base import PredictsByArgmax, PredictsWithProba, Resumable, TakesClassCount
+from pipelines.base import PredictsWithProba, ProbaAtPredictCost, Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
 from ..records.record import LABELS_ENCODING, Record, encode_labels
@@ -275,8 +275,8 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
     shared = context.shared_features_dir
     with sharing.shared_in(shared) as fit_shared, Stopwatch() as fit_watch:
         pipeline.fit(train.images, train.labels, validation=given, **fit_options)
-    both = pipeline.predict_with_proba if isinstance(pipeline, PredictsByArgmax) \
-        and pipeline.predicts_by_argmax else None
+    both = pipeline.predict_with_proba if isinstance(pipeline, ProbaAtPredictCost) \
+        and pipeline.proba_at_predict_cost else None
     with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
         # one pass gives a network's labels and probabilities: timing it is timing
         # predict, and the test set is not run through the network a second time

@@ -83,7 +83,9 @@ class BlasSVC(SVC):
         check_is_fitted(self)
         if not self._blas_applies(X):
             return super().predict(X)
-        decision = self.ovo_decision_function(X)
+        return self._vote(self.ovo_decision_function(X))
+
+    def _vote(self, decision: np.ndarray) -> np.ndarray:
         votes = np.zeros((len(decision), len(self.classes_)), dtype=np.int32)
         for column, (i, j) in enumerate(class_pairs(len(self.classes_))):
             wins = decision[:, column] > 0
@@ -98,7 +100,19 @@ class BlasSVC(SVC):
         check_is_fitted(self)
         if not self._blas_applies(X) or len(self.classes_) == 2:
             return super().decision_function(X)
-        decision = self.ovo_decision_function(X)
+        return self._shaped(self.ovo_decision_function(X))
+
+    def _shaped(self, decision: np.ndarray) -> np.ndarray:
         if self.decision_function_shape == "ovo":
             return decision
         return _ovr_decision_function(decision < 0, -decision, len(self.classes_))
+
+    def predict_with_decision(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(X)`` and ``decision_function(X)`` from one pass over the support vectors
+        (the kernel is nearly all of either's cost): what a calibrated SVM's labels and
+        probabilities need, at the price of its labels alone."""
+        check_is_fitted(self)
+        if not self._blas_applies(X) or len(self.classes_) == 2:
+            return self.predict(X), self.decision_function(X)
+        decision = self.ovo_decision_function(X)
+        return self._vote(decision), self._shaped(decision)

@@ -64,6 +64,12 @@ class MajorityVote(VotingClassifier):
             tally[np.arange(len(votes)), member_votes] += 1
         return tally
 
+    def predict_with_decision(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(X)`` and the tally from one pass of the members (``predict`` is the
+        tally's argmax, first on ties, as ``VotingClassifier`` counts hard votes)."""
+        tally = self.decision_function(X)
+        return self.classes_[tally.argmax(axis=1)], tally
+
 
 def member(cells_per_side: int, seed: int) -> SkPipeline:
     """hog-svm's HOG features with ``cells_per_side`` cells a side, and its SVM."""

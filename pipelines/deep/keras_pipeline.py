@@ -159,7 +159,7 @@ class KerasPipeline:
 
     family = "deep"
     # the optional parts of the contract it offers (pipelines/base.py)
-    predicts_by_argmax = True  # predict is predict_proba's argmax
+    proba_at_predict_cost = True  # predict is predict_proba's argmax
     takes_n_classes = True  # fit(..., n_classes=): the output layer's size
     resumable = True  # fit(..., checkpoint_dir=): a checkpoint every epoch, resumed
     keeps_network = True  # saved with its network as a .keras file (pipelines/saving.py)

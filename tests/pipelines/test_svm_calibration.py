@@ -102,3 +102,35 @@ def test_a_given_temperature_gives_the_calibrators_own_softmax(parts):
         "fitted_on": "its validation run"}
     knn = create_pipeline("raw-knn", "smoke").fit(*train, temperature=2.0)
     assert knn.describe()["calibration"] is None  # its own probabilities stand
+
+
+@pytest.mark.parametrize("name", ["raw-svm", "hog-svm-committee"])
+def test_a_calibrated_svm_gives_labels_and_probabilities_from_one_pass(parts, name,
+                                                                       monkeypatch):
+    """One kernel pass (one vote of the members) gives both: the same labels as predict and
+    the same probabilities as scikit-learn's fitted calibrator, which computes its own
+    decision values; so the runner times that pass as the test predict."""
+    train, validation, test = parts
+    calibrated = create_pipeline(name, "smoke").fit(*train, validation=validation)
+    final, rows = calibrated._final_input(test[0])
+    expected = calibrated.predict(test[0]), calibrated.calibrator_.predict_proba(rows)
+    assert calibrated.proba_at_predict_cost
+    passes = []  # the SVM's kernel against its support vectors, or the members' vote
+    counted = "ovo_decision_function" if isinstance(final, BlasSVC) else "decision_function"
+    method = getattr(type(final), counted)
+    monkeypatch.setattr(type(final), counted,
+                        lambda self, X: passes.append(len(X)) or method(self, X))
+    labels, probabilities = calibrated.predict_with_proba(test[0])
+    assert passes == [len(test[0])]
+    np.testing.assert_array_equal(labels, expected[0])
+    np.testing.assert_array_equal(probabilities, expected[1])
+    assert not create_pipeline(name, "smoke").fit(*train).proba_at_predict_cost
+
+
+def test_predict_with_decision_is_predict_and_decision_function(digits):
+    X = scale_pixels(digits.images.reshape(len(digits.labels), -1))
+    y = digits.labels
+    blas = BlasSVC(C=10.0).fit(X[:700], y[:700])
+    labels, decision = blas.predict_with_decision(X[700:])
+    np.testing.assert_array_equal(labels, SVC(C=10.0).fit(X[:700], y[:700]).predict(X[700:]))
+    np.testing.assert_array_equal(decision, blas.decision_function(X[700:]))

@@ -592,7 +592,7 @@ def test_one_pass_gives_a_network_s_test_labels_and_probabilities(isolated_regis
             return probabilities.argmax(axis=1), probabilities
 
     class Network(Counting):
-        predicts_by_argmax = True
+        proba_at_predict_cost = True
 
     for cls in (Counting, Network):
         register_pipeline(f"test-{cls.__name__}", family="classical")(
