@@ -192,10 +192,9 @@ class SklearnPipeline:
 
     def calibration(self) -> dict | None:
         """How the probabilities were made, when they were calibrated here."""
-        calibrator = getattr(self, "calibrator_", None)
-        if calibrator is not None:
-            beta = float(calibrator.calibrated_classifiers_[0].calibrators[0].beta_)
-            temperature, fitted_on = 1.0 / beta, "validation"
+        step = self._temperature_step()
+        if step is not None:
+            temperature, fitted_on = 1.0 / float(step.beta_), "validation"
         elif getattr(self, "temperature_", None):
             temperature, fitted_on = self.temperature_, "its validation run"
         else:
@@ -252,10 +251,18 @@ class SklearnPipeline:
         """The calibrated probabilities of the final step's decision values: the fitted
         calibrator's own temperature step (what its ``predict_proba`` applies to them), or
         the same softmax at the temperature a refit carries."""
-        calibrator = getattr(self, "calibrator_", None)
-        if calibrator is not None:
-            return calibrator.calibrated_classifiers_[0].calibrators[0].predict(decision)
+        step = self._temperature_step()
+        if step is not None:
+            return step.predict(decision)
         return softmax(decision / self.temperature_, axis=1)
+
+    def _temperature_step(self):
+        """The fitted calibrator's one temperature step (``CalibratedClassifierCV`` on a
+        frozen estimator holds one calibrated classifier with one calibrator), or None."""
+        calibrator = getattr(self, "calibrator_", None)  # absent from models kept before it
+        if calibrator is None:
+            return None
+        return calibrator.calibrated_classifiers_[0].calibrators[0]
 
     @property
     def proba_at_predict_cost(self) -> bool:

@@ -278,8 +278,8 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
     both = pipeline.predict_with_proba if isinstance(pipeline, ProbaAtPredictCost) \
         and pipeline.proba_at_predict_cost else None
     with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
-        # one pass gives a network's labels and probabilities: timing it is timing
-        # predict, and the test set is not run through the network a second time
+        # one pass gives a network's (or a calibrated SVM's) labels and probabilities:
+        # timing it is timing predict, and the test set is not run through a second time
         test_predictions, test_probabilities = (both(test.images) if both is not None
                                                 else (pipeline.predict(test.images), None))
     test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
