@@ -1,6 +1,6 @@
 """TensorFlow's oneDNN kernels, on by default here (pipelines/deep/_backend.py), change only
-speed: from the same seed and batches, a network trained with them and without them ends
-with the same weights to float32 round-off and predicts the same classes."""
+speed: from the same seed and batches, a network trained with them and without them starts
+from the same weights, ends close to the same weights and predicts the same classes."""
 
 from __future__ import annotations
 
@@ -20,16 +20,21 @@ import json
 import numpy as np
 from sklearn.datasets import load_digits
 from pipelines import create_pipeline
-from pipelines.deep._backend import onednn_enabled
+from pipelines.deep._backend import keras, onednn_enabled
+from pipelines.deep.keras_pipeline import scale_images
 
 digits = load_digits()
 images = (digits.images * 16).clip(0, 255).astype(np.uint8)
 labels = digits.target
 pipeline = create_pipeline("mcnn", "full", seed=0, epochs=1, max_steps_per_epoch=10,
                            predict_batch_size=512)
+keras.backend.clear_session()
+keras.utils.set_random_seed(0)  # as fit does, so this is the network fit starts from
+start, _ = pipeline._build(scale_images(images[:1]).shape[1:], 10)
 pipeline.fit(images[:1280], labels[:1280], validation=(images[1280:1480], labels[1280:1480]))
-weights = np.concatenate([np.ravel(w) for w in pipeline.model_.get_weights()])
-print(json.dumps({"onednn": onednn_enabled(), "weights": weights.tolist(),
+flat = lambda model: np.concatenate([np.ravel(w) for w in model.get_weights()]).tolist()
+print(json.dumps({"onednn": onednn_enabled(), "start": flat(start),
+                  "weights": flat(pipeline.model_),
                   "predicted": pipeline.predict(images[1280:]).tolist()}))
 """
 
@@ -46,9 +51,15 @@ def test_onednn_is_on_by_default_and_changes_nothing_but_speed():
     pytest.importorskip("tensorflow")
     with_onednn, without = train("1"), train("0")
     assert with_onednn["onednn"] is True and without["onednn"] is False
-    first, second = (np.asarray(run["weights"]) for run in (with_onednn, without))
-    # ten Adam steps from the same start: float32 sums in another order, nothing more
-    assert np.linalg.norm(first - second) / np.linalg.norm(second) < 1e-3
+    start, first, other_start, second = (np.asarray(run[key]) for run in (with_onednn, without)
+                                         for key in ("start", "weights"))
+    assert np.array_equal(start, other_start)
+    # Ten Adam steps from the same start. Float32 sums in another order differ by round-off,
+    # and Adam's per-weight normalisation enlarges that where a gradient is near zero: the
+    # runs part by about 2.5% of the distance training moved the weights (Xeon, TF 2.x),
+    # where a kernel computing something else would part by about all of it.
+    moved = np.linalg.norm(second - start)
+    assert np.linalg.norm(first - second) < 0.1 * moved, np.linalg.norm(first - second) / moved
     agree = np.mean(np.asarray(with_onednn["predicted"]) == np.asarray(without["predicted"]))
     assert agree >= 0.99, agree
 
