@@ -8,9 +8,16 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
 from . import sharing
+
+# final steps whose labels are the argmax of their probabilities (SklearnPipeline)
+LABELS_FROM_PROBA = (RandomForestClassifier, ExtraTreesClassifier, DecisionTreeClassifier,
+                     ExtraTreeClassifier, KNeighborsClassifier)
 
 
 @runtime_checkable
@@ -268,9 +275,16 @@ class SklearnPipeline:
     def proba_at_predict_cost(self) -> bool:
         """Whether ``predict_with_proba`` costs what ``predict`` does: a calibrated final step
         that gives its labels and decision values from one pass (an SVM's kernel, a
-        committee's votes). The runner then times it as the test predict."""
-        return self._own_predictions() and self._calibrated() \
-            and hasattr(self._final_step(), "predict_with_decision")
+        committee's votes), or one whose predict is the argmax of its predict_proba. The
+        runner then times it as the test predict."""
+        return self._own_predictions() and (self._labels_from_proba() or (
+            self._calibrated() and hasattr(self._final_step(), "predict_with_decision")))
+
+    def _labels_from_proba(self) -> bool:
+        """scikit-learn's forests and trees predict ``classes_[argmax(predict_proba)]``
+        (their predict calls it), and its kNN's vote is predict_proba's before the
+        normalisation: one predict_proba gives both."""
+        return isinstance(self._final_step(), LABELS_FROM_PROBA)
 
     def _own_predictions(self) -> bool:
         cls = type(self)
@@ -279,12 +293,15 @@ class SklearnPipeline:
 
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once,
-        and a calibrated SVM's kernel too; the final step gets exactly what
-        ``Pipeline.predict`` would give it. A subclass that overrides predict or
-        predict_proba gets its own two calls instead."""
+        and a calibrated SVM's kernel or a forest's, tree's or kNN's predict_proba too; the
+        final step gets exactly what ``Pipeline.predict`` would give it. A subclass that
+        overrides predict or predict_proba gets its own two calls instead."""
         if not self._own_predictions():
             return self.predict(X), self.predict_proba(X)
         final, rows = self._final_input(X)
+        if self._labels_from_proba():
+            probabilities = np.asarray(final.predict_proba(rows))
+            return final.classes_.take(probabilities.argmax(axis=1)), probabilities
         if self.proba_at_predict_cost:
             labels, decision = final.predict_with_decision(rows)
             return np.asarray(labels), self._scaled(np.asarray(decision))
