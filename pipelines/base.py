@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -193,8 +194,15 @@ class SklearnPipeline:
                 or set(np.unique(labels)) != set(self._final_step().classes_):
             return False  # checked before the feature steps run: they may cost seconds
         final, rows = self._final_input(images)
-        self.calibrator_ = CalibratedClassifierCV(FrozenEstimator(final),
-                                                  method="temperature").fit(rows, labels)
+        predicted, decision = _labels_and_decision(final, rows)
+        # fitted on the decision values themselves (computed once, here), which is what its
+        # temperature step scales (``_scaled``); the same fit as on the step and its rows
+        self.calibrator_ = CalibratedClassifierCV(
+            FrozenEstimator(DecisionValues().fit(decision, labels)), method="temperature",
+        ).fit(decision, labels)
+        # the runner's validation pass asks for these images next: their labels and
+        # probabilities are already paid for (kept once, never pickled)
+        self._calibration_pass = (_fingerprint(images), predicted, decision)
         return True
 
     def calibration(self) -> dict | None:
@@ -298,6 +306,9 @@ class SklearnPipeline:
         overrides predict or predict_proba gets its own two calls instead."""
         if not self._own_predictions():
             return self.predict(X), self.predict_proba(X)
+        remembered = self._remembered_pass(X)
+        if remembered is not None:
+            return remembered
         final, rows = self._final_input(X)
         if self._labels_from_proba():
             probabilities = np.asarray(final.predict_proba(rows))
@@ -306,6 +317,19 @@ class SklearnPipeline:
             labels, decision = final.predict_with_decision(rows)
             return np.asarray(labels), self._scaled(np.asarray(decision))
         return np.asarray(final.predict(rows)), self._probabilities(final, rows)
+
+    def _remembered_pass(self, X) -> tuple[np.ndarray, np.ndarray] | None:
+        """The labels and probabilities of the images ``calibrate`` just computed, once."""
+        kept = self.__dict__.get("_calibration_pass")
+        if kept is None or kept[0][0] != np.shape(X) or kept[0] != _fingerprint(X):
+            return None
+        del self._calibration_pass
+        return kept[1], self._scaled(kept[2])
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_calibration_pass", None)
+        return state
 
     def describe(self) -> dict:
         estimator = self.estimator
@@ -337,6 +361,34 @@ def shares_features(estimator) -> bool:
 def _transformed(features, rows: np.ndarray, estimator) -> np.ndarray:
     return (sharing.transform(features, rows) if shares_features(estimator)
             else features.transform(rows))
+
+
+class DecisionValues(ClassifierMixin, BaseEstimator):
+    """A classifier whose input is its decision values: scikit-learn's calibrator fitted on
+    decision values an SVM computed once, for labels and probabilities together."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X)
+
+    def predict(self, X):  # the calibrated softmax's argmax (scikit-learn asks for one)
+        return self.classes_.take(np.asarray(X).argmax(axis=1))
+
+
+def _labels_and_decision(final, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(final, "predict_with_decision"):
+        labels, decision = final.predict_with_decision(rows)
+        return np.asarray(labels), np.asarray(decision)
+    return np.asarray(final.predict(rows)), np.asarray(final.decision_function(rows))
+
+
+def _fingerprint(images) -> tuple:
+    """Images' shape and a digest of their bytes: which images a kept pass was for."""
+    images = np.ascontiguousarray(images)
+    return images.shape, str(images.dtype), hashlib.blake2b(images.data).hexdigest()
 
 
 def _probabilities(estimator, rows: np.ndarray) -> np.ndarray | None:

@@ -103,6 +103,12 @@ class VirtualSupportVectorSVC(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         return self.svc_.decision_function(self._features(X))
 
+    def predict_with_decision(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(X)`` and ``decision_function(X)`` from one pass of the second SVM."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        return self.svc_.predict_with_decision(self._features(X))
+
 
 # ---- the registered pipeline: hog-svm's features and SVM, with virtual support vectors -----
 # ``python -m benchmarks.perf.hog_features`` (10,000 training and 5,000 validation images of

@@ -5,9 +5,13 @@ change: the labels."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from scipy.special import log_softmax
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.svm import SVC
 
 from pipelines.classical.reducers import scale_pixels
@@ -85,6 +89,9 @@ def test_virtual_support_vectors_decide_through_their_second_svm(parts):
     final, rows = pipeline._final_input(test[0])
     np.testing.assert_allclose(final.decision_function(rows),
                                final.svc_.decision_function(final._features(rows)))
+    labels, decision = final.predict_with_decision(rows)
+    np.testing.assert_array_equal(labels, final.predict(rows))
+    np.testing.assert_array_equal(decision, final.decision_function(rows))
     assert pipeline.describe()["calibration"]["temperature"] > 0
 
 
@@ -113,7 +120,9 @@ def test_a_calibrated_svm_gives_labels_and_probabilities_from_one_pass(parts, na
     train, validation, test = parts
     calibrated = create_pipeline(name, "smoke").fit(*train, validation=validation)
     final, rows = calibrated._final_input(test[0])
-    expected = calibrated.predict(test[0]), calibrated.calibrator_.predict_proba(rows)
+    reference = CalibratedClassifierCV(FrozenEstimator(final), method="temperature").fit(
+        calibrated._final_input(validation[0])[1], validation[1])  # on the SVM itself
+    expected = calibrated.predict(test[0]), reference.predict_proba(rows)
     assert calibrated.proba_at_predict_cost
     passes = []  # the SVM's kernel against its support vectors, or the members' vote
     counted = "ovo_decision_function" if isinstance(final, BlasSVC) else "decision_function"
@@ -123,8 +132,32 @@ def test_a_calibrated_svm_gives_labels_and_probabilities_from_one_pass(parts, na
     labels, probabilities = calibrated.predict_with_proba(test[0])
     assert passes == [len(test[0])]
     np.testing.assert_array_equal(labels, expected[0])
-    np.testing.assert_array_equal(probabilities, expected[1])
+    np.testing.assert_allclose(probabilities, expected[1], rtol=1e-9, atol=1e-12)
     assert not create_pipeline(name, "smoke").fit(*train).proba_at_predict_cost
+
+
+@pytest.mark.parametrize("name", ["raw-svm", "hog-svm-vsv", "hog-svm-committee"])
+def test_the_validation_images_calibration_scored_are_not_scored_again(parts, name,
+                                                                       monkeypatch):
+    """Calibration computes the validation images' labels and decision values; the runner's
+    validation pass that follows gets them without another kernel pass, once, and the same
+    as predict and predict_proba give. A pickled model does not carry them."""
+    train, validation, test = parts
+    calibrated = create_pipeline(name, "smoke").fit(*train, validation=validation)
+    expected = calibrated.predict(validation[0]), calibrated.predict_proba(validation[0])
+    final = calibrated._final_step()
+    passes = []
+    method = type(final).predict_with_decision
+    monkeypatch.setattr(type(final), "predict_with_decision",
+                        lambda self, X: passes.append(len(X)) or method(self, X))
+    assert pickle.loads(pickle.dumps(calibrated)).__dict__.get("_calibration_pass") is None
+    labels, probabilities = calibrated.predict_with_proba(validation[0])
+    assert passes == []
+    np.testing.assert_array_equal(labels, expected[0])
+    np.testing.assert_array_equal(probabilities, expected[1])
+    calibrated.predict_with_proba(test[0])
+    calibrated.predict_with_proba(validation[0])  # kept once: computed this time
+    assert passes == [len(test[0]), len(validation[0])]
 
 
 def test_predict_with_decision_is_predict_and_decision_function(digits):
