@@ -291,8 +291,10 @@ class SklearnPipeline:
     def _labels_from_proba(self) -> bool:
         """scikit-learn's forests and trees predict ``classes_[argmax(predict_proba)]``
         (their predict calls it), and its kNN's vote is predict_proba's before the
-        normalisation: one predict_proba gives both."""
-        return isinstance(self._final_step(), LABELS_FROM_PROBA)
+        normalisation: one predict_proba gives both. A step of this project may say the
+        same by its own ``predict_with_proba`` (the Bayesian discriminants)."""
+        final = self._final_step()
+        return isinstance(final, LABELS_FROM_PROBA) or hasattr(final, "predict_with_proba")
 
     def _own_predictions(self) -> bool:
         cls = type(self)
@@ -310,6 +312,9 @@ class SklearnPipeline:
         if remembered is not None:
             return remembered
         final, rows = self._final_input(X)
+        if hasattr(final, "predict_with_proba"):
+            labels, probabilities = final.predict_with_proba(rows)
+            return np.asarray(labels), np.asarray(probabilities)
         if self._labels_from_proba():
             probabilities = np.asarray(final.predict_proba(rows))
             return final.classes_.take(probabilities.argmax(axis=1)), probabilities

@@ -157,6 +157,11 @@ class GaussianDiscriminant(ClassifierMixin, BaseEstimator):
         """Posterior P(w_i | x): the discriminants are log-posteriors up to a shared constant."""
         return softmax(self._discriminants(X), axis=1)
 
+    def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``predict(X)`` and ``predict_proba(X)`` from one computation of the discriminants."""
+        scores = self._discriminants(X)
+        return self.classes_[np.argmax(scores, axis=1)], softmax(scores, axis=1)
+
     def predict_log_proba(self, X) -> np.ndarray:
         return log_softmax(self._discriminants(X), axis=1)
 

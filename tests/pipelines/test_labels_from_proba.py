@@ -1,6 +1,7 @@
 """Final steps whose labels are the argmax of their probabilities (scikit-learn's forests,
-trees and kNN) give both from one predict_proba: the labels equal scikit-learn's own predict,
-the probabilities its predict_proba, and the runner may time that pass as predict."""
+trees and kNN; the Bayesian discriminants here) give both from one pass: the labels equal
+predict (scikit-learn's own where it is scikit-learn's), the probabilities predict_proba, and
+the runner may time that pass as predict."""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ def test_a_step_whose_labels_come_another_way_keeps_two_passes(digits):
     predicted, probabilities = pipeline.predict_with_proba(digits.test_images)
     np.testing.assert_array_equal(predicted, pipeline.predict(digits.test_images))
     np.testing.assert_array_equal(probabilities, pipeline.predict_proba(digits.test_images))
+
+
+@pytest.mark.parametrize("name", ["raw-bayes1", "pca-bayes2", "fld-bayes3"])
+def test_the_bayesian_discriminants_score_once_for_both(digits, name, monkeypatch):
+    from pipelines.classical.bayes import GaussianDiscriminant
+    from pipelines.registry import create_pipeline
+
+    pipeline = create_pipeline(name, "smoke").fit(digits.train_images, digits.train_labels)
+    expected = pipeline.predict(digits.test_images), pipeline.predict_proba(digits.test_images)
+    assert pipeline.proba_at_predict_cost
+    passes = []
+    method = GaussianDiscriminant._discriminants
+    monkeypatch.setattr(GaussianDiscriminant, "_discriminants",
+                        lambda self, X: passes.append(len(X)) or method(self, X))
+    predicted, probabilities = pipeline.predict_with_proba(digits.test_images)
+    assert passes == [len(digits.test_images)]
+    np.testing.assert_array_equal(predicted, expected[0])
+    np.testing.assert_array_equal(probabilities, expected[1])
