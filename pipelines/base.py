@@ -303,9 +303,10 @@ class SklearnPipeline:
 
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         """Labels and probabilities with the feature steps (scaling, PCA, HOG ...) run once,
-        and a calibrated SVM's kernel or a forest's, tree's or kNN's predict_proba too; the
-        final step gets exactly what ``Pipeline.predict`` would give it. A subclass that
-        overrides predict or predict_proba gets its own two calls instead."""
+        and a calibrated SVM's kernel, a forest's, tree's or kNN's predict_proba, or the final
+        step's own predict_with_proba too; the final step gets exactly what
+        ``Pipeline.predict`` would give it. A subclass that overrides predict or
+        predict_proba gets its own two calls instead."""
         if not self._own_predictions():
             return self.predict(X), self.predict_proba(X)
         remembered = self._remembered_pass(X)
