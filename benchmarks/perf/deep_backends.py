@@ -30,6 +30,10 @@ The settings that matter on a CPU (``--settings``, default all whose backend is 
   on an AVX-512 CPU, how oneDNN fares on one without (an approximation: the clock, caches and
   BLAS stay this machine's);
 - ``tf-xla``: TensorFlow with XLA (``jit_compile=True``);
+- ``tf-bf16``: TensorFlow under Keras's ``mixed_bfloat16`` policy (bfloat16 compute, float32
+  weights and softmax), which oneDNN runs on AMX or AVX512-BF16 where the CPU has them. Unlike
+  the others it changes the arithmetic, so it is a lead to check for accuracy, never a
+  default on speed alone;
 - ``tf-intra1-inter2``, ``tf-intra2-inter1``, ``tf-1-thread``: TensorFlow's two thread pools;
   one thread is what each job of a two-worker run on two cores gets;
 - ``jax``: Keras on JAX (XLA's CPU client); ``torch``: Keras on PyTorch, eager (as Keras runs
@@ -73,6 +77,7 @@ class Setting:
     description: str
     environment: dict[str, str] = field(default_factory=dict)
     jit_compile: bool | str = "auto"
+    mixed_precision: str = "auto"  # the pipeline's dtype policy ("auto": float32 on a CPU)
 
 
 def settings(cores: int) -> dict[str, Setting]:
@@ -90,6 +95,8 @@ def settings(cores: int) -> dict[str, Setting]:
         Setting("tf-onednn-avx2", "tensorflow", "TensorFlow, oneDNN forced on, AVX2 only",
                 {**QUIET, "TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": "AVX2"}, False),
         Setting("tf-xla", "tensorflow", "TensorFlow with XLA (jit_compile)", QUIET, True),
+        Setting("tf-bf16", "tensorflow", "TensorFlow, mixed_bfloat16 (changes the arithmetic)",
+                QUIET, False, "mixed_bfloat16"),
         Setting("tf-1-thread", "tensorflow", "TensorFlow, 1 intra-op and 1 inter-op thread",
                 tf_threads(1, 1), False),
         Setting("jax", "jax", f"Keras on JAX, XLA CPU ({cores} threads)", {}, "auto"),
@@ -152,7 +159,8 @@ def measure(network: str, jit_compile: bool | str, args) -> dict:
     warm_batches = 3
     images, labels, test = _parts(args.data_dir, BATCH_SIZE * 64, max(PREDICT_BATCH_SIZES) * 2)
     pipeline = create_pipeline(network, "full", seed=0, epochs=1, jit_compile=jit_compile,
-                               max_steps_per_epoch=warm_batches)
+                               max_steps_per_epoch=warm_batches,
+                               mixed_precision=args.mixed_precision)
     began = time.perf_counter()
     pipeline.fit(images[:BATCH_SIZE * warm_batches], labels[:BATCH_SIZE * warm_batches],
                  validation=(images[:BATCH_SIZE], labels[:BATCH_SIZE]), n_classes=10)
@@ -171,6 +179,7 @@ def measure(network: str, jit_compile: bool | str, args) -> dict:
     result = {
         "network": network, "backend": pipeline.runtime_["backend"],
         "jit_compile": pipeline.runtime_["jit_compile"],
+        "dtype_policy": pipeline.runtime_["dtype_policy"],
         "onednn": _onednn_enabled(), "threads_seen": _threads_seen(),
         "n_parameters": int(model.count_params()),
         "build_and_compile_seconds": build_and_compile_seconds,
@@ -330,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", metavar="NETWORK", help=argparse.SUPPRESS)
     parser.add_argument("--flops-of", metavar="NETWORK", help=argparse.SUPPRESS)
     parser.add_argument("--jit-compile", default='"auto"', help=argparse.SUPPRESS)
+    parser.add_argument("--mixed-precision", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child, json.loads(args.jit_compile), args)))
@@ -355,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     for network in args.networks:
         for setting in chosen:
             arguments = ["--child", network, "--jit-compile", json.dumps(setting.jit_compile),
+                         "--mixed-precision", setting.mixed_precision,
                          "--window-seconds", str(args.window_seconds)]
             if args.data_dir:
                 arguments += ["--data-dir", str(args.data_dir)]
