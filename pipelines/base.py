@@ -154,6 +154,7 @@ class SklearnPipeline:
             estimator.set_params(**shape)
         final = estimator[-1] if hasattr(estimator, "steps") else estimator
         self.chosen_on_validation_ = None
+        self.__dict__.pop("_calibration_pass", None)  # the previous fit's, if any
         if getattr(final, "early_stopping_rounds", None):
             if validation is not None:
                 self.estimator_ = self._fit_watching(estimator, final, X, y, validation)
@@ -190,6 +191,7 @@ class SklearnPipeline:
         single temperature keeps the decision function's argmax, so the labels are the
         step's own. False, and nothing changed, when there is nothing to calibrate."""
         labels = np.asarray(labels)
+        self.__dict__.pop("_calibration_pass", None)
         if not self._needs_calibration() \
                 or set(np.unique(labels)) != set(self._final_step().classes_):
             return False  # checked before the feature steps run: they may cost seconds
@@ -240,8 +242,9 @@ class SklearnPipeline:
         """The final step and what the feature steps make of ``X`` for it: exactly what
         ``Pipeline.predict`` would give it (shared with other pipelines where it can be)."""
         rows, final = flatten_images(X), self.estimator_
-        if hasattr(final, "steps") and len(final.steps) > 1:
-            rows = _transformed(final[:-1], rows, final)
+        if hasattr(final, "steps"):  # one step or more: the step, as _final_step has it
+            if len(final.steps) > 1:
+                rows = _transformed(final[:-1], rows, final)
             final = final[-1]
         return final, rows
 
@@ -294,7 +297,7 @@ class SklearnPipeline:
         normalisation: one predict_proba gives both. A step of this project may say the
         same by its own ``predict_with_proba`` (the Bayesian discriminants)."""
         final = self._final_step()
-        return isinstance(final, LABELS_FROM_PROBA) or hasattr(final, "predict_with_proba")
+        return _predicts_argmax_of_proba(final) or hasattr(final, "predict_with_proba")
 
     def _own_predictions(self) -> bool:
         cls = type(self)
@@ -326,10 +329,11 @@ class SklearnPipeline:
 
     def _remembered_pass(self, X) -> tuple[np.ndarray, np.ndarray] | None:
         """The labels and probabilities of the images ``calibrate`` just computed, once."""
-        kept = self.__dict__.get("_calibration_pass")
+        kept = self.__dict__.pop("_calibration_pass", None)  # taken: a second caller misses
         if kept is None or kept[0][0] != np.shape(X) or kept[0] != _fingerprint(X):
+            if kept is not None:
+                self._calibration_pass = kept  # other images: still the runner's to ask for
             return None
-        del self._calibration_pass
         return kept[1], self._scaled(kept[2])
 
     def __getstate__(self) -> dict:
@@ -382,6 +386,23 @@ class DecisionValues(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):  # the calibrated softmax's argmax (scikit-learn asks for one)
         return self.classes_.take(np.asarray(X).argmax(axis=1))
+
+
+def _predicts_argmax_of_proba(final) -> bool:
+    """Whether ``final.predict`` is ``classes_[argmax(final.predict_proba)]`` bit for bit:
+    scikit-learn's own forests and trees (their predict calls predict_proba), and its kNN where
+    both add the same weights in the same order. kNN's predict sums each class's weights with
+    ``np.sum``, predict_proba adds them neighbour by neighbour: the same sums for uniform
+    weights (counts) and for distance weights below 8 neighbours (numpy sums 8 at a time from
+    there on, and a last-bit difference can change a label)."""
+    base = next((cls for cls in LABELS_FROM_PROBA if isinstance(final, cls)), None)
+    if base is None or type(final).predict is not base.predict \
+            or type(final).predict_proba is not base.predict_proba:
+        return False  # a subclass may predict its own way
+    if isinstance(final, KNeighborsClassifier):
+        return final.weights in (None, "uniform") \
+            or (final.weights == "distance" and final.n_neighbors < 8)
+    return True
 
 
 def _labels_and_decision(final, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -310,8 +310,9 @@ def table(results: list[dict], flops: dict[str, dict], ceiling: dict[int, float]
             continue
         train_flops = flops.get(result["network"], {}).get("train_flops")
         threads = result["threads"]
+        float32 = result.get("dtype_policy", "float32") == "float32"  # the ceiling's kind
         share = (f"{result['train_images_per_second'] * train_flops / 1e9 / ceiling[threads]:.0%}"
-                 if train_flops and ceiling.get(threads) else "–")
+                 if train_flops and ceiling.get(threads) and float32 else "–")
         rows.append([result["network"], result["setting"],
                      f"{result['train_images_per_second']:,.0f}", share,
                      f"{result['predict_images_per_second']:,.0f} "
@@ -375,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                       "description": setting.description, "threads": threads,
                       "environment": setting.environment, **measured}
             train_flops = flops.get(network, {}).get("train_flops")
-            if "error" not in measured and train_flops:
+            if "error" not in measured and train_flops \
+                    and measured.get("dtype_policy") == "float32":  # an FP32 ceiling
                 result["train_gflops_per_second"] = (measured["train_images_per_second"]
                                                       * train_flops / 1e9)
                 result["ceiling_gflops_per_second"] = ceiling[threads]

@@ -46,6 +46,29 @@ def test_one_predict_proba_gives_sklearns_labels_and_probabilities(digits, name,
     np.testing.assert_array_equal(probabilities, expected[1])
 
 
+class OwnVote(KNeighborsClassifier):
+    """A kNN subclass with a predict of its own (here the same, but nothing says so)."""
+
+    def predict(self, X):
+        return super().predict(X)
+
+
+@pytest.mark.parametrize("final", [
+    KNeighborsClassifier(n_neighbors=10, weights="distance"),  # numpy sums 8 at a time
+    KNeighborsClassifier(n_neighbors=5, weights=lambda distances: 1.0 / (1.0 + distances)),
+    OwnVote(n_neighbors=5),
+], ids=["distance-10", "callable", "subclass"])
+def test_a_knn_whose_vote_may_differ_from_its_probabilities_keeps_two_passes(digits, final):
+    """kNN's predict and predict_proba add a class's weights in another order from 8
+    neighbours on; a callable may weigh anyhow; a subclass may predict its own way."""
+    pipeline = SklearnPipeline("knn", make_pipeline(StandardScaler(), final))
+    pipeline.fit(digits.train_images, digits.train_labels)
+    assert not pipeline.proba_at_predict_cost
+    predicted, probabilities = pipeline.predict_with_proba(digits.test_images)
+    np.testing.assert_array_equal(predicted, pipeline.predict(digits.test_images))
+    np.testing.assert_array_equal(probabilities, pipeline.predict_proba(digits.test_images))
+
+
 def test_a_step_whose_labels_come_another_way_keeps_two_passes(digits):
     # AdaBoost predicts from its decision function, not from predict_proba
     pipeline = SklearnPipeline("boost", AdaBoostClassifier(n_estimators=5, random_state=0))

@@ -12,8 +12,10 @@ import pytest
 from scipy.special import log_softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
+from pipelines.base import SklearnPipeline
 from pipelines.classical.reducers import scale_pixels
 from pipelines.classical.svm import BlasSVC
 from pipelines.registry import create_pipeline
@@ -167,3 +169,24 @@ def test_predict_with_decision_is_predict_and_decision_function(digits):
     labels, decision = blas.predict_with_decision(X[700:])
     np.testing.assert_array_equal(labels, SVC(C=10.0).fit(X[:700], y[:700]).predict(X[700:]))
     np.testing.assert_array_equal(decision, blas.decision_function(X[700:]))
+
+
+def test_a_second_fit_forgets_the_validation_pass_of_the_first(parts):
+    """Fitted again (on other images, with a carried temperature), a pipeline predicts the
+    first fit's validation images with the model it has now, not the labels kept before."""
+    train, validation, test = parts
+    pipeline = create_pipeline("raw-svm", "smoke").fit(*train, validation=validation)
+    pipeline.fit(*test, temperature=2.0)
+    labels, probabilities = pipeline.predict_with_proba(validation[0])
+    np.testing.assert_array_equal(labels, pipeline.predict(validation[0]))
+    np.testing.assert_array_equal(probabilities, pipeline.predict_proba(validation[0]))
+
+
+def test_a_one_step_pipeline_predicts_through_its_step(parts):
+    train, validation, test = parts
+    pipeline = SklearnPipeline("svm", Pipeline([("svm", BlasSVC(C=10.0))]))
+    pipeline.fit(*train, validation=validation)
+    assert pipeline.proba_at_predict_cost
+    labels, probabilities = pipeline.predict_with_proba(test[0])
+    np.testing.assert_array_equal(labels, pipeline.predict(test[0]))
+    np.testing.assert_array_equal(probabilities, pipeline.predict_proba(test[0]))
