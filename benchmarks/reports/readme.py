@@ -80,7 +80,12 @@ def answer_markdown(results_dir: Path) -> str:
     low, high = bootstrap_difference_ci(*right)
     gap = (deep.accuracy[0] - classical.accuracy[0]) * 100
     ratio = deep.fit_seconds / max(classical.fit_seconds, 1e-9)
-    hardware = markdown_text("; ".join(sorted({classical.hardware, deep.hardware})))
+    times = [f"{number(row.fit_seconds, 0)} s" for row in (deep, classical)]
+    if deep.hardware == classical.hardware:
+        cost = f"{times[0]} against {times[1]} on {markdown_text(deep.hardware)}"
+    else:  # each time on its own machine, or a reader pairs them the wrong way round
+        cost = (f"{times[0]} on {markdown_text(deep.hardware)} against {times[1]} on "
+                f"{markdown_text(classical.hardware)}")
     images = len(right[0])
     text = (f"**Classical or deep, at what cost?** On Fashion-MNIST (profile `{profile}`, "
             f"standard split, {images:,} test images) the best deep pipeline, "
@@ -90,8 +95,7 @@ def answer_markdown(results_dir: Path) -> str:
             f"`{markdown_text(classical.name)}`, "
             f"{classical.accuracy[0] * 100:.2f}%: {gap:+.2f} points for deep (95% interval "
             f"{low * 100:+.2f} to {high * 100:+.2f}, paired bootstrap over the same test "
-            f"images), for {ratio:.1f}x the fit time ({number(deep.fit_seconds, 0)} s against "
-            f"{number(classical.fit_seconds, 0)} s on {hardware}).")
+            f"images), for {ratio:.1f}x the fit time ({cost}).")
     return text + robustness_sentence(rows)
 
 

@@ -372,6 +372,9 @@ def test_the_readme_answer_is_the_stores_own_numbers():
            - classical.runs[0]["metrics"]["test"]["accuracy"]) * 100
     assert f"{gap:+.2f} points for deep" in answer
     assert f"{deep.fit_seconds / classical.fit_seconds:.1f}x the fit time" in answer
+    for row in (deep, classical):  # each time with the machine it was measured on
+        assert f"{row.fit_seconds:,.0f} s on {row.hardware}" in answer \
+            or (deep.hardware == classical.hardware and f"s on {row.hardware}" in answer)
     low, high = (float(value) for value in
                  answer.split("95% interval ")[1].split(",")[0].split(" to "))
     assert low <= gap <= high
