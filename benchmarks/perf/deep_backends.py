@@ -301,18 +301,17 @@ def machine_facts() -> dict:
             "packages": package_versions()}
 
 
-def table(results: list[dict], flops: dict[str, dict], ceiling: dict[int, float]) -> str:
+def table(results: list[dict]) -> str:
+    """The measurements as a table; the share of the ceiling is the one each result holds
+    (none without a FLOP count, or for a bf16 row against an FP32 ceiling)."""
     rows = []
     for result in results:
         if "error" in result:
             rows.append([result["network"], result["setting"], "–", "–", "–",
                          f"failed: {result['error']}"])
             continue
-        train_flops = flops.get(result["network"], {}).get("train_flops")
-        threads = result["threads"]
-        float32 = result.get("dtype_policy", "float32") == "float32"  # the ceiling's kind
-        share = (f"{result['train_images_per_second'] * train_flops / 1e9 / ceiling[threads]:.0%}"
-                 if train_flops and ceiling.get(threads) and float32 else "–")
+        share = (f"{result['train_gflops_per_second'] / result['ceiling_gflops_per_second']:.0%}"
+                 if "train_gflops_per_second" in result else "–")
         rows.append([result["network"], result["setting"],
                      f"{result['train_images_per_second']:,.0f}", share,
                      f"{result['predict_images_per_second']:,.0f} "
@@ -382,14 +381,14 @@ def main(argv: list[str] | None = None) -> int:
                                                       * train_flops / 1e9)
                 result["ceiling_gflops_per_second"] = ceiling[threads]
             results.append(result)
-            print(table([result], flops, ceiling).splitlines()[-1], flush=True)
+            print(table([result]).splitlines()[-1], flush=True)
             if args.json:
                 line = {**result, "flops": flops.get(network), **facts,
                         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
                 with open(args.json, "a", encoding="utf-8") as sink:
                     sink.write(json.dumps(line) + "\n")
     print()
-    print(table(results, flops, ceiling))
+    print(table(results))
     for network in args.networks:
         measured = [r for r in results if r["network"] == network and "error" not in r
                     and r["threads"] == cores]
