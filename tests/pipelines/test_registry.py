@@ -155,6 +155,36 @@ def test_a_plugin_reusing_a_builtin_name_fails_itself_and_the_builtins_stay(tmp_
     assert f"build in {plugin} cannot register it again" in warning
 
 
+@pytest.mark.parametrize("name", ["hog-svm-vsv", "hog-svm-committee"])
+def test_a_hog_svm_variant_the_quick_budget_misranks_is_left_out_of_it(name):
+    """Its reason quotes validation accuracies: they are the committed stores' own, and they
+    do invert the order (below hog-svm in quick, above it in full)."""
+    import re
+
+    from benchmarks.records.store import ResultsStore
+    from pipelines.profiles import get_profile
+    from pipelines.registry import get_entry
+    from tests.conftest import PROJECT_ROOT
+
+    why = get_entry(name).left_out(get_profile("quick"))
+    assert why.startswith("needs the full profile") and why.endswith("see its full row")
+    assert get_entry(name).left_out(get_profile("full")) is None
+    assert get_entry(name).train_size(get_profile("full")) is None
+    assert get_entry("hog-svm").left_out(get_profile("quick")) is None
+    quoted = [float(figure) for figure in re.findall(r"(\d+\.\d\d)", why)]
+
+    def stored(profile, pipeline):
+        store = ResultsStore(PROJECT_ROOT / "results", "fashion-mnist", profile)
+        [record] = [record for record in store.latest().values()
+                    if record["name"] == pipeline and record["seed"] == 0
+                    and record["split"]["name"] == "standard" and record["status"] == "ok"]
+        return round(100 * record["metrics"]["validation"]["accuracy"], 2)
+
+    assert quoted == [stored("quick", name), stored("quick", "hog-svm"),
+                      stored("full", name), stored("full", "hog-svm")]
+    assert quoted[0] < quoted[1] and quoted[2] > quoted[3]
+
+
 def test_the_big_networks_are_left_out_of_the_quick_profile_and_say_why(tmp_path, capsys):
     from benchmarks.api import select_pipelines
     from benchmarks.cli import main
