@@ -71,7 +71,8 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
         results_dir: str | Path = "results", data_dir: str | Path | None = None,
         image_size: tuple[int, int] | None = None, color: str = "gray",
         executor: str = "serial", workers: int | None = None, threads: int | None = None,
-        timeout: float | None = None, force: bool = False, refit: bool = False,
+        timeout: float | None = None, precision: str = "auto", force: bool = False,
+        refit: bool = False,
         holdout: float | None = None, progress: bool | object = True,
         publish: bool = True) -> BenchmarkResults:
     """Train, time and score pipelines and return the store's results. ``pipelines``: names
@@ -86,8 +87,9 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
     each pipeline is trained again on train + validation with what its validation run
     chose, and stored as ``NAME[refit]`` (benchmarks/refit.py). ``executor``
     defaults to serial here: a pipeline registered in this process (a notebook's) exists in
-    no worker process. ``progress``: True prints a line per job, False nothing, or a display
-    from benchmarks.run.progress."""
+    no worker process. ``precision``: the deep pipelines' arithmetic, as ``--precision``
+    ("auto", "float32" or "bfloat16"). ``progress``: True prints a line per job, False
+    nothing, or a display from benchmarks.run.progress."""
     from pipelines.estimators import registered_for_now
 
     from .run.progress import LineProgress, QuietProgress
@@ -99,7 +101,7 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
         pipelines=[], dataset=dataset, data_dir=Path(data_dir) if data_dir else None,
         image_size=image_size, color=color, split=split, profile=profile,
         seeds=seeds, results_dir=Path(results_dir), force=force, executor=executor,
-        workers=workers, threads=threads, timeout=timeout, refit=refit,
+        workers=workers, threads=threads, timeout=timeout, precision=precision, refit=refit,
         validation_fraction=holdout)
     check_options(options, API_NAMES)  # every value, before a pattern selects anything
     patterns, estimators = split_patterns_and_estimators(pipelines)
@@ -116,7 +118,8 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
 # how run()'s keywords are named in its one-line errors (run.options.check_options)
 API_NAMES = {"validation_fraction": "holdout"} | {
     key: key for key in ("dataset", "image_size", "color", "split", "profile", "seeds",
-                         "executor", "workers", "threads", "timeout", "results_dir",
+                         "executor", "workers", "threads", "timeout", "precision",
+                         "results_dir",
                          "data_dir", "force", "refit")}
 
 

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from pipelines.events import VERBOSE_ENV
+from pipelines.hardware import PRECISIONS
 from pipelines.profiles import DEFAULT_PROFILE, PROFILES
 
 from .console import cpu_training_notice, final_summary
@@ -115,6 +116,11 @@ def _execution_arguments(how) -> None:
                      help="threads each job may use, whatever the executor (default: all the "
                           "cores for serial, cores / --workers otherwise); results depend on "
                           "it, so fix it to compare runs on different executors")
+    how.add_argument("--precision", default="auto", choices=PRECISIONS,
+                     help="the deep pipelines' arithmetic: auto (default): bfloat16 on a GPU, "
+                          "float32 on a CPU; float32; bfloat16 (Keras's mixed_bfloat16: "
+                          "faster on a GPU and on CPUs with bfloat16 matrix units, such as an "
+                          "Intel Xeon's AMX, but other numbers). Each record says which ran")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -317,7 +323,8 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
         results_dir=study_results_dir(args.results_dir, study.name) if study
         else args.results_dir, force=args.force, executor=args.executor,
         workers=args.workers, threads=args.threads, timeout=args.timeout,
-        scheduler=args.scheduler, plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
+        precision=args.precision, scheduler=args.scheduler,
+        plugins=tuple(str(Path(p).resolve()) for p in args.plugin),
         checkpoint_dir=args.checkpoint_dir, refit=args.refit,
         share_features=args.share_features,
         model_cache_dir=args.model_cache_dir, keep_models=args.keep_models,

@@ -11,6 +11,10 @@ import shutil
 import subprocess
 
 THREADS_ENV = "FASHIONBENCH_THREADS"
+# the arithmetic a deep pipeline's "auto" precision stands for in this job (run_all.py
+# --precision): "auto" (bfloat16 on a GPU, float32 on a CPU), "float32" or "bfloat16"
+PRECISION_ENV = "FASHIONBENCH_PRECISION"
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def cpus_available() -> int:
@@ -25,6 +29,15 @@ def thread_budget() -> int:
     """Cores the current job may use: what the executor granted it, else the affinity mask."""
     granted = os.environ.get(THREADS_ENV, "")
     return max(1, int(granted)) if granted.isdigit() else cpus_available()
+
+
+def requested_precision() -> str:
+    """The precision the executor set for the current job (``PRECISION_ENV``), else "auto"."""
+    chosen = os.environ.get(PRECISION_ENV) or "auto"
+    if chosen not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV} must be one of {', '.join(PRECISIONS)}, not "
+                         f"{chosen!r}; unset it or pass --precision")
+    return chosen
 
 
 def gpu_names() -> list[str]:

@@ -119,7 +119,7 @@ def _row(name: str, runs: list[Record]) -> Row:
         peak_rss_mb=max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
         n_parameters=model.get("n_parameters"),
         train_size=runs[0]["sizes"]["train"],
-        hardware=hardware_label(runs[0]["env"]),
+        hardware=hardware_label(runs[0]["env"], runs[0].get("model")),
         per_class=tuple(per_class),
         seed_figure=seed_figure(runs[0]["pipeline"], runs[0].get("recipe"),
                                 runs[0].get("overrides")),

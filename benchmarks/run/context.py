@@ -74,6 +74,9 @@ class RunContext:
     shared_features_dir: Path | None = None
     # where each ok job's fitted model is kept for --evaluate (None: not kept)
     model_cache: ModelCache | None = None
+    # a deep pipeline's "auto" arithmetic (--precision; pipelines/hardware.PRECISIONS),
+    # set in the process of each job (workers.run_job_within)
+    precision: str = "auto"
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:
@@ -126,10 +129,13 @@ def checkpoint_root_for(results_dir: Path, root: Path | None = None) -> Path:
 
 def checkpoint_directory(job: Job, context: RunContext) -> Path:
     """One job's checkpoint directory: readable name, a digest of everything that makes the
-    job (a study variant's settings included), so no other job can pick it up."""
+    job (a study variant's settings included), so no other job can pick it up. A precision
+    asked for counts too: a float32 epoch's state continued in bfloat16 would make a record
+    of neither (mixed bfloat16 keeps float32 weights, so nothing else would refuse it)."""
     name, dataset, fingerprint, profile, seed = job.key(context.split.fingerprint)
+    asked = [context.precision] if context.precision != "auto" else []
     identity = json.dumps([job.pipeline, name, [list(item) for item in job.overrides],
-                           dataset, fingerprint, profile, seed], default=str)
+                           dataset, fingerprint, profile, seed, *asked], default=str)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", job.name).strip("_")[:60]
     return context.checkpoint_root / (f"{job.dataset}-{job.profile}-{readable}-seed{job.seed}-"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.errors import FashionbenchError, UnknownNameError, unknown_name
+from pipelines.hardware import PRECISIONS
 
 if TYPE_CHECKING:
     from ..data.datasets import Dataset
@@ -84,6 +85,10 @@ class RunOptions:
     # the order jobs start in: a pipeline's priority (0 first; the --only pattern that chose
     # it), then longest first within a priority; names not given come last
     priorities: dict[str, int] = field(default_factory=dict)
+    # the arithmetic of the deep pipelines whose precision is "auto" (all registered ones):
+    # "auto" (bfloat16 on a GPU, float32 on a CPU), "float32" or "bfloat16"; each record says
+    # which it trained in (model.dtype_policy)
+    precision: str = "auto"
 
 
 # what --evaluate can add to a stored record from its kept model (evaluate.py)
@@ -106,7 +111,7 @@ CLI_NAMES = {"dataset": "--dataset", "image_size": "--image-size", "color": "--c
              "data_dir": "--data-dir", "checkpoint_dir": "--checkpoint-dir",
              "model_cache_dir": "--model-cache", "scheduler": "--scheduler",
              "force": "--force", "refit": "--refit", "keep_models": "--no-model-cache",
-             "share_features": "--no-shared-features"}
+             "share_features": "--no-shared-features", "precision": "--precision"}
 
 
 def check_options(options: RunOptions, names: dict[str, str] | None = None) -> None:
@@ -142,7 +147,7 @@ def _check_types(options: RunOptions, names: dict[str, str]) -> None:
         raise FashionbenchError(f"{names['dataset']} must be a dataset name, a path to your "
                                 f"own data or a Dataset (from_arrays), not "
                                 f"{type(options.dataset).__name__}")
-    for key in ("split", "profile", "color", "executor"):
+    for key in ("split", "profile", "color", "executor", "precision"):
         if not isinstance(getattr(options, key), str):
             raise FashionbenchError(f"{names[key]} must be a name (text), not "
                                     f"{getattr(options, key)!r}")
@@ -163,6 +168,9 @@ def _check_data_options(options: RunOptions, names: dict[str, str]) -> None:
     if options.color not in COLORS:
         raise FashionbenchError(f"{names['color']} must be {' or '.join(COLORS)}, not "
                                 f"{options.color!r}")
+    if options.precision not in PRECISIONS:
+        raise FashionbenchError(f"{names['precision']} must be one of {', '.join(PRECISIONS)}, "
+                                f"not {options.precision!r}")
     if options.executor not in EXECUTORS:
         raise FashionbenchError(f"{names['executor']} must be one of {', '.join(EXECUTORS)}, "
                                 f"not {options.executor!r}")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
-from pipelines.hardware import THREADS_ENV, cpus_available
+from pipelines.hardware import PRECISION_ENV, THREADS_ENV, cpus_available
 
 from .context import Job, RunContext
 from .job import run_job
@@ -77,11 +77,10 @@ def threads_per_job(workers: int, threads: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def thread_environment(threads: int) -> Iterator[None]:
-    """Set the thread-count variables while child processes start, so that their BLAS,
-    OpenMP and TensorFlow pools are sized from the start."""
-    saved = {name: os.environ.get(name) for name in THREAD_ENV_VARIABLES}
-    os.environ.update({name: str(threads) for name in THREAD_ENV_VARIABLES})
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set these variables for a while, then put back what was there before."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -92,13 +91,22 @@ def thread_environment(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def thread_environment(threads: int) -> contextlib.AbstractContextManager[None]:
+    """Set the thread-count variables while child processes start, so that their BLAS,
+    OpenMP and TensorFlow pools are sized from the start."""
+    return environment({name: str(threads) for name in THREAD_ENV_VARIABLES})
+
+
 def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
     """``run_job`` held to ``threads``: the BLAS/OpenMP pools already loaded are limited, and
     the variables are set for what the job loads (TensorFlow sizes its pools when first
-    imported) and for ``thread_budget()``, which the estimators and the record read."""
+    imported) and for ``thread_budget()``, which the estimators and the record read. The
+    run's ``--precision`` is set the same way, in the process that runs the job, whichever
+    executor's (a Dask worker on another machine included)."""
     from threadpoolctl import threadpool_limits
 
-    with thread_environment(threads), threadpool_limits(limits=threads):
+    with thread_environment(threads), environment({PRECISION_ENV: context.precision}), \
+            threadpool_limits(limits=threads):
         return run_job(job, context)
 
 

@@ -279,6 +279,25 @@ def device_name() -> str:
     return names[0] if names else "gpu"
 
 
+# --precision's names as Keras's dtype policies: bfloat16 computes in bfloat16 and keeps
+# float32 weights (Keras's mixed policy; a pure bfloat16 policy would round the weights too)
+PRECISION_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+
+def auto_dtype_policy(gpu: bool) -> str:
+    """What a pipeline's "auto" precision is in this job: the policy --precision asked for
+    (the executor sets it for each job: hardware.requested_precision), else mixed_bfloat16 on
+    a GPU, where it is the fast path, and float32 on a CPU, where it is the default: a CPU
+    gains from bfloat16 only with matrix units for it (an Intel Xeon's AMX), and it changes the
+    arithmetic, so only a user asks for it there."""
+    from ..hardware import requested_precision
+
+    requested = requested_precision()
+    if requested != "auto":
+        return PRECISION_POLICIES[requested]
+    return "mixed_bfloat16" if gpu else "float32"
+
+
 @contextlib.contextmanager
 def dtype_policy(name: str):
     """Build under a global dtype policy and put the previous one back afterwards."""

@@ -54,7 +54,8 @@ class TrainingConfig:
     # caps the steps of an epoch: the smoke budget of networks too slow for a CPU smoke run
     max_steps_per_epoch: int | None = None
     predict_batch_size: int = 1024
-    # "auto": mixed_bfloat16 where Keras sees a GPU, float32 on a CPU
+    # "auto": what --precision asked for (float32, or bfloat16 as mixed_bfloat16), else
+    # mixed_bfloat16 where Keras sees a GPU and float32 on a CPU (auto_dtype_policy)
     mixed_precision: str = "auto"
     # "auto": Keras's own choice (XLA on JAX; on TensorFlow only with a GPU; never on torch)
     jit_compile: bool | str = "auto"
@@ -185,7 +186,7 @@ class KerasPipeline:
         gpu = bool(_training.gpu_devices())
         policy = self.config.mixed_precision
         if policy == "auto":
-            policy = "mixed_bfloat16" if gpu else "float32"
+            policy = _training.auto_dtype_policy(gpu)
         steps_per_execution = self.config.steps_per_execution
         if steps_per_execution == "auto":
             steps_per_execution = 8 if gpu and keras.backend.backend() == "jax" else 1

@@ -212,6 +212,26 @@ def test_mixed_bfloat16_keeps_float32_probabilities_and_restores_the_policy(smal
     assert description["steps_per_execution"] == 3 and description["warm_up_predict"] is True
 
 
+def test_auto_precision_follows_the_run_s_request_then_the_device(monkeypatch):
+    """"auto" is what --precision asked for in this job, else bfloat16 on a GPU only; a value
+    the option could not have set is one line naming the variable."""
+    pytest.importorskip("keras")
+    from pipelines.deep._training import auto_dtype_policy
+    from pipelines.hardware import PRECISION_ENV
+
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    assert (auto_dtype_policy(gpu=False), auto_dtype_policy(gpu=True)) \
+        == ("float32", "mixed_bfloat16")
+    monkeypatch.setenv(PRECISION_ENV, "bfloat16")
+    assert auto_dtype_policy(gpu=False) == "mixed_bfloat16"
+    monkeypatch.setenv(PRECISION_ENV, "float32")
+    assert auto_dtype_policy(gpu=True) == "float32"
+    monkeypatch.setenv(PRECISION_ENV, "fp16")
+    with pytest.raises(ValueError, match=f"^{PRECISION_ENV} must be one of auto, float32, "
+                                         f"bfloat16, not 'fp16'"):
+        auto_dtype_policy(gpu=False)
+
+
 def test_the_class_count_comes_from_the_dataset_not_the_largest_label(small_split):
     """A subsample without the last class must still give a softmax over every class, or
     its probabilities (and log-loss) silently lose a column."""

@@ -314,6 +314,19 @@ def test_a_tables_hardware_names_the_cores_a_job_used_not_those_of_its_process()
     assert hardware_label({"hardware": "Old CPU (2 cores)"}) == "Old CPU (2 cores)"
 
 
+def test_a_tables_hardware_names_bfloat16_where_a_network_trained_in_it():
+    """A row trained in bfloat16 (a GPU's default, --precision bfloat16 on a CPU) says so
+    beside its hardware; float32 and records without a model policy say nothing more."""
+    from benchmarks.records.hardware import hardware_label
+
+    env = {"hardware": "NVIDIA H200", "gpu": "NVIDIA H200"}
+    assert hardware_label(env, {"dtype_policy": "mixed_bfloat16"}) \
+        == "NVIDIA H200, mixed_bfloat16"
+    assert hardware_label(env, {"dtype_policy": "float32"}) == "NVIDIA H200"
+    assert hardware_label(env, {"dtype_policy": 3}) == hardware_label(env, None) \
+        == "NVIDIA H200"
+
+
 def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are_shown():
     """On the committed full store: the leader's and each family's best per-class precision,
     recall and F1 (derived from the confusion matrices of records stored before they were

@@ -229,3 +229,17 @@ def test_a_worker_that_cannot_start_stops_the_run_and_leaves_no_process():
         executor._start_all(_DiesWhenUnpickled(), 2)
     assert not [child for child in multiprocessing.active_children()
                 if child.name == "fashionbench-worker"]
+
+
+def test_precision_is_set_where_the_network_trains_and_recorded(tmp_path, monkeypatch):
+    """--precision bfloat16 reaches the worker process that trains a network (set around
+    each job, as the threads are, so a Dask worker elsewhere gets it too), its record says
+    mixed_bfloat16, and the calling process's environment is left as it was."""
+    pytest.importorskip("keras")
+    from pipelines.hardware import PRECISION_ENV
+
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    records = run_with(tmp_path, "process", ["cnn-seed004"], workers=1, threads=1,
+                       precision="bfloat16")
+    assert records["cnn-seed004"]["model"]["dtype_policy"] == "mixed_bfloat16"
+    assert PRECISION_ENV not in __import__("os").environ

@@ -22,6 +22,7 @@ BASE = ["--dataset", "digits", "--profile", "smoke", "--only", "raw-knn", "--qui
     (["--seeds", "zero"], "argument --seeds: invalid int value: 'zero'"),
     (["--timeout", "soon"], "argument --timeout: invalid float value: 'soon'"),
     (["--color", "blue"], "argument --color: invalid choice: 'blue'"),
+    (["--precision", "fp16"], "argument --precision: invalid choice: 'fp16'"),
     (["--no-such-option"], "unrecognized arguments: --no-such-option"),
 ])
 def test_a_value_the_parser_refuses_is_one_error_line_not_the_usage(capsys, tmp_path, argv,
@@ -75,6 +76,8 @@ def test_a_seed_given_twice_is_one_job(capsys, tmp_path):
     (dict(results_dir=5), "results_dir must be a folder path, not 5"),
     (dict(data_dir=5), "data_dir must be a folder path, not 5"),
     (dict(executor="bogus"), "executor must be one of auto, serial, process, dask"),
+    (dict(precision="fp16"), "precision must be one of auto, float32, bfloat16, not 'fp16'"),
+    (dict(precision=16), "precision must be a name (text), not 16"),
     (dict(workers=10**6), "workers must be at most 1024"),
     (dict(timeout=True), "timeout must be a positive number of seconds, not True"),
     (dict(holdout=float("nan")), "holdout must be between 0 and 1"),

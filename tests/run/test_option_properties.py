@@ -76,8 +76,8 @@ def test_any_number_text_is_accepted_in_range_or_one_error_line(values):
 ANY = st.one_of(st.none(), st.booleans(), st.integers(-5, 2**33), st.floats(),
                 st.text(max_size=3), st.lists(st.integers(-1, 3), max_size=3),
                 st.tuples(st.integers(-1, 600), st.integers(-1, 600)))
-KEYWORDS = ("seeds", "image_size", "color", "split", "profile", "executor", "workers",
-            "threads", "timeout", "force", "refit", "holdout", "exclude", "recipes",
+KEYWORDS = ("seeds", "image_size", "color", "split", "profile", "executor", "precision",
+            "workers", "threads", "timeout", "force", "refit", "holdout", "exclude", "recipes",
             "progress", "publish", "results_dir", "data_dir", "dataset")
 
 
@@ -98,5 +98,6 @@ def test_any_api_keywords_reach_the_runner_in_range_or_give_one_line(keywords):
     [options] = handed
     in_range(options)
     assert options.color in ("gray", "rgb") and isinstance(options.force, bool)
+    assert options.precision in ("auto", "float32", "bfloat16")
     size = options.image_size
     assert size is None or all(1 <= side <= 512 for side in size)
