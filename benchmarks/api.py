@@ -72,8 +72,7 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
         image_size: tuple[int, int] | None = None, color: str = "gray",
         executor: str = "serial", workers: int | None = None, threads: int | None = None,
         timeout: float | None = None, precision: str = "auto", force: bool = False,
-        refit: bool = False,
-        holdout: float | None = None, progress: bool | object = True,
+        refit: bool = False, holdout: float | None = None, progress: bool | object = True,
         publish: bool = True) -> BenchmarkResults:
     """Train, time and score pipelines and return the store's results. ``pipelines``: names
     or shell patterns (as ``--only``); or scikit-learn estimators: one, a list (named from
@@ -119,8 +118,7 @@ def run(pipelines: str | Iterable[str] | object = "*", *, exclude: Iterable[str]
 API_NAMES = {"validation_fraction": "holdout"} | {
     key: key for key in ("dataset", "image_size", "color", "split", "profile", "seeds",
                          "executor", "workers", "threads", "timeout", "precision",
-                         "results_dir",
-                         "data_dir", "force", "refit")}
+                         "results_dir", "data_dir", "force", "refit")}
 
 
 def checked_keywords(*, seeds, exclude, recipes, results_dir, data_dir, progress, publish

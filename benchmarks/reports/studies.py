@@ -66,7 +66,7 @@ def study_markdown(study: Study, store: ResultsStore) -> tuple[str, list[dict]]:
         headers.append(f"seed {study.seed} test acc %")
     table = markdown_table(rows, headers, ["left"] + ["right"] * (len(headers) - 1))
     first = latest[0] if latest else None
-    hardware = sorted({hardware_label(r["env"]) for r in latest})
+    hardware = sorted({hardware_label(r["env"], r.get("model")) for r in latest})
     lines = [
         f"# Study `{study.name}`: {study.title}", "",
         f"Generated from [runs.jsonl](runs.jsonl) by `python run_all.py --report-only`; run it "
@@ -201,7 +201,7 @@ def search_markdown(study: SearchStudy, store: ResultsStore) -> tuple[str, dict]
 
     final_table = _before_and_after(study, rows_by_label, best_trial(results))
     first = latest[0] if latest else None
-    hardware = sorted({hardware_label(r["env"]) for r in latest})
+    hardware = sorted({hardware_label(r["env"], r.get("model")) for r in latest})
     finished = sum(1 for r in results if r.score is not None)
     budget_text = (f"{budget.trials} trials x {budget.executions} execution(s)"
                    + (f" x {budget.epochs} epochs" if budget.epochs else "")

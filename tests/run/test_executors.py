@@ -1,6 +1,7 @@
 """Executors: the same records whatever runs them, given the same threads per job; timeouts,
 dead workers, thread budgets. (A real cluster of ``dask`` processes: test_dask_cluster.py.)"""
 
+import os
 import re
 import textwrap
 
@@ -242,4 +243,4 @@ def test_precision_is_set_where_the_network_trains_and_recorded(tmp_path, monkey
     records = run_with(tmp_path, "process", ["cnn-seed004"], workers=1, threads=1,
                        precision="bfloat16")
     assert records["cnn-seed004"]["model"]["dtype_policy"] == "mixed_bfloat16"
-    assert PRECISION_ENV not in __import__("os").environ
+    assert PRECISION_ENV not in os.environ
