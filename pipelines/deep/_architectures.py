@@ -163,6 +163,17 @@ def cnn_seed004(input_shape, n_classes) -> keras.Model:
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed004")
 
 
+def _seed002_dense_head(x):
+    """Both of seed 002's networks end alike (lines 74 and 105): flattened into dense 512
+    and dense 128, each followed by batch normalisation and dropout."""
+    x = layers.Flatten()(x)
+    for units in (512, 128):
+        x = layers.Dense(units, activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Dropout(SEED002_DENSE_DROPOUT)(x)
+    return x
+
+
 def cnn_seed002(input_shape, n_classes) -> keras.Model:
     """Seed 002's "CNN 1" (lines 70-74): two 3x3 convolutions of 32 filters with ReLU, each
     followed by batch normalisation and dropout, flattened into dense 512 and dense 128, each
@@ -181,11 +192,7 @@ def cnn_seed002(input_shape, n_classes) -> keras.Model:
         x = layers.Conv2D(32, 3, activation="relu")(x)
         x = layers.BatchNormalization()(x)
         x = layers.Dropout(SEED002_CONV_DROPOUT)(x)
-    x = layers.Flatten()(x)
-    for units in (512, 128):
-        x = layers.Dense(units, activation="relu")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Dropout(SEED002_DENSE_DROPOUT)(x)
+    x = _seed002_dense_head(x)
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed002")
 
 
@@ -210,11 +217,7 @@ def cnn_seed002_v2(input_shape, n_classes) -> keras.Model:
             x = layers.BatchNormalization()(x)
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(SEED002_CONV_DROPOUT)(x)
-    x = layers.Flatten()(x)
-    for units in (512, 128):
-        x = layers.Dense(units, activation="relu")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Dropout(SEED002_DENSE_DROPOUT)(x)
+    x = _seed002_dense_head(x)
     return keras.Model(inputs, _softmax(n_classes)(x), name="cnn_seed002_v2")
 
 
