@@ -168,12 +168,10 @@ def _check_data_options(options: RunOptions, names: dict[str, str]) -> None:
     if options.color not in COLORS:
         raise FashionbenchError(f"{names['color']} must be {' or '.join(COLORS)}, not "
                                 f"{options.color!r}")
-    if options.precision not in PRECISIONS:
-        raise FashionbenchError(f"{names['precision']} must be one of {', '.join(PRECISIONS)}, "
-                                f"not {options.precision!r}")
-    if options.executor not in EXECUTORS:
-        raise FashionbenchError(f"{names['executor']} must be one of {', '.join(EXECUTORS)}, "
-                                f"not {options.executor!r}")
+    for key, choices in (("precision", PRECISIONS), ("executor", EXECUTORS)):
+        if getattr(options, key) not in choices:
+            raise FashionbenchError(f"{names[key]} must be one of {', '.join(choices)}, not "
+                                    f"{getattr(options, key)!r}")
     size = options.image_size
     if size is not None and not (
             isinstance(size, tuple | list) and len(size) == 2
