@@ -293,9 +293,9 @@ def auto_dtype_policy(gpu: bool) -> str:
     from ..hardware import requested_precision
 
     requested = requested_precision()
-    if requested != "auto":
-        return PRECISION_POLICIES[requested]
-    return "mixed_bfloat16" if gpu else "float32"
+    if requested == "auto":
+        requested = "bfloat16" if gpu else "float32"
+    return PRECISION_POLICIES[requested]
 
 
 @contextlib.contextmanager
