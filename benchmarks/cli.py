@@ -120,7 +120,9 @@ def _execution_arguments(how) -> None:
                      help="the deep pipelines' arithmetic: auto (default): bfloat16 on a GPU, "
                           "float32 on a CPU; float32; bfloat16 (Keras's mixed_bfloat16: "
                           "faster on a GPU and on CPUs with bfloat16 matrix units, such as an "
-                          "Intel Xeon's AMX, but other numbers). Each record says which ran")
+                          "Intel Xeon's AMX, but other numbers). Each record says which ran; a "
+                          "network asked for in one is stored as NAME[bfloat16] (or "
+                          "[float32]), beside its default row")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",

@@ -1,4 +1,5 @@
-"""What names a job: the key two records of the same job share, and a refit's mark.
+"""What names a job: the key two records of the same job share, a refit's mark and the mark
+of an arithmetic asked for.
 
 Apart from ``record`` so that a job to run (``run/context.py``) spells its key the same way
 without importing the reader of stored records.
@@ -6,7 +7,23 @@ without importing the reader of stored records.
 
 from __future__ import annotations
 
+from pipelines.hardware import PRECISIONS
+
 REFIT_MARK = "[refit]"  # a refit's name: the pipeline's, with this after it
+
+
+def precision_mark(precision: str) -> str:
+    """What a network's name carries when a run asked for its arithmetic (``--precision
+    bfloat16`` or ``float32``): a job in another arithmetic is another job, as one with
+    another recipe is, so it neither replaces nor is skipped for the row of the default
+    ("auto", no mark)."""
+    return "" if precision == "auto" else f"[{precision}]"
+
+
+def asked_precision(name: str) -> str | None:
+    """The arithmetic a record or job ``name`` says its run asked for; None for the default."""
+    return next((precision for precision in PRECISIONS
+                 if precision != "auto" and precision_mark(precision) in name), None)
 
 
 def key_of(name: str, dataset: str, fingerprint: str, profile: str, seed: int) -> tuple:

@@ -9,7 +9,10 @@ record is read (it checks the fields every reader relies on and upgrades older s
 - ``pipeline``: the registered pipeline that was built (``mcnn``, ``pca-knn``).
 
 Stores written before the two were separated kept the label in ``pipeline`` and the
-registered name in ``base_pipeline``; ``load_record`` reads them as the new fields.
+registered name in ``base_pipeline``; ``load_record`` reads them as the new fields. Stores
+written before an asked arithmetic marked the name (``vgg16[bfloat16]``, keys.precision_mark)
+get the mark where the record shows it was asked: a network in bfloat16 on a CPU, whose
+"auto" arithmetic is float32.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, NotRequired, TypedDict
 from pipelines.names import path_part_problem
 
 from .check import PATH_PARTS, RecordError, check_record
-from .keys import REFIT_MARK, key_of  # noqa: F401 (re-exported)
+from .keys import REFIT_MARK, key_of, precision_mark  # noqa: F401 (re-exported)
 from .labels import LABELS_ENCODING, decode_labels, encode_labels  # noqa: F401 (re-exported)
 
 
@@ -86,6 +89,7 @@ def load_record(data: object) -> Record:
     if not isinstance(data["split"], dict) or "fingerprint" not in data["split"]:
         raise RecordError("its split has no fingerprint")
     check_record(data)
+    data = _with_precision_mark(data)
     for path in PATH_PARTS:
         value = data
         for key in path:
@@ -95,6 +99,22 @@ def load_record(data: object) -> Record:
             raise RecordError(f"its {'.'.join(path)} {problem}: it becomes part of a file's "
                               f"path, which would then lie outside the results directory")
     return data  # type: ignore[return-value]
+
+
+def _with_precision_mark(data: dict) -> dict:
+    """``data`` with its name marked ``[bfloat16]`` where an older run asked for it without
+    marking the name (``--precision bfloat16`` on a CPU): its pipeline's own setting "auto",
+    a CPU, yet mixed_bfloat16. Such a record would otherwise stand for the float32 job."""
+    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    params = model.get("params") if isinstance(model.get("params"), dict) else {}
+    mark = precision_mark("bfloat16")
+    asked = (model.get("device") == "cpu" and model.get("dtype_policy") == "mixed_bfloat16"
+             and params.get("mixed_precision") == "auto")
+    if not asked or mark in data["name"]:
+        return data
+    base, refit = (data["name"].removesuffix(REFIT_MARK), REFIT_MARK) \
+        if data["name"].endswith(REFIT_MARK) else (data["name"], "")
+    return {**data, "name": base + mark + refit}
 
 
 def record_line(record: Record | dict) -> bytes:

@@ -33,6 +33,7 @@ from ..records.store import ResultsStore
 from .html_page import escape, inline_markdown, page
 from .leaderboard import (
     images_and_hardware,
+    precision_rows,
     refit_rows,
     shows_hardware,
     smaller_budgets,
@@ -110,7 +111,8 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
             f"<p>{escape(images_and_hardware(rows, records))}</p>",
             # the rows trained on less than the profile gives, as the markdown states them
             *(f"<p>{inline_markdown(line)}</p>"
-              for line in smaller_budgets(records, profile) + refit_rows(records) if line),
+              for line in smaller_budgets(records, profile) + refit_rows(records)
+              + precision_rows(records) if line),
             f'<p class="note">{inline_markdown(TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES))}'
             f"</p>",
             *filters(prefix, rows),

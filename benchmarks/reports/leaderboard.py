@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from pipelines.profiles import PROFILES
 
+from ..records.keys import asked_precision
 from ..records.layout import ResultsLayout, figure_prefix
 from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
@@ -114,6 +115,18 @@ def smaller_budgets(records: list[dict], profile) -> list[str]:
     return [f"Trained on fewer images than the profile gives ({gives}), a CPU-sized budget: "
             f"{'; '.join(budgets)}. Their rows rank on the same test images as every other.",
             ""]
+
+
+def precision_rows(records: list[dict]) -> list[str]:
+    """A line for the rows of an arithmetic asked for (``NAME[bfloat16]``): jobs of their
+    own beside their pipeline's default row, whose numbers they do not stand for."""
+    marked = sorted({record["name"] for record in records if asked_precision(record["name"])})
+    if not marked:
+        return []
+    return [f"Rows marked with an arithmetic ({', '.join(f'`{name}`' for name in marked)}) "
+            f"trained in the one their run asked for (`--precision`), a job of its own; the "
+            f"other networks trained in the default (float32 on a CPU, bfloat16 on a GPU), as "
+            f"the hardware column says.", ""]
 
 
 def refit_rows(records: list[dict]) -> list[str]:
@@ -229,7 +242,7 @@ def ranked_markdown(rows: list[Row], records: list[dict], profile,
     lines = [
         # shared with the HTML page, which escapes them its own way
         *(markdown_text(line) for line in [images_and_hardware(rows, records), ""]
-          + smaller_budgets(records, profile) + refit_rows(records)
+          + smaller_budgets(records, profile) + refit_rows(records) + precision_rows(records)
           + shared_features_rows(rows)),
         TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
         "### Overall", "",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..records.keys import asked_precision
 from ..records.layout import ResultsLayout
 from ..records.record import REFIT_MARK, decode_labels
 from ..records.store import ResultsStore
@@ -55,6 +56,10 @@ def excerpt_markdown(results_dir: Path) -> str:
                f"training and validation images together (`--refit`), the standard last step "
                f"of model selection; the other rows trained on the training images only."]
           if refits else []),
+        *(["", "A mark such as `[bfloat16]`: a network trained in the arithmetic its run "
+               "asked for (`--precision`), a job of its own; the other networks trained in "
+               "the default, float32 on a CPU and bfloat16 on a GPU."]
+          if any(asked_precision(row.name) for _, row in shown) else []),
     ])
 
 

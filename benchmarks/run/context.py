@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data.splits import Split, subsample
-from ..records.keys import REFIT_MARK, key_of
+from ..records.keys import REFIT_MARK, key_of, precision_mark
 
 if TYPE_CHECKING:  # types only: a context is handed a dataset and a profile, never makes one
     from pipelines.profiles import Profile
@@ -42,11 +42,16 @@ class Job:
     # a refit of a validation run that calibrated its probabilities: the temperature it
     # fitted there, since the refit has no images left to fit one on (pipelines/base.py)
     temperature: float | None = None
+    # a network's arithmetic (--precision; pipelines/hardware.PRECISIONS), set in the
+    # process that runs it (workers.run_job_within); "auto" for every classical job
+    precision: str = "auto"
 
     @property
     def name(self) -> str:
-        """The name its record is stored under."""
-        return (self.label or self.pipeline) + (REFIT_MARK if self.refit_of else "")
+        """The name its record is stored under: a refit's and an asked arithmetic's marks
+        after the pipeline's (or study variant's) own, e.g. ``vgg16[bfloat16][refit]``."""
+        return ((self.label or self.pipeline) + precision_mark(self.precision)
+                + (REFIT_MARK if self.refit_of else ""))
 
     def key(self, fingerprint: str) -> tuple:
         """The store's key of this job's record, on the split with ``fingerprint``."""
@@ -74,9 +79,6 @@ class RunContext:
     shared_features_dir: Path | None = None
     # where each ok job's fitted model is kept for --evaluate (None: not kept)
     model_cache: ModelCache | None = None
-    # a deep pipeline's "auto" arithmetic (--precision; pipelines/hardware.PRECISIONS),
-    # set in the process of each job (workers.run_job_within)
-    precision: str = "auto"
     _partitions: dict[int, dict[str, Partition]] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:
@@ -130,12 +132,12 @@ def checkpoint_root_for(results_dir: Path, root: Path | None = None) -> Path:
 def checkpoint_directory(job: Job, context: RunContext) -> Path:
     """One job's checkpoint directory: readable name, a digest of everything that makes the
     job (a study variant's settings included), so no other job can pick it up. A precision
-    asked for counts too: a float32 epoch's state continued in bfloat16 would make a record
-    of neither (mixed bfloat16 keeps float32 weights, so nothing else would refuse it)."""
+    asked for counts too, through the name: a float32 epoch's state continued in bfloat16
+    would make a record of neither (mixed bfloat16 keeps float32 weights, so nothing else
+    would refuse it)."""
     name, dataset, fingerprint, profile, seed = job.key(context.split.fingerprint)
-    asked = [context.precision] if context.precision != "auto" else []
     identity = json.dumps([job.pipeline, name, [list(item) for item in job.overrides],
-                           dataset, fingerprint, profile, seed, *asked], default=str)
+                           dataset, fingerprint, profile, seed], default=str)
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", job.name).strip("_")[:60]
     return context.checkpoint_root / (f"{job.dataset}-{job.profile}-{readable}-seed{job.seed}-"

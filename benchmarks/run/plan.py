@@ -60,10 +60,19 @@ def requested_jobs(options: RunOptions, dataset: str) -> list[Job]:
     given twice is one job (``--seeds 0 0`` would otherwise store the same job twice)."""
     seeds = list(dict.fromkeys(options.seeds))
     if options.variants:
-        return [Job(pipeline, dataset, options.split, options.profile, seed, overrides, label)
+        return [Job(pipeline, dataset, options.split, options.profile, seed, overrides, label,
+                    precision=precision_of(pipeline, options.precision))
                 for seed in seeds for pipeline, overrides, label in options.variants]
-    return [Job(name, dataset, options.split, options.profile, seed)
+    return [Job(name, dataset, options.split, options.profile, seed,
+                precision=precision_of(name, options.precision))
             for seed in seeds for name in options.pipelines]
+
+
+def precision_of(pipeline: str, precision: str) -> str:
+    """The arithmetic a job of ``pipeline`` is asked for: the run's ``--precision`` for a
+    network, "auto" for the rest (a classical pipeline has one arithmetic, and its name no
+    mark)."""
+    return precision if get_entry(pipeline).family == "deep" else "auto"
 
 
 def make_plan(options: RunOptions, jobs: list[Job], *, fingerprint: str, profile,

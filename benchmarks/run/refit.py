@@ -42,7 +42,7 @@ def refit_job(job: Job, chosen: Record) -> Job:
     """The refit of ``job`` (its validation run), configured from that run's record."""
     return Job(job.pipeline, job.dataset, job.split, job.profile, job.seed,
                overrides=job.overrides + refit_overrides(chosen), label=job.label,
-               refit_of=trained_run(chosen),
+               refit_of=trained_run(chosen), precision=job.precision,
                temperature=((chosen.get("model") or {}).get("calibration") or {}).get(
                    "temperature"))
 

@@ -60,7 +60,7 @@ def open_run(options: RunOptions) -> RunSetup:
     context = RunContext(dataset, split, profile, plugins=tuple(options.plugins),
                          checkpoint_root=checkpoint_root_for(options.results_dir,
                                                              options.checkpoint_dir),
-                         model_cache=model_cache_of(options), precision=options.precision)
+                         model_cache=model_cache_of(options))
     load_plugins(context)
     mark = store.end_of_records()  # before the store is read: nothing slips between them
     times = JobTimes.from_records(history_store(options, dataset.name, profile.name,

@@ -101,11 +101,11 @@ def run_job_within(job: Job, context: RunContext, threads: int) -> dict:
     """``run_job`` held to ``threads``: the BLAS/OpenMP pools already loaded are limited, and
     the variables are set for what the job loads (TensorFlow sizes its pools when first
     imported) and for ``thread_budget()``, which the estimators and the record read. The
-    run's ``--precision`` is set the same way, in the process that runs the job, whichever
-    executor's (a Dask worker on another machine included)."""
+    job's arithmetic (``--precision``) is set the same way, in the process that runs it,
+    whichever executor's (a Dask worker on another machine included)."""
     from threadpoolctl import threadpool_limits
 
-    with thread_environment(threads), environment({PRECISION_ENV: context.precision}), \
+    with thread_environment(threads), environment({PRECISION_ENV: job.precision}), \
             threadpool_limits(limits=threads):
         return run_job(job, context)
 

@@ -189,6 +189,30 @@ def test_a_store_written_before_name_and_pipeline_were_split_reads_as_the_new_fi
     assert set(store.latest()) == {job_key(plain), job_key(study)}  # keyed by the stored name
 
 
+def test_a_network_asked_for_bfloat16_before_the_name_said_so_reads_as_its_own_job(tmp_path):
+    """Stores written before an asked arithmetic marked the name: a network that trained in
+    bfloat16 on a CPU (where "auto" is float32, so the run asked for it) reads as
+    ``name[bfloat16]``, before a refit's mark, and no longer stands for the float32 job. A
+    GPU's bfloat16 ("auto" there) and a pipeline's own setting keep their names."""
+    def network(name, device="cpu", policy="mixed_bfloat16", setting="auto"):
+        return {**record(), "run_id": f"{name}-{device}-{setting}", "name": name,
+                "pipeline": "mcnn", "family": "deep",
+                "model": {"device": device, "dtype_policy": policy,
+                          "params": {"mixed_precision": setting}}}
+
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    for item in (network("mcnn", policy="float32"), network("mcnn"),
+                 network("mcnn[refit]"), network("mcnn", device="gpu"),
+                 network("mcnn", setting="mixed_bfloat16"),
+                 network("mcnn[bfloat16]")):
+        store.append(item)
+    names = [item["name"] for item in store.records()]
+    assert names == ["mcnn", "mcnn[bfloat16]", "mcnn[bfloat16][refit]", "mcnn", "mcnn",
+                     "mcnn[bfloat16]"]
+    assert store.latest()[("mcnn", "digits", "abc", "smoke", 0)]["run_id"] \
+        == "mcnn-cpu-mixed_bfloat16"  # the float32 job's newest record is a float32 one
+
+
 def test_a_line_that_is_json_but_not_a_record_is_reported_and_left_in_place(tmp_path):
     store = ResultsStore(tmp_path, "digits", "smoke")
     store.append(record("a"))

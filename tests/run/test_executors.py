@@ -244,3 +244,25 @@ def test_precision_is_set_where_the_network_trains_and_recorded(tmp_path, monkey
                        precision="bfloat16")
     assert records["cnn-seed004"]["model"]["dtype_policy"] == "mixed_bfloat16"
     assert PRECISION_ENV not in os.environ
+
+
+def test_an_asked_precision_is_a_job_of_its_own_beside_the_default(tmp_path):
+    """A network asked for in bfloat16 is another job than its default ("auto") one, as a
+    recipe makes another: a store holding the float32 record neither skips it nor has that
+    record replaced, and its name says the arithmetic. A classical pipeline has one
+    arithmetic: its stored record is skipped and its name unmarked."""
+    pytest.importorskip("keras")
+
+    def run_asking(precision):
+        return run(RunOptions(pipelines=["cnn-seed004", "raw-knn"], dataset="digits",
+                              profile="smoke", results_dir=tmp_path, executor="serial",
+                              threads=1, precision=precision), report=lambda line: None)
+
+    run_asking("auto")
+    asked = run_asking("bfloat16")
+    assert [record["name"] for record in asked.ran] == ["cnn-seed004[bfloat16]"]
+    latest = ResultsStore(tmp_path, "digits", "smoke").latest()
+    policies = {record["name"]: record["model"].get("dtype_policy")
+                for record in latest.values()}
+    assert policies == {"cnn-seed004": "float32", "cnn-seed004[bfloat16]": "mixed_bfloat16",
+                        "raw-knn": None}
