@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..records.atomic import save_figure
 from .canvas import ShownFigure, text_as_written
+from .labels import place_labels
 
 if TYPE_CHECKING:
     from .rows import Row
@@ -54,49 +55,12 @@ def drawn_from(path: Path) -> str | None:
 FAMILY_MARKERS = {"classical": "o", "deep": "^"}  # shape as well as colour
 # fit-time ticks a person reads at a glance, in seconds
 HUMAN_TIMES = (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 6 * 3600, 86400)
-# where a label may sit around its point (points offset), tried in this order
-LABEL_OFFSETS = ((5, 4), (5, -11), (-5, 4), (-5, -11), (0, 9), (0, -15), (9, -3), (-9, -3))
-
-
 def human_duration(seconds: float, _position=None) -> str:
     """1 ms, 10 s, 10 min, 6 h: the unit that reads best for a tick."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1), ("ms", 1e-3)):
         if seconds >= size or unit == "ms":
             return f"{seconds / size:g} {unit}"
     return f"{seconds:g} s"
-
-
-def place_labels(figure, axes, points: list[tuple[str, float, float]],
-                 markers: list[tuple[float, float]] | None = None) -> list:
-    """Annotate each (text, x, y) where its label overlaps no earlier label, no marker
-    (``markers``: every plotted (x, y), the unlabelled too; default the labelled points) and
-    not the legend, trying the offsets of LABEL_OFFSETS in turn; a label with no free place
-    is left out (the leaderboard's table lists every pipeline)."""
-    renderer = figure.canvas.get_renderer()
-    markers = [axes.transData.transform(point)
-               for point in (markers or [(x, y) for _, x, y in points])]
-    plot_area = axes.get_window_extent(renderer)
-    legend = axes.get_legend()
-    obstacles = [legend.get_window_extent(renderer)] if legend else []
-    taken = []
-    for text, x, y in points:
-        for dx, dy in LABEL_OFFSETS:
-            label = axes.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
-                                  fontsize=8, ha="left" if dx >= 0 else "right",
-                                  va="bottom" if dy >= 0 else "top",
-                                  # a line under a label (the frontier) stops short of it
-                                  bbox={"boxstyle": "square,pad=0.1", "facecolor": "white",
-                                        "edgecolor": "none", "alpha": 0.85})
-            box = label.get_window_extent(renderer).expanded(1.05, 1.1)
-            clear = not any(box.overlaps(other) for other in taken + obstacles) and not any(
-                box.x0 - 3 <= mx <= box.x1 + 3 and box.y0 - 3 <= my <= box.y1 + 3
-                for mx, my in markers)
-            inside = plot_area.contains(box.x0, box.y0) and plot_area.contains(box.x1, box.y1)
-            if clear and inside:
-                taken.append(box)
-                break
-            label.remove()
-    return taken
 
 
 def accuracy_vs_fit_time(rows: list[Row], path: Path, title: str) -> Path:

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..records.atomic import save_figure
 from .canvas import text_as_written
 from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
+from .labels import place_labels
 from .tables import markdown_table, markdown_text, number
 
 if TYPE_CHECKING:
@@ -128,6 +130,7 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     if not shown:
         return None
     figure = Figure(figsize=(6.5, 6), layout="constrained")
+    FigureCanvasAgg(figure)  # text extents are measured to place the labels
     axes = figure.subplots()
     for family, colour in FAMILY_COLOURS.items():
         members = [row for row in shown if row.family == family]
@@ -141,12 +144,14 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     axes.set(xlim=(low * 100 - 5, 100), ylim=(low * 100 - 5, 100), aspect="equal",
              xlabel="clean accuracy on the suite's images (%)",
              ylabel="mean accuracy under corruption (%)", title=title)
-    for row in {row.name: row for row in [shown[0], *best_of_each_family(shown)]}.values():
-        axes.annotate(row.name, (row.clean_subset_accuracy * 100,
-                                 row.mean_corrupted_accuracy * 100),
-                      textcoords="offset points", xytext=(4, 4), fontsize=8)
     axes.grid(True, alpha=0.3)
     axes.legend(loc="upper left")  # above the diagonal: where no pipeline lies
+    figure.draw_without_rendering()  # the layout settled first: the labels measure inside it
+    point = {row.name: (row.clean_subset_accuracy * 100, row.mean_corrupted_accuracy * 100)
+             for row in shown}
+    labelled = dict.fromkeys(row.name for row in [shown[0], *best_of_each_family(shown)])
+    place_labels(figure, axes, [(name, *point[name]) for name in labelled],
+                 markers=list(point.values()))
     return figure
 
 

@@ -47,6 +47,23 @@ def test_a_label_keeps_off_an_unlabelled_marker():
     assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
 
 
+def test_a_point_amid_others_gets_a_far_label_joined_to_it_by_a_line():
+    """Markers on every near place (a family's best in a crowd): its label sits farther
+    out, clear of every marker and of the line's path, with a line to its point."""
+    figure, axes = figures._subplots(figsize=(8, 5.5))
+    axes.set(xlim=(0, 10), ylim=(0, 10))
+    centre = axes.transData.transform((5, 5))
+    ring = [tuple(axes.transData.inverted().transform(centre + np.array([dx, dy])))
+            for dx in (-40, 40) for dy in (-20, -10, 0, 10, 20)]  # in every near place
+    [box] = figures.place_labels(figure, axes, [("crowded", 5.0, 5.0)],
+                                 markers=[(5.0, 5.0), *ring])
+    [label] = axes.texts
+    assert label.arrow_patch is not None  # the line to its point
+    for marker in map(axes.transData.transform, ring):
+        assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3
+                    and box.y0 - 3 <= marker[1] <= box.y1 + 3)
+
+
 def make_row(name: str, family: str = "classical", fit_seconds: float = 1.0,
              mean_accuracy: float = 0.9, pareto: bool | None = None) -> Row:
     """A leaderboard row with what the figures read; the rest a stand-in."""
