@@ -117,12 +117,9 @@ def _execution_arguments(how) -> None:
                           "cores for serial, cores / --workers otherwise); results depend on "
                           "it, so fix it to compare runs on different executors")
     how.add_argument("--precision", default="auto", choices=PRECISIONS,
-                     help="the deep pipelines' arithmetic: auto (default): bfloat16 on a GPU, "
-                          "float32 on a CPU; float32; bfloat16 (Keras's mixed_bfloat16: "
-                          "faster on a GPU and on CPUs with bfloat16 matrix units, such as an "
-                          "Intel Xeon's AMX, but other numbers). Each record says which ran; a "
-                          "network asked for in one is stored as NAME[bfloat16] (or "
-                          "[float32]), beside its default row")
+                     help="the networks' arithmetic: auto (bfloat16 on a GPU, float32 on a "
+                          "CPU), float32 or bfloat16 (AMX Xeons gain); asked for, a network is "
+                          "stored as NAME[bfloat16] (or [float32]) beside its default row")
     how.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="connect to an existing Dask scheduler instead of a local cluster")
     how.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -309,6 +306,9 @@ def run_options_of(args: argparse.Namespace, *, select: bool = True):
     if searching and (args.only or args.exclude):
         raise FashionbenchError(f"study {study.name!r} is a search: it has no variants for "
                                 "--only/--exclude to choose; run it without them")
+    if study and args.precision != "auto":  # its tables and search find runs by label
+        raise FashionbenchError(f"study {study.name!r} compares its variants in the default "
+                                f"arithmetic: run it without --precision {args.precision}")
     patterns = [pattern for group in args.only for pattern in group.split(",") if pattern]
     excluded = [pattern for group in args.exclude for pattern in group.split(",") if pattern]
     pipelines = select_pipelines(patterns, excluded, args.recipe, args.profile) \

@@ -95,3 +95,15 @@ def test_a_study_runs_only_the_chosen_variant(tmp_path, capsys):
     assert "no variant of study 'seed001-dropout' matches 'no such variant'" in \
         capsys.readouterr().err
     assert {r["name"] for r in store.records()} == {"cnn-seed001-dropout"}  # nothing lost
+
+
+def test_a_study_asked_for_another_arithmetic_is_refused_in_one_line(tmp_path, capsys):
+    """A study's tables and search find its runs by their labels, which an asked arithmetic
+    would mark (``[bfloat16]``): refused before anything runs, the fix named."""
+    results = tmp_path / "results"
+    assert main(["--study", "seed001-dropout", "--precision", "bfloat16", "--dataset",
+                 "digits", "--profile", "smoke", "--results-dir", str(results)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == ["error: study 'seed001-dropout' compares its variants in the default "
+                     "arithmetic: run it without --precision bfloat16"]
+    assert not results.exists()
