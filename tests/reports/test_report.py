@@ -159,6 +159,7 @@ def test_registered_pipelines_without_a_result_are_listed_with_the_reason(result
     store.append({**ok, "name": "lstm", "pipeline": "lstm", "status": "failed",
                   "error": "older failure", "finished_at": "2026-11-22T09:00:00+00:00",
                   "seed": 1})
+    store.append({**ok, "name": "mcnn[bfloat16]", "pipeline": "mcnn"})
     text = leaderboard_markdown(store)
     section = text.split("## Registered pipelines without a result in this profile")[1]
     cells = [re.split(r"(?<!\\)\|", line)[1:3] for line in section.splitlines()
@@ -169,6 +170,8 @@ def test_registered_pipelines_without_a_result_are_listed_with_the_reason(result
     assert rows["vgg16"] == "timed out (seed 0, 2026-11-23T10:00:00+00:00): ran past 900 s"
     assert rows["lstm"] == "failed (seed 0, 2026-11-23T09:00:00+00:00): MemoryError: \\| x"
     assert rows["pca-knn"] == "not run yet in this profile"
+    assert rows["mcnn"] == ("not run yet in this profile in its default arithmetic (ranked: "
+                            "`mcnn[bfloat16]`)")
     ok_only = tmp_path / "complete"
     for name in list_pipelines():
         ResultsStore(ok_only, "digits", "smoke").append({**ok, "name": name, "pipeline": name})
