@@ -62,8 +62,9 @@ from tabulate import tabulate
 
 from pipelines.hardware import cpus_available
 
-NETWORKS = ("mcnn", "cnn-seed001", "cnn-seed001-dropout", "cnn-seed003", "cnn-seed004",
-            "lstm", "resnet20", "vgg16", "resnet50")
+NETWORKS = ("mcnn", "cnn-seed001", "cnn-seed001-dropout", "cnn-seed002", "cnn-seed002-v2",
+            "cnn-seed003", "cnn-seed004", "cnn-seed004-v2", "cnn-seed004-v3", "lstm",
+            "resnet20", "vgg16", "resnet50")
 BATCH_SIZE = 128  # the seed recipe's
 PREDICT_BATCH_SIZES = (256, 1024, 4096)
 WINDOWS = 3  # timed windows after the warm-up one; the median is reported

@@ -22,3 +22,12 @@ def test_each_setting_trains_under_its_own_dtype_policy(tmp_path):
     auto = "mixed_bfloat16" if _training.gpu_devices() else "float32"
     assert policies == {"tf": auto, "tf-bf16": "mixed_bfloat16"}
     assert all(line["train_images_per_second"] > 0 for line in lines)
+
+
+def test_the_benchmark_covers_every_registered_network():
+    """The backend benchmark's default networks are the whole deep zoo: a network added to
+    the registry is measured with the rest (each record's backend settings follow them)."""
+    from pipelines.registry import get_entry, list_pipelines
+
+    deep = {name for name in list_pipelines() if get_entry(name).family == "deep"}
+    assert set(deep_backends.NETWORKS) == deep
