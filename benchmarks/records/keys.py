@@ -20,6 +20,12 @@ def precision_mark(precision: str) -> str:
     return "" if precision == "auto" else f"[{precision}]"
 
 
+def job_name(base: str, precision: str = "auto", refit: bool = False) -> str:
+    """A job's stored name: the pipeline's (or study variant's) own, then the mark of an
+    asked arithmetic, then a refit's, e.g. ``vgg16[bfloat16][refit]``."""
+    return base + precision_mark(precision) + (REFIT_MARK if refit else "")
+
+
 def asked_precision(name: str) -> str | None:
     """The arithmetic a record or job ``name`` says its run asked for; None for the default."""
     return next((precision for precision in PRECISIONS

@@ -25,7 +25,7 @@ from typing import Any, NotRequired, TypedDict
 from pipelines.names import path_part_problem
 
 from .check import PATH_PARTS, RecordError, check_record
-from .keys import REFIT_MARK, key_of, precision_mark  # noqa: F401 (re-exported)
+from .keys import REFIT_MARK, job_name, key_of, precision_mark  # noqa: F401 (re-exported)
 from .labels import LABELS_ENCODING, decode_labels, encode_labels  # noqa: F401 (re-exported)
 
 
@@ -107,14 +107,12 @@ def _with_precision_mark(data: dict) -> dict:
     a CPU, yet mixed_bfloat16. Such a record would otherwise stand for the float32 job."""
     model = data.get("model") if isinstance(data.get("model"), dict) else {}
     params = model.get("params") if isinstance(model.get("params"), dict) else {}
-    mark = precision_mark("bfloat16")
     asked = (model.get("device") == "cpu" and model.get("dtype_policy") == "mixed_bfloat16"
              and params.get("mixed_precision") == "auto")
-    if not asked or mark in data["name"]:
+    if not asked or precision_mark("bfloat16") in data["name"]:
         return data
-    base, refit = (data["name"].removesuffix(REFIT_MARK), REFIT_MARK) \
-        if data["name"].endswith(REFIT_MARK) else (data["name"], "")
-    return {**data, "name": base + mark + refit}
+    refit = data["name"].endswith(REFIT_MARK)
+    return {**data, "name": job_name(data["name"].removesuffix(REFIT_MARK), "bfloat16", refit)}
 
 
 def record_line(record: Record | dict) -> bytes:

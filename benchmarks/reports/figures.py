@@ -55,6 +55,8 @@ def drawn_from(path: Path) -> str | None:
 FAMILY_MARKERS = {"classical": "o", "deep": "^"}  # shape as well as colour
 # fit-time ticks a person reads at a glance, in seconds
 HUMAN_TIMES = (0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, 6 * 3600, 86400)
+
+
 def human_duration(seconds: float, _position=None) -> str:
     """1 ms, 10 s, 10 min, 6 h: the unit that reads best for a tick."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1), ("ms", 1e-3)):

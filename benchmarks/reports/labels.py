@@ -28,24 +28,25 @@ def place_labels(figure, axes, points: list[tuple[str, float, float]],
     renderer = figure.canvas.get_renderer()
     markers = [axes.transData.transform(point)
                for point in (markers or [(x, y) for _, x, y in points])]
+    plot_area = axes.get_window_extent(renderer)
     legend = axes.get_legend()
     taken = [legend.get_window_extent(renderer)] if legend else []
     left = list(points)
     for offsets, far in ((LABEL_OFFSETS, False), (FAR_OFFSETS, True)):
         for point in list(left):
-            box = next((box for dx, dy in offsets
-                        if (box := _label_if_free(axes, renderer, point, (dx, dy), far,
-                                                  taken, markers))), None)
+            box = next((box for offset in offsets
+                        if (box := _label_if_free(axes, renderer, plot_area, point, offset,
+                                                  far, taken, markers))), None)
             if box is not None:
                 taken.append(box)
                 left.remove(point)
     return taken[1:] if legend else taken
 
 
-def _label_if_free(axes, renderer, point: tuple[str, float, float], offset: tuple[int, int],
-                   far: bool, taken: list, markers: list):
-    """The box of ``point``'s label at ``offset`` (points), if it lies inside the plot and
-    clear of ``taken`` boxes and ``markers``; else None, and the label is removed. A far
+def _label_if_free(axes, renderer, plot_area, point: tuple[str, float, float],
+                   offset: tuple[int, int], far: bool, taken: list, markers: list):
+    """The box of ``point``'s label at ``offset`` (points), if it lies inside ``plot_area``
+    and clear of ``taken`` boxes and ``markers``; else None, and the label is removed. A far
     label is joined to its point by a thin line."""
     text, x, y = point
     dx, dy = offset
@@ -60,7 +61,6 @@ def _label_if_free(axes, renderer, point: tuple[str, float, float], offset: tupl
     # the text's own box: an annotation's extent would include its line to the point
     label.update_positions(renderer)
     box = Text.get_window_extent(label, renderer).expanded(1.05, 1.1)
-    plot_area = axes.get_window_extent(renderer)
     clear = not any(box.overlaps(other) for other in taken) and not any(
         box.x0 - 3 <= mx <= box.x1 + 3 and box.y0 - 3 <= my <= box.y1 + 3
         for mx, my in markers)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..data.splits import Split, subsample
-from ..records.keys import REFIT_MARK, key_of, precision_mark
+from ..records.keys import job_name, key_of
 
 if TYPE_CHECKING:  # types only: a context is handed a dataset and a profile, never makes one
     from pipelines.profiles import Profile
@@ -50,8 +50,7 @@ class Job:
     def name(self) -> str:
         """The name its record is stored under: a refit's and an asked arithmetic's marks
         after the pipeline's (or study variant's) own, e.g. ``vgg16[bfloat16][refit]``."""
-        return ((self.label or self.pipeline) + precision_mark(self.precision)
-                + (REFIT_MARK if self.refit_of else ""))
+        return job_name(self.label or self.pipeline, self.precision, bool(self.refit_of))
 
     def key(self, fingerprint: str) -> tuple:
         """The store's key of this job's record, on the split with ``fingerprint``."""
