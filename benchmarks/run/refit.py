@@ -12,7 +12,9 @@ settings as they are, and a boosted one for the rounds its early stopping kept. 
 refits for the epochs of its validation run up to the best one, each at the learning rate
 that run's schedule had reached (seed 000's plateau schedule lowers the rate when the
 validation accuracy stalls, which a refit cannot observe: it replays the rates instead),
-with no early stopping, and ends with its last epoch's weights.
+with no early stopping, and ends with its last epoch's weights. A network whose schedule
+and epochs were fixed in advance (a recipe's cosine decay over its whole budget) had
+nothing chosen on validation: its refit trains the same recipe on more images.
 """
 
 from __future__ import annotations
@@ -30,12 +32,22 @@ def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:
     if model.get("chosen_on_validation"):  # boosting rounds kept by early stopping
         return tuple(sorted(model["chosen_on_validation"].items()))
     history = chosen.get("history") or []
-    if chosen.get("family") != "deep" or not history:
+    if chosen.get("family") != "deep" or not history or fixed_in_advance(model):
         return ()
     best = (chosen.get("model") or {}).get("best_epoch") or len(history)
     rates = tuple(float(epoch["learning_rate"]) for epoch in history[:best])
     return (("epochs", int(best)), ("early_stopping", False), ("schedule", "steps"),
             ("learning_rates", rates))
+
+
+def fixed_in_advance(model: dict) -> bool:
+    """Whether a network's training was fixed before it saw a validation image: a whole
+    epoch budget (no early stopping) under a schedule that does not watch validation (a
+    recipe's warm-up and cosine decay). Nothing was chosen, so its refit trains the same
+    recipe; replaying its per-epoch rates would lose the warm-up and spend the last epoch at
+    the rate 0 its cosine reaches at the very last step."""
+    params = model.get("params") or {}
+    return params.get("early_stopping") is False and params.get("schedule") == "cosine"
 
 
 def refit_job(job: Job, chosen: Record) -> Job:

@@ -86,6 +86,19 @@ def test_a_network_refits_for_its_best_epochs_at_their_learning_rates():
                                  "history": history([1e-3, 1e-4])}))["epochs"] == 2
 
 
+def test_a_network_trained_to_a_fixed_budget_refits_with_its_own_recipe():
+    # the modern recipe: warm-up and cosine decay over the whole budget, no early stopping;
+    # its history's rates are each epoch's last, 0 for the last epoch
+    params = {"schedule": "cosine", "early_stopping": False, "epochs": 3}
+    chosen = {"family": "deep", "model": {"best_epoch": 3, "params": params},
+              "history": history([0.05, 0.1, 0.0])}
+    assert refit_overrides(chosen) == ()
+    # early stopping chose the epochs, or a plateau schedule chose the rates: replayed
+    for changed in ({"early_stopping": True}, {"schedule": "plateau"}):
+        chosen["model"]["params"] = {**params, **changed}
+        assert dict(refit_overrides(chosen))["schedule"] == "steps"
+
+
 def test_a_steps_schedule_needs_a_rate_for_every_epoch():
     from pipelines.deep.keras_pipeline import TrainingConfig
 
