@@ -47,21 +47,48 @@ def test_a_label_keeps_off_an_unlabelled_marker():
     assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3 and box.y0 - 3 <= marker[1] <= box.y1 + 3)
 
 
-def test_a_point_amid_others_gets_a_far_label_joined_to_it_by_a_line():
+@pytest.mark.parametrize("extra", [(), ((40, 17),)], ids=["ring", "ring-and-one-beside"])
+def test_a_point_amid_others_gets_a_far_label_joined_to_it_by_a_line(extra):
     """Markers on every near place (a family's best in a crowd): its label sits farther
-    out, clear of every marker and of the line's path, with a line to its point."""
+    out, clear of every marker, and the line matplotlib draws to it passes no other marker
+    (one beside the first far place once caught a line checked along another path)."""
     figure, axes = figures._subplots(figsize=(8, 5.5))
     axes.set(xlim=(0, 10), ylim=(0, 10))
     centre = axes.transData.transform((5, 5))
-    ring = [tuple(axes.transData.inverted().transform(centre + np.array([dx, dy])))
-            for dx in (-40, 40) for dy in (-20, -10, 0, 10, 20)]  # in every near place
-    [box] = figures.place_labels(figure, axes, [("crowded", 5.0, 5.0)],
+    offsets = [(dx, dy) for dx in (-40, 40) for dy in (-20, -10, 0, 10, 20)] + list(extra)
+    ring = [tuple(axes.transData.inverted().transform(centre + np.array(offset)))
+            for offset in offsets]  # in every near place
+    [box] = figures.place_labels(figure, axes, [("resnet20@modern[bfloat16]", 5.0, 5.0)],
                                  markers=[(5.0, 5.0), *ring])
     [label] = axes.texts
     assert label.arrow_patch is not None  # the line to its point
+    figure.canvas.draw()
+    drawn = label.arrow_patch.get_transform().transform_path(
+        label.arrow_patch.get_path()).interpolated(50).vertices
     for marker in map(axes.transData.transform, ring):
         assert not (box.x0 - 3 <= marker[0] <= box.x1 + 3
                     and box.y0 - 3 <= marker[1] <= box.y1 + 3)
+        assert np.hypot(*(drawn - marker).T).min() >= 4
+
+
+def test_a_far_label_keeps_off_a_line_drawn_before_it():
+    # two crowded points side by side: the second's label may not sit on the first's line
+    figure, axes = figures._subplots(figsize=(8, 5.5))
+    axes.set(xlim=(0, 10), ylim=(0, 10))
+    to_data = axes.transData.inverted().transform
+    centres = [axes.transData.transform((4.8, 5)), axes.transData.transform((5.2, 5))]
+    crowd = [tuple(to_data(centre + np.array([dx, dy]))) for centre in centres
+             for dx in (-40, 40) for dy in (-20, -10, 0, 10, 20)]
+    points = [("first", *to_data(centres[0])), ("second", *to_data(centres[1]))]
+    boxes = figures.place_labels(figure, axes, points,
+                                 markers=[(x, y) for _, x, y in points] + crowd)
+    figure.canvas.draw()
+    for label, box in zip(axes.texts, boxes, strict=True):
+        for other in axes.texts:
+            if other is not label and other.arrow_patch is not None:
+                line = other.arrow_patch.get_transform().transform_path(
+                    other.arrow_patch.get_path()).interpolated(50).vertices
+                assert not any(box.contains(*point) for point in line)
 
 
 def make_row(name: str, family: str = "classical", fit_seconds: float = 1.0,
