@@ -172,8 +172,8 @@ def _results_arguments(out) -> None:
     out.add_argument("--refit", action="store_true",
                      help="after each pipeline's run, train the configuration chosen on the "
                           "validation split again on train + validation and score it on the "
-                          "test set, stored as NAME[refit] (a network: for its best epoch "
-                          "count, at the learning rates it had)")
+                          "test set, stored as NAME[refit] (a network: its best epochs at "
+                          "their rates; under a fixed recipe such as modern, that recipe)")
     out.add_argument("--export-mlflow", metavar="URI",
                      help="after reporting, log the records the leaderboards use as MLflow runs to "
                           "this tracking URI (e.g. sqlite:///mlflow.db; artifacts beside it), "

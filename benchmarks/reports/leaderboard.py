@@ -140,7 +140,8 @@ def refit_rows(records: list[dict]) -> list[str]:
                      if record["status"] == "ok" and record.get("refit")})
     return [f"Rows marked `{REFIT_MARK}` ({len(refits)}) were refitted: the configuration "
             f"their validation run chose (its settings; a boosted model's rounds; a network's "
-            f"epochs and their learning rates) trained again on the training and "
+            f"epochs and their learning rates, or the recipe itself where it fixed them in "
+            f"advance) trained again on the training and "
             f"validation images together ({', '.join(f'{size:,}' for size in images)}), "
             f"then scored on the same test images. They have no validation accuracy; compare "
             f"them with each other, or with their own validation run's row.", ""]

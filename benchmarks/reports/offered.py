@@ -4,7 +4,7 @@ result yet, each with why. The reports' one reader of the pipelines' registry.""
 
 from __future__ import annotations
 
-from ..records.keys import REFIT_MARK, asked_precision, precision_mark
+from ..records.keys import asked_precision, job_name
 from ..records.record import Record, finished_at
 from .tables import cell, markdown_table
 
@@ -42,7 +42,8 @@ def missing_table(latest: list[Record], profile: str | None = None) -> str | Non
             reason = "not run yet in this profile" + _ranked_in_another_arithmetic(
                 name, succeeded)
         else:
-            reason = (f"{'timed out' if failure['status'] == 'timeout' else failure['status']} "
+            reason = (f"{'timed out' if failure['status'] == 'timeout' else failure['status']}"
+                      f"{_ranked_in_another_arithmetic(name, succeeded)} "
                       f"(seed {failure['seed']}, {failure.get('finished_at') or 'time unknown'}"
                       f"): " + (failure.get("error") or "")[:200])
         table.append([name, cell(reason, 400)])
@@ -50,9 +51,9 @@ def missing_table(latest: list[Record], profile: str | None = None) -> str | Non
 
 
 def _ranked_in_another_arithmetic(name: str, succeeded: set[str]) -> str:
-    """", in its default arithmetic (ranked: `vgg16[bfloat16]`)" where the pipeline has rows
+    """" in its default arithmetic (ranked: `vgg16[bfloat16]`)" where the pipeline has rows
     only in an arithmetic a run asked for (keys.precision_mark)."""
     marked = sorted(other for other in succeeded if (asked := asked_precision(other))
-                    and other.removesuffix(REFIT_MARK) == name + precision_mark(asked))
+                    and other in (job_name(name, asked), job_name(name, asked, refit=True)))
     return (f" in its default arithmetic (ranked: {', '.join(f'`{m}`' for m in marked)})"
             if marked else "")

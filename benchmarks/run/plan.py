@@ -14,7 +14,8 @@ from pipelines.estimators import SESSION_TAG
 from pipelines.hardware import cpus_available
 from pipelines.registry import get_entry
 
-from ..records.record import REFIT_MARK, Record
+from ..records.keys import job_name, key_of
+from ..records.record import Record
 from .context import Job
 from .job_times import JobTimes, format_duration
 from .refit import refit_job, refit_overrides
@@ -102,7 +103,8 @@ def refits_pending(jobs: list[Job], latest: dict[tuple, Record], fingerprint: st
 
 
 def key_of_refit(job: Job, fingerprint: str) -> tuple:
-    return (job.name + REFIT_MARK, *job.key(fingerprint)[1:])
+    return key_of(job_name(job.label or job.pipeline, job.precision, refit=True), job.dataset,
+                  fingerprint, job.profile, job.seed)
 
 
 def plan_refits(jobs: list[Job], latest: dict[tuple, Record], fingerprint: str, profile,
@@ -125,7 +127,11 @@ def plan_refits(jobs: list[Job], latest: dict[tuple, Record], fingerprint: str, 
             continue
         refit = refit_job(job, chosen)
         stored_refit = latest.get(refit.key(fingerprint)) or {}
-        if (stored_refit.get("refit") or {}).get("of_run") != refit.refit_of:
+        # outdated: a refit of another validation run, or one configured otherwise (a
+        # network's fixed recipe whose refit replayed its per-epoch rates before ddbcb91)
+        if stored_refit and ((stored_refit.get("refit") or {}).get("of_run") != refit.refit_of
+                             or as_json(stored_refit.get("overrides") or {})
+                             != as_json(dict(refit.overrides))):
             outdated.add(refit.key(fingerprint))
         refits.append(refit)
     return refits, unrefitted, outdated

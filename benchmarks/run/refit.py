@@ -27,7 +27,8 @@ def refit_overrides(chosen: Record) -> tuple[tuple[str, object], ...]:
     """What a refit of ``chosen`` (an ok record of the validation run) adds to its overrides:
     what early stopping chose on the validation split (a boosted model's rounds); for a
     network, its best epoch count and the learning rate of each of those epochs; nothing
-    for a pipeline whose settings are all fixed."""
+    for a pipeline whose settings are all fixed, a network trained to a fixed recipe
+    included (``fixed_in_advance``)."""
     model = chosen.get("model") or {}
     if model.get("chosen_on_validation"):  # boosting rounds kept by early stopping
         return tuple(sorted(model["chosen_on_validation"].items()))

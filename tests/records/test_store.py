@@ -209,8 +209,14 @@ def test_a_network_asked_for_bfloat16_before_the_name_said_so_reads_as_its_own_j
     names = [item["name"] for item in store.records()]
     assert names == ["mcnn", "mcnn[bfloat16]", "mcnn[bfloat16][refit]", "mcnn", "mcnn",
                      "mcnn[bfloat16]"]
+    # the unmarked job's newest record is the pipeline's own bfloat16 setting, not the run
+    # that asked for bfloat16; and where that asked-for run is the newest, the float32 one
     assert store.latest()[("mcnn", "digits", "abc", "smoke", 0)]["run_id"] \
-        == "mcnn-cpu-mixed_bfloat16"  # the float32 job's newest record is a float32 one
+        == "mcnn-cpu-mixed_bfloat16"
+    other = ResultsStore(tmp_path / "other", "digits", "smoke")
+    for item in ({**network("mcnn", policy="float32"), "run_id": "float32"}, network("mcnn")):
+        other.append(item)
+    assert other.latest()[("mcnn", "digits", "abc", "smoke", 0)]["run_id"] == "float32"
 
 
 def test_a_line_that_is_json_but_not_a_record_is_reported_and_left_in_place(tmp_path):

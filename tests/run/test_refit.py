@@ -159,6 +159,25 @@ def test_a_refit_of_an_older_validation_run_is_refitted_again(digits, tmp_path):
     assert once(refit=True).ran == []  # now current: stored, skipped
 
 
+def test_a_refit_configured_otherwise_than_today_is_refitted_again(digits, tmp_path):
+    """A stored refit of the same validation run whose overrides are not today's (a fixed
+    recipe's refit that replayed per-epoch rates, before its refit trained the recipe
+    itself) is out of date, though the stored name and validation run still match."""
+    def once():
+        return run(RunOptions(pipelines=["raw-knn"], dataset="digits", profile="smoke",
+                              results_dir=tmp_path, refit=True), report=lambda line: None)
+
+    first = once()
+    store = ResultsStore(tmp_path, "digits", "smoke")
+    validation, refit = (json.loads(line) for line in store.path.read_text().splitlines())
+    refit["overrides"] = {"schedule": "steps"}
+    store.path.write_text(json.dumps(validation) + "\n" + json.dumps(refit) + "\n")
+    again = once()
+    assert [r["name"] for r in again.ran] == ["raw-knn[refit]"]
+    assert again.ran[0]["refit"]["of_run"] == first.ran[0]["run_id"]
+    assert once().ran == []
+
+
 def test_a_metric_added_to_the_validation_run_leaves_its_refit_current(digits, tmp_path):
     """--evaluate appends the same run with a metric added: its refit still refits it."""
     def once(*extra):
