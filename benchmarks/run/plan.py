@@ -130,8 +130,7 @@ def plan_refits(jobs: list[Job], latest: dict[tuple, Record], fingerprint: str, 
         # outdated: a refit of another validation run, or one configured otherwise (a
         # network's fixed recipe whose refit replayed its per-epoch rates before ddbcb91)
         if stored_refit and ((stored_refit.get("refit") or {}).get("of_run") != refit.refit_of
-                             or as_json(stored_refit.get("overrides") or {})
-                             != as_json(dict(refit.overrides))):
+                             or asked_otherwise(stored_refit, refit)):
             outdated.add(refit.key(fingerprint))
         refits.append(refit)
     return refits, unrefitted, outdated
@@ -156,7 +155,7 @@ def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, Record], fingerprint:
     stale = {}
     for job in stored_jobs:
         stored = latest[job.key(fingerprint)]
-        if as_json(stored.get("overrides") or {}) != as_json(dict(job.overrides)):
+        if asked_otherwise(stored, job):
             continue
         try:
             changes = {**size_changes(job, stored, profile),
@@ -166,6 +165,11 @@ def stale_jobs(stored_jobs: list[Job], latest: dict[tuple, Record], fingerprint:
         if changes:
             stale[job] = describe_changes(changes)
     return stale
+
+
+def asked_otherwise(stored: Record, job: Job) -> bool:
+    """Whether ``stored`` was made with other overrides than ``job`` asks for."""
+    return as_json(stored.get("overrides") or {}) != as_json(dict(job.overrides))
 
 
 def choose_executor(kind: str, workers: int | None, *, pending: int) -> tuple[str, int]:
