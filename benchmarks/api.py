@@ -305,7 +305,8 @@ class BenchmarkResults:
         if not run.get("history"):
             raise FashionbenchError(f"{name} has no training history (curves are for deep "
                                     f"pipelines)")
-        return figures.draw_training_curves(run["history"], f"{name} (seed {run['seed']})")
+        return figures.draw_training_curves(run["history"], f"{name} (seed {run['seed']})",
+                                            held_out=not run.get("refit"))
 
     def to_markdown(self) -> str:
         """The whole markdown leaderboard, as LEADERBOARD.md has it (without figures)."""

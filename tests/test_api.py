@@ -98,6 +98,18 @@ def test_the_committed_leaderboards_load_as_the_markdown_shows_them(profile):
         assert_row_matches(results.leaderboard, markdown, index)
 
 
+def test_a_refits_curves_do_not_call_its_trained_on_images_a_validation_split():
+    results = load(ROOT / "results", dataset="fashion-mnist", profile="full")
+
+    def legend(name):
+        figure = results.figure("curves", name)
+        return {text.get_text() for text in figure.axes[0].get_legend().get_texts()}
+
+    assert legend("resnet20@modern") == {"train", "validation"}
+    assert legend("resnet20@modern[bfloat16][refit]") == {
+        "train", "validation images (trained on)"}
+
+
 def test_figures_are_matplotlib_figures(tmp_path):
     import matplotlib.figure
 

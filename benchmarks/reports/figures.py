@@ -159,23 +159,27 @@ def draw_per_class_bars(rows: list[Row], class_names: list[str], title: str):
     return figure
 
 
-def training_curves(history: list[dict], path: Path, title: str) -> Path:
-    return _save(draw_training_curves(history, title), path)
+def training_curves(history: list[dict], path: Path, title: str, *,
+                    held_out: bool = True) -> Path:
+    return _save(draw_training_curves(history, title, held_out=held_out), path)
 
 
 LOSS_AXIS_TOP = 2.5  # cross-entropy of ten classes starts near ln 10 = 2.3
 
 
 @text_as_written
-def draw_training_curves(history: list[dict], title: str):
+def draw_training_curves(history: list[dict], title: str, *, held_out: bool = True):
+    """Train and validation curves by epoch. A refit (``held_out=False``) trained on its
+    validation images too: its curve on them is named so, never read as a hold-out score."""
     epochs = np.arange(1, len(history) + 1)
     figure, (accuracy_axes, loss_axes) = _subplots(1, 2, figsize=(10, 4))
-    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+    validation = "validation" if held_out else "validation images (trained on)"
+    for key, label in (("accuracy", "train"), ("val_accuracy", validation)):
         values = [epoch.get(key) for epoch in history]
         if any(value is not None for value in values):
             accuracy_axes.plot(epochs, [np.nan if v is None else v * 100 for v in values],
                                marker=".", label=label)
-    for key, label in (("loss", "train"), ("val_loss", "validation")):
+    for key, label in (("loss", "train"), ("val_loss", validation)):
         values = [epoch.get(key) for epoch in history]
         if any(value is not None for value in values):
             loss_axes.plot(epochs, [np.nan if v is None else v for v in values], marker=".",

@@ -385,5 +385,6 @@ def training_curves_png(row: Row, figures: SplitFigures | None) -> bytes | None:
 
     with tempfile.TemporaryDirectory() as scratch:
         drawn = drawing.training_curves(history, Path(scratch) / "curves.png",
-                                        f"{row.name} (seed {run['seed']})")
+                                        f"{row.name} (seed {run['seed']})",
+                                        held_out=not run.get("refit"))
         return drawn.read_bytes()

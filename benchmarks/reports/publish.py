@@ -64,7 +64,8 @@ def draw_leaderboard_figures(rows: list[Row], class_names: list[str], figures_di
         if row.family == "deep" and history:
             drawn.append((f"Training curves of {row.name}", figures.training_curves(
                 history, run_figure(figures_dir, prefix, "curves", row.name),
-                f"{row.name} (seed {row.runs[0]['seed']})")))
+                f"{row.name} (seed {row.runs[0]['seed']})",
+                held_out=not row.runs[0].get("refit"))))
     best_run = rows[0].runs[0]
     grid = run_figure(figures_dir, prefix, "misclassified", rows[0].name)
     images = test_images(best_run) if test_images else None

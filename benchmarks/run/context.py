@@ -50,11 +50,19 @@ class Job:
     def name(self) -> str:
         """The name its record is stored under: a refit's and an asked arithmetic's marks
         after the pipeline's (or study variant's) own, e.g. ``vgg16[bfloat16][refit]``."""
-        return job_name(self.label or self.pipeline, self.precision, bool(self.refit_of))
+        return self._stored_name(refit=bool(self.refit_of))
 
     def key(self, fingerprint: str) -> tuple:
         """The store's key of this job's record, on the split with ``fingerprint``."""
         return key_of(self.name, self.dataset, fingerprint, self.profile, self.seed)
+
+    def refit_key(self, fingerprint: str) -> tuple:
+        """The store's key of the record of this job's refit (``--refit``), on that split."""
+        return key_of(self._stored_name(refit=True), self.dataset, fingerprint, self.profile,
+                      self.seed)
+
+    def _stored_name(self, refit: bool) -> str:
+        return job_name(self.label or self.pipeline, self.precision, refit)
 
 
 @dataclass(frozen=True)

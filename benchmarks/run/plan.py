@@ -14,7 +14,6 @@ from pipelines.estimators import SESSION_TAG
 from pipelines.hardware import cpus_available
 from pipelines.registry import get_entry
 
-from ..records.keys import job_name, key_of
 from ..records.record import Record
 from .context import Job
 from .job_times import JobTimes, format_duration
@@ -98,13 +97,8 @@ def make_plan(options: RunOptions, jobs: list[Job], *, fingerprint: str, profile
 def refits_pending(jobs: list[Job], latest: dict[tuple, Record], fingerprint: str) -> int:
     """How many refits a --refit run may still have to train, before their validation runs
     exist: each job whose refit is not stored as ok."""
-    return sum((latest.get(key_of_refit(job, fingerprint)) or {}).get("status") != "ok"
+    return sum((latest.get(job.refit_key(fingerprint)) or {}).get("status") != "ok"
                for job in jobs)
-
-
-def key_of_refit(job: Job, fingerprint: str) -> tuple:
-    return key_of(job_name(job.label or job.pipeline, job.precision, refit=True), job.dataset,
-                  fingerprint, job.profile, job.seed)
 
 
 def plan_refits(jobs: list[Job], latest: dict[tuple, Record], fingerprint: str, profile,

@@ -387,8 +387,9 @@ class KerasPipeline:
             # one compiled call, without predict()'s data-adapter overhead (single images)
             probabilities = self.model_.predict_on_batch(images)
         else:
-            probabilities = self.model_.predict(images, batch_size=self.config.predict_batch_size,
-                                                verbose=0)
+            size = self.config.predict_batch_size  # not predict(): see batch_by_batch
+            probabilities = np.concatenate([self.model_.predict_on_batch(images[start:start + size])
+                                            for start in range(0, len(images), size)])
         return np.asarray(probabilities, dtype=np.float64)
 
     def predict_proba(self, X) -> np.ndarray:

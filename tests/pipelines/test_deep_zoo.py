@@ -184,6 +184,42 @@ def test_same_seed_same_model_on_cpu(small_split):
     assert np.array_equal(runs[0], runs[1])
 
 
+def test_an_epoch_batch_by_batch_is_keras_s_own_fit_and_evaluate():
+    """The epoch loop trains through train_on_batch, not fit (whose tf.data pipeline slept
+    for seconds at each call beside another busy process): the same weights and the same
+    epoch logs as fit, and evaluate's numbers, on a network with BN, dropout and a remainder
+    batch in the evaluation."""
+    keras = pytest.importorskip("keras")
+    from pipelines.deep._training import batch_by_batch
+
+    rng = np.random.default_rng(0)
+    images = rng.random((96, 8, 8, 1), dtype=np.float32)
+    labels = rng.integers(0, 3, 96)
+
+    def network():
+        keras.utils.set_random_seed(7)
+        model = keras.Sequential([
+            keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.BatchNormalization(), keras.layers.Flatten(),
+            keras.layers.Dropout(0.3, seed=1), keras.layers.Dense(3, activation="softmax")])
+        model.compile(keras.optimizers.SGD(0.1, momentum=0.9),
+                      "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    by_fit, by_batch = network(), network()
+    fitted = by_fit.fit(images, labels, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    trained = batch_by_batch(by_batch.train_on_batch, images, labels, 32)
+    for ours, theirs in zip(by_batch.get_weights(), by_fit.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+    assert trained["loss"] == pytest.approx(fitted.history["loss"][0], rel=1e-5)
+    assert trained["accuracy"] == pytest.approx(fitted.history["accuracy"][0], rel=1e-6)
+    evaluated = by_fit.evaluate(images[:70], labels[:70], batch_size=32, verbose=0,
+                                return_dict=True)
+    ours = batch_by_batch(by_fit.test_on_batch, images[:70], labels[:70], 32)
+    assert ours["loss"] == pytest.approx(evaluated["loss"], rel=1e-5)
+    assert ours["accuracy"] == pytest.approx(evaluated["accuracy"], rel=1e-6)
+
+
 def test_fit_without_validation_holds_out_part_of_the_training_set(small_split):
     pytest.importorskip("keras")
     X, y = small_split["train"]
