@@ -4,8 +4,10 @@ the model that made a record instead of hours of retraining.
 scikit-learn's own advice is followed: a fitted estimator is kept with joblib
 (https://scikit-learn.org/stable/model_persistence.html). A pipeline that carries a Keras
 network (``KeepsNetwork``) keeps it as Keras' own ``.keras`` file beside it, so the network can
-be opened with ``keras.saving.load_model`` without this package; the rest of the pipeline
-(its settings, history, class count) is the joblib file.
+be opened with ``keras.saving.load_model`` without this package (a recipe's network, which
+carries the augmentation layer of ``pipelines/deep/_augmentation.py``, with that class given as
+``custom_objects``); the rest of the pipeline (its settings, history, class count) is the
+joblib file.
 
 joblib files are pickles: load only folders this tool wrote on this machine. The harness
 (benchmarks/run/model_cache.py) checks each file's SHA-256 against the record before calling
@@ -49,8 +51,13 @@ def load_pipeline(directory: Path):
     directory = Path(directory)
     pipeline = joblib.load(directory / PIPELINE_FILE)
     if isinstance(pipeline, KeepsNetwork) and pipeline.keeps_network:
+        from .deep._augmentation import TrainingAugmentation
         from .deep._backend import keras
 
-        network = keras.saving.load_model(directory / NETWORK_FILE, compile=False)
+        # Keras imports only its own modules by name when it opens a file: our one layer
+        # (the recipes' augmentation) is named to it, or every @modern model fails to load
+        network = keras.saving.load_model(
+            directory / NETWORK_FILE, compile=False,
+            custom_objects={"TrainingAugmentation": TrainingAugmentation})
         setattr(pipeline, pipeline.network_attribute, network)
     return pipeline
