@@ -155,6 +155,7 @@ def measure(network: str, jit_compile: bool | str, args) -> dict:
     """In this process (its backend already chosen): the network's training and inference
     speed, as the pipeline runs them."""
     from pipelines import create_pipeline
+    from pipelines.deep._training import train_epoch
     from pipelines.deep.keras_pipeline import scale_images
 
     warm_batches = 3
@@ -172,8 +173,8 @@ def measure(network: str, jit_compile: bool | str, args) -> dict:
 
     def train(steps: int) -> None:
         steps = min(steps, len(scaled) // BATCH_SIZE)
-        model.fit(scaled[:steps * BATCH_SIZE], targets[:steps * BATCH_SIZE],
-                  batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
+        train_epoch(model, scaled[:steps * BATCH_SIZE], targets[:steps * BATCH_SIZE],
+                    BATCH_SIZE)  # as the pipeline trains an epoch
         model.trainable_variables[-1].numpy()  # JAX and torch may still be working
 
     train_seconds, train_steps = _windows(train, 2, args.window_seconds)

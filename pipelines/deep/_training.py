@@ -49,8 +49,9 @@ class EpochTrainer:
     """Training as seed 000 ran it, an epoch at a time, checkpointed each epoch.
 
     The loop is ours so that an epoch is a unit we control: its data order comes from
-    ``epoch_order`` (numpy arrays, batch by batch through ``train_on_batch``: Keras's own
-    compiled step, with ``fit``'s weights and logs, tested), the BN statistics can be
+    ``epoch_order`` (numpy arrays into ``fit``, or on TensorFlow batch by batch through
+    ``train_on_batch``, Keras's own compiled step with ``fit``'s weights and logs, tested:
+    ``train_epoch``), the BN statistics can be
     re-estimated before validation, and after each
     epoch the whole training state goes to ``checkpoint``: the model's variables (with the
     dropout seed generators), the optimizer's (moments, iteration count, learning rate), the
@@ -178,16 +179,16 @@ class EpochTrainer:
         callbacks.on_epoch_begin(epoch)
         began = time.perf_counter()
         order = epoch_order(len(self.labels), self.batch_size, self.seed, epoch, self.max_steps)
-        trained = batch_by_batch(self.model.train_on_batch, self.images[order],
-                                 self.labels[order], min(self.batch_size, len(order)))
+        trained = train_epoch(self.model, self.images[order], self.labels[order],
+                              min(self.batch_size, len(order)))
         # JAX dispatches steps asynchronously: without waiting for the last one, the clock
         # would stop while the epoch's work is still queued (measured: 35x too fast)
         self.model.trainable_variables[-1].numpy()
         train_seconds = time.perf_counter() - began
         if self.before_validation is not None:
             self.before_validation()
-        evaluated = batch_by_batch(self.model.test_on_batch, self.val_images, self.val_labels,
-                                   self.predict_batch_size)
+        evaluated = evaluate(self.model, self.val_images, self.val_labels,
+                             self.predict_batch_size)
         logs = {"loss": trained["loss"], "accuracy": trained["accuracy"],
                 "val_loss": evaluated["loss"], "val_accuracy": evaluated["accuracy"]}
         # where the schedule stands at the end of the epoch (read before ReduceLROnPlateau
@@ -202,12 +203,35 @@ class EpochTrainer:
         return entry
 
 
+def train_epoch(model: keras.Model, images: np.ndarray, labels: np.ndarray,
+                batch_size: int) -> dict[str, float]:
+    """One pass of ``model`` over the images in order, its logs as ``fit`` reports them. On
+    TensorFlow batch by batch (``batch_by_batch``: its ``fit`` stalled); elsewhere ``fit``
+    itself, which keeps ``steps_per_execution`` (8 steps a call on JAX with a GPU) and JAX's
+    asynchronous dispatch, both lost batch by batch, where each call waits for its step."""
+    if keras.backend.backend() == "tensorflow":
+        return batch_by_batch(model.train_on_batch, images, labels, batch_size)
+    history = model.fit(images, labels, batch_size=batch_size, epochs=1, shuffle=False,
+                        verbose=0).history
+    return {key: float(values[-1]) for key, values in history.items()}
+
+
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray,
+             batch_size: int) -> dict[str, float]:
+    """``model``'s loss and metrics on the images: ``evaluate``, or on TensorFlow batch by
+    batch, as ``train_epoch``."""
+    if keras.backend.backend() == "tensorflow":
+        return batch_by_batch(model.test_on_batch, images, labels, batch_size)
+    logs = model.evaluate(images, labels, batch_size=batch_size, verbose=0, return_dict=True)
+    return {key: float(value) for key, value in logs.items()}
+
+
 def batch_by_batch(step: Callable, images: np.ndarray, labels: np.ndarray,
                    batch_size: int) -> dict[str, float]:
     """``step`` (``train_on_batch`` or ``test_on_batch``) over the images in order, batch
     after batch; its logs averaged over the images, as ``fit`` and ``evaluate`` report them.
 
-    Not ``fit`` and ``evaluate`` themselves: on TensorFlow each call builds a tf.data
+    Not ``fit`` and ``evaluate`` themselves on TensorFlow: there each call builds a tf.data
     pipeline, and on these 2-core machines, beside another busy process (the default run's
     second worker), every process of ours slept in it, in futex waits, for 1 to 15 s a call:
     a quick resnet20 job took 170 s beside a busy loop against 112 s alone, with the same

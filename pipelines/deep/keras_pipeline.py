@@ -383,13 +383,11 @@ class KerasPipeline:
                                     random_state=self.seed)
 
     def _probabilities(self, images: np.ndarray) -> np.ndarray:
-        if len(images) <= self.config.predict_batch_size:
-            # one compiled call, without predict()'s data-adapter overhead (single images)
-            probabilities = self.model_.predict_on_batch(images)
-        else:
-            size = self.config.predict_batch_size  # not predict(): see batch_by_batch
-            probabilities = np.concatenate([self.model_.predict_on_batch(images[start:start + size])
-                                            for start in range(0, len(images), size)])
+        # one compiled call a batch, not predict(): no data adapter for a single image, and
+        # on TensorFlow no tf.data pipeline, which stalled (_training.batch_by_batch)
+        size = self.config.predict_batch_size
+        probabilities = np.concatenate([self.model_.predict_on_batch(images[start:start + size])
+                                        for start in range(0, len(images), size)])
         return np.asarray(probabilities, dtype=np.float64)
 
     def predict_proba(self, X) -> np.ndarray:
