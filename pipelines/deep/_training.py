@@ -49,9 +49,9 @@ class EpochTrainer:
     """Training as seed 000 ran it, an epoch at a time, checkpointed each epoch.
 
     The loop is ours so that an epoch is a unit we control: its data order comes from
-    ``epoch_order`` (numpy arrays into ``fit``, or on TensorFlow batch by batch through
-    ``train_on_batch``, Keras's own compiled step with ``fit``'s weights and logs, tested:
-    ``train_epoch``), the BN statistics can be
+    ``epoch_order`` (numpy arrays into ``fit`` on JAX, batch by batch through
+    ``train_on_batch`` on TensorFlow and torch, Keras's own compiled step with ``fit``'s
+    weights and logs, tested: ``through_fit``), the BN statistics can be
     re-estimated before validation, and after each
     epoch the whole training state goes to ``checkpoint``: the model's variables (with the
     dropout seed generators), the optimizer's (moments, iteration count, learning rate), the
@@ -96,7 +96,7 @@ class EpochTrainer:
         if early_stopping is not None and early_stopping.best_weights is not None:
             for index, value in enumerate(early_stopping.best_weights):
                 arrays[f"best/{index}"] = np.asarray(value)
-        return arrays
+        return {**arrays, **global_random_state()}
 
     def _early_stopping(self) -> keras.callbacks.EarlyStopping | None:
         return next((callback for callback in self.callbacks
@@ -126,6 +126,7 @@ class EpochTrainer:
                       key=lambda key: int(key.split("/")[1]))
         if early_stopping is not None and best:
             early_stopping.best_weights = [arrays[key] for key in best]
+        restore_global_random_state(arrays)
 
     def _compatible(self, state: dict, arrays: dict[str, np.ndarray]) -> str | None:
         """Why a stored checkpoint cannot continue this training (None: it can)."""
@@ -203,13 +204,41 @@ class EpochTrainer:
         return entry
 
 
+def global_random_state() -> dict[str, np.ndarray]:
+    """The random state outside the model that training draws from: on torch, the global
+    generator, from which Keras draws a Dropout layer's masks when the layer has no seed of
+    its own (keras/src/backend/torch/random.py, ``dropout``); the other backends draw them
+    from the layer's seed generator, a model variable. Without it a resumed run on torch
+    drew other masks than an uninterrupted one."""
+    if keras.backend.backend() != "torch":
+        return {}
+    import torch
+
+    return {"torch/rng": torch.get_rng_state().numpy()}
+
+
+def restore_global_random_state(arrays: dict[str, np.ndarray]) -> None:
+    if "torch/rng" in arrays and keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_rng_state(torch.from_numpy(np.ascontiguousarray(arrays["torch/rng"])))
+
+
+def through_fit() -> bool:
+    """Whether an epoch goes through Keras's ``fit`` and ``evaluate`` (JAX) or batch by batch
+    (``batch_by_batch``: TensorFlow and torch). On JAX ``fit`` keeps ``steps_per_execution``
+    (8 steps a call with a GPU) and the asynchronous dispatch that ``train_on_batch`` loses,
+    waiting for every step. On TensorFlow each ``fit`` call built a tf.data pipeline that
+    stalled beside a busy process. On torch the first ``fit`` call of a process drew from
+    torch's global generator, so a resumed run's dropout masks differed from an uninterrupted
+    run's (``global_random_state``)."""
+    return keras.backend.backend() == "jax"
+
+
 def train_epoch(model: keras.Model, images: np.ndarray, labels: np.ndarray,
                 batch_size: int) -> dict[str, float]:
-    """One pass of ``model`` over the images in order, its logs as ``fit`` reports them. On
-    TensorFlow batch by batch (``batch_by_batch``: its ``fit`` stalled); elsewhere ``fit``
-    itself, which keeps ``steps_per_execution`` (8 steps a call on JAX with a GPU) and JAX's
-    asynchronous dispatch, both lost batch by batch, where each call waits for its step."""
-    if keras.backend.backend() == "tensorflow":
+    """One pass of ``model`` over the images in order, its logs as ``fit`` reports them."""
+    if not through_fit():
         return batch_by_batch(model.train_on_batch, images, labels, batch_size)
     history = model.fit(images, labels, batch_size=batch_size, epochs=1, shuffle=False,
                         verbose=0).history
@@ -218,9 +247,8 @@ def train_epoch(model: keras.Model, images: np.ndarray, labels: np.ndarray,
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray,
              batch_size: int) -> dict[str, float]:
-    """``model``'s loss and metrics on the images: ``evaluate``, or on TensorFlow batch by
-    batch, as ``train_epoch``."""
-    if keras.backend.backend() == "tensorflow":
+    """``model``'s loss and metrics on the images, as ``evaluate`` reports them."""
+    if not through_fit():
         return batch_by_batch(model.test_on_batch, images, labels, batch_size)
     logs = model.evaluate(images, labels, batch_size=batch_size, verbose=0, return_dict=True)
     return {key: float(value) for key, value in logs.items()}
