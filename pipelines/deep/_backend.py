@@ -69,6 +69,17 @@ def onednn_enabled() -> bool | None:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed``, quietly: it imports TensorFlow wherever TensorFlow is
+    installed, to seed it too, whatever Keras's backend; on JAX or torch that first import's
+    C++ start-up lines are held as Keras's own import's are (``_load``)."""
+    if verbose() or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    with native_stderr_held():
+        keras.utils.set_random_seed(seed)
+
+
 def _load():
     for name, value in ONEDNN.items():
         os.environ.setdefault(name, value)

@@ -232,7 +232,7 @@ class KerasPipeline:
         there (a run that was killed resumes at its last finished epoch); the caller removes
         the directory once it has kept the result."""
         from . import _training
-        from ._backend import keras
+        from ._backend import keras, set_random_seed
         from .checkpoints import EpochCheckpoint
 
         started = (time.perf_counter(), time.process_time())
@@ -241,7 +241,7 @@ class KerasPipeline:
         images, val_images = scale_images(X), scale_images(X_val)
 
         keras.backend.clear_session()  # a long run builds many models in one process
-        keras.utils.set_random_seed(self.seed)
+        set_random_seed(self.seed)
         runtime = self._runtime()
         seen = int(max(y.max(), y_val.max() if len(y_val) else 0)) + 1
         if n_classes is not None and n_classes < seen:
