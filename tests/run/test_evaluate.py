@@ -111,24 +111,30 @@ def test_the_cache_removes_the_oldest_models_past_its_cap(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["middle", "newest"]
 
 
-def test_a_network_is_kept_as_its_own_keras_file(tmp_path):
+def _fitted_network(name: str):
+    """``name`` fitted at the smoke profile on 160 random images; and the 40 held out."""
     from pipelines.profiles import get_profile
     from pipelines.registry import create_pipeline
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(200, 28, 28), dtype=np.uint8)
     labels = np.arange(200) % 10
-    pipeline = create_pipeline("mcnn", get_profile("smoke"), seed=0)
+    pipeline = create_pipeline(name, get_profile("smoke"), seed=0)
     pipeline.fit(images[:160], labels[:160], validation=(images[160:], labels[160:]),
                  n_classes=10)
+    return pipeline, images[160:]
+
+
+def test_a_network_is_kept_as_its_own_keras_file(tmp_path):
+    pipeline, held_out = _fitted_network("mcnn")
     save_pipeline(pipeline, tmp_path / "kept")
     from pipelines.deep._backend import keras
 
     network = keras.saving.load_model(tmp_path / "kept" / NETWORK_FILE, compile=False)
     assert network.count_params() == 213_354  # the MCNN of seed 000, opened by Keras alone
     loaded = load_pipeline(tmp_path / "kept")
-    np.testing.assert_allclose(loaded.predict_proba(images[160:]),
-                               pipeline.predict_proba(images[160:]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.predict_proba(held_out),
+                               pipeline.predict_proba(held_out), rtol=1e-5, atol=1e-6)
     assert pipeline.model_ is not None  # saving left the fitted pipeline whole
 
 
@@ -136,20 +142,12 @@ def test_a_network_with_the_recipes_augmentation_layer_loads_back(tmp_path):
     """The modern recipe puts our own augmentation layer in the network; Keras imports only
     its own modules when it opens a file, so without being told of the layer it refused every
     kept @modern model (--evaluate had nothing to load)."""
-    from pipelines.profiles import get_profile
-    from pipelines.registry import create_pipeline
-
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(200, 28, 28), dtype=np.uint8)
-    labels = np.arange(200) % 10
-    pipeline = create_pipeline("mcnn@modern", get_profile("smoke"), seed=0)
-    pipeline.fit(images[:160], labels[:160], validation=(images[160:], labels[160:]),
-                 n_classes=10)
+    pipeline, held_out = _fitted_network("mcnn@modern")
     assert any(layer.name == "augmentation" for layer in pipeline.model_.layers)
     save_pipeline(pipeline, tmp_path / "kept")
     loaded = load_pipeline(tmp_path / "kept")
-    np.testing.assert_allclose(loaded.predict_proba(images[160:]),
-                               pipeline.predict_proba(images[160:]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.predict_proba(held_out),
+                               pipeline.predict_proba(held_out), rtol=1e-5, atol=1e-6)
 
 
 def test_load_refuses_a_record_without_a_kept_model(tmp_path):
