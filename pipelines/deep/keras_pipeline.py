@@ -94,7 +94,8 @@ class TrainingConfig:
     erase_probability: float = 0.5
     # every Dropout layer's rate (None: the architecture's own rates)
     dropout: float | None = None
-    # test-time augmentation: "flip" averages the probabilities of an image and its mirror
+    # test-time augmentation: "flip" averages the probabilities of an image and its mirror,
+    # "flip-shifts" also those of both moved by one pixel each way (ten views)
     tta: str = "none"
 
     def __post_init__(self) -> None:
@@ -122,7 +123,33 @@ class TrainingConfig:
 
 
 SCHEDULES = ("plateau", "cosine", "steps")
-TEST_TIME_AUGMENTATIONS = ("none", "flip")
+TEST_TIME_AUGMENTATIONS = ("none", "flip", "flip-shifts")
+# "flip-shifts" moves the image and its mirror by one pixel up, down, left and right, with
+# zeros coming in as in training's translation: on the validation split of the two
+# resnet20@modern[bfloat16] runs, ten views scored 94.96 and 95.16% where the mirror alone
+# scored 94.73 and 94.97% (and wrapped-around shifts 94.88 and 95.08%), docs/pipelines.md
+TTA_SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+def shifted(images: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """N x H x W x C images moved by (rows, columns) pixels, zeros coming in, what moves
+    out gone (training's ``translate``, one fixed shift)."""
+    padding = max(abs(rows), abs(columns))
+    padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    height, width = images.shape[1:3]
+    return np.ascontiguousarray(padded[:, padding - rows:padding - rows + height,
+                                       padding - columns:padding - columns + width])
+
+
+def tta_views(images: np.ndarray, tta: str) -> list[np.ndarray]:
+    """The images a prediction averages over: the images themselves, with ``"flip"`` their
+    mirror images, with ``"flip-shifts"`` also both moved by one pixel each way (ten)."""
+    views = [images]
+    if tta == "flip-shifts":
+        views += [shifted(images, rows, columns) for rows, columns in TTA_SHIFTS]
+    if tta in ("flip", "flip-shifts"):
+        views += [np.ascontiguousarray(view[:, :, ::-1]) for view in views]
+    return views
 AUGMENTATIONS = ("translate", "flip", "erase")  # as _augmentation.AUGMENTATIONS (no Keras here)
 OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
               "adadelta": "Adadelta", "adagrad": "Adagrad", "adamax": "Adamax", "nadam": "Nadam"}
@@ -391,11 +418,8 @@ class KerasPipeline:
         return np.asarray(probabilities, dtype=np.float64)
 
     def predict_proba(self, X) -> np.ndarray:
-        images = scale_images(X)
-        probabilities = self._probabilities(images)
-        if self.config.tta == "flip":  # the mirror image's opinion, averaged in
-            mirrored = np.ascontiguousarray(images[:, :, ::-1])
-            probabilities = (probabilities + self._probabilities(mirrored)) / 2
+        views = tta_views(scale_images(X), self.config.tta)
+        probabilities = sum(self._probabilities(view) for view in views) / len(views)
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:

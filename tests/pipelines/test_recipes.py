@@ -203,6 +203,44 @@ def test_flip_tta_averages_the_mirror_images_opinion(keras, digits):
     assert not np.allclose(pipeline.predict_proba(test), plain)  # the mirror changed them
 
 
+def test_a_one_pixel_shift_is_scipys_with_zeros_coming_in():
+    from scipy import ndimage
+
+    from pipelines.deep.keras_pipeline import TTA_SHIFTS, shifted
+
+    images = np.random.default_rng(0).random((3, 6, 5, 1)).astype("float32")
+    for rows, columns in (*TTA_SHIFTS, (2, -1)):
+        assert np.array_equal(shifted(images, rows, columns),
+                              ndimage.shift(images, (0, rows, columns, 0), order=0, cval=0))
+
+
+def test_ten_view_tta_averages_each_shift_and_its_mirror(keras, digits):
+    from scipy import ndimage
+
+    X, y = digits.images[:300], digits.labels[:300]
+    pipeline = create_pipeline("cnn-seed004@modern-erasing", "smoke", epochs=1).fit(
+        X, y, validation=(digits.images[300:400], digits.labels[300:400]))
+    assert pipeline.config.tta == "flip-shifts"
+    test = digits.images[400:450]
+    images = test.astype("float32")[..., None] / 255
+    views = [ndimage.shift(images, (0, rows, columns, 0), order=0, cval=0)
+             for rows, columns in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]
+    views += [view[:, :, ::-1].copy() for view in views]
+    expected = sum(np.asarray(pipeline.model_.predict_on_batch(view), dtype=np.float64)
+                   for view in views)
+    assert np.allclose(pipeline.predict_proba(test), expected / expected.sum(1, keepdims=True))
+
+
+def test_the_erasing_recipe_is_modern_with_erasing_kept_and_ten_views():
+    for profile in ("quick", "full"):
+        modern = create_pipeline("resnet20@modern", profile).config
+        erasing = create_pipeline("resnet20@modern-erasing", profile).config
+        assert erasing.augment == ("translate", "flip", "erase")
+        assert erasing.tta == "flip-shifts" and modern.tta == "flip"
+        assert (erasing.epochs, erasing.dropout, erasing.learning_rate) == (
+            modern.epochs, modern.dropout, modern.learning_rate)
+
+
 def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(tmp_path):
     pytest.importorskip("keras")
     from benchmarks.records.store import ResultsStore
