@@ -220,6 +220,54 @@ def test_an_epoch_batch_by_batch_is_keras_s_own_fit_and_evaluate():
     assert ours["accuracy"] == pytest.approx(evaluated["accuracy"], rel=1e-6)
 
 
+@pytest.mark.parametrize("policy, smoothing", [("float32", 0.0), ("mixed_bfloat16", 0.1)])
+def test_an_epoch_trainer_epoch_is_fit_on_its_order_then_evaluate(policy, smoothing):
+    """EpochTrainer's wiring: one epoch trains on epoch_order's images at the trainer's batch
+    size and validates at the predict batch size, its logs landing under loss / val_*; a
+    twin model given the same order through Keras's own fit and evaluate ends with the same
+    weights and logs, in float32 and bfloat16, with sparse or label-smoothed one-hot labels."""
+    keras = pytest.importorskip("keras")
+    from pipelines.deep._training import EpochTrainer, dtype_policy, epoch_order
+
+    rng = np.random.default_rng(1)
+    images, val_images = rng.random((100, 8, 8, 1), dtype=np.float32), rng.random(
+        (45, 8, 8, 1), dtype=np.float32)
+    labels, val_labels = rng.integers(0, 3, 100), rng.integers(0, 3, 45)
+    if smoothing:
+        labels, val_labels = (keras.utils.to_categorical(each, 3) for each in (labels,
+                                                                                 val_labels))
+    loss = (keras.losses.CategoricalCrossentropy(label_smoothing=smoothing) if smoothing
+            else "sparse_categorical_crossentropy")
+
+    def network():
+        keras.utils.set_random_seed(7)
+        with dtype_policy(policy):
+            model = keras.Sequential([
+                keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                keras.layers.BatchNormalization(), keras.layers.Flatten(),
+                keras.layers.Dropout(0.3, seed=1),
+                keras.layers.Dense(3, activation="softmax", dtype="float32")])
+        model.compile(keras.optimizers.SGD(0.1, momentum=0.9), loss, metrics=["accuracy"])
+        return model
+
+    ours, twin = network(), network()
+    trainer = EpochTrainer(ours, (images, labels), (val_images, val_labels), epochs=1,
+                           batch_size=32, seed=5, callbacks=[], predict_batch_size=20)
+    logs = trainer.run().history[0]
+    order = epoch_order(100, 32, 5, 0)
+    assert len(order) == 96  # the remainder batch is dropped
+    fitted = twin.fit(images[order], labels[order], batch_size=32, epochs=1, shuffle=False,
+                      verbose=0).history
+    evaluated = twin.evaluate(val_images, val_labels, batch_size=20, verbose=0,
+                              return_dict=True)
+    for mine, theirs in zip(ours.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert logs["loss"] == pytest.approx(fitted["loss"][0], rel=1e-4)
+    assert logs["accuracy"] == pytest.approx(fitted["accuracy"][0], rel=1e-6)
+    assert logs["val_loss"] == pytest.approx(evaluated["loss"], rel=1e-4)
+    assert logs["val_accuracy"] == pytest.approx(evaluated["accuracy"], rel=1e-6)
+
+
 def test_fit_without_validation_holds_out_part_of_the_training_set(small_split):
     pytest.importorskip("keras")
     X, y = small_split["train"]
