@@ -133,3 +133,12 @@ def modern_erasing(profile: Profile) -> dict:
     # were chosen on the validation split (TTA_SHIFTS in pipelines/deep/keras_pipeline.py).
     return {**modern(profile), "augment": ("translate", "flip", "erase"),
             "tta": "flip-shifts"}
+
+
+@register_recipe("modern-ten-views")
+def modern_ten_views(profile: Profile) -> dict:
+    """The modern recipe predicting from ten views (the image and its mirror, each also moved
+    one pixel each way): what the validation split chose over modern-erasing."""
+    # On the validation split, seed 0, resnet20 in bfloat16: modern with ten views 94.96%
+    # (its cached model, rescored), modern-erasing 94.77%, modern as registered 94.73%
+    return {**modern(profile), "tta": "flip-shifts"}

@@ -231,7 +231,7 @@ def test_ten_view_tta_averages_each_shift_and_its_mirror(keras, digits):
     assert np.allclose(pipeline.predict_proba(test), expected / expected.sum(1, keepdims=True))
 
 
-def test_the_erasing_recipe_is_modern_with_erasing_kept_and_ten_views():
+def test_the_erasing_and_ten_view_recipes_are_modern_with_one_change_each():
     for profile in ("quick", "full"):
         modern = create_pipeline("resnet20@modern", profile).config
         erasing = create_pipeline("resnet20@modern-erasing", profile).config
@@ -239,6 +239,8 @@ def test_the_erasing_recipe_is_modern_with_erasing_kept_and_ten_views():
         assert erasing.tta == "flip-shifts" and modern.tta == "flip"
         assert (erasing.epochs, erasing.dropout, erasing.learning_rate) == (
             modern.epochs, modern.dropout, modern.learning_rate)
+        ten_views = create_pipeline("resnet20@modern-ten-views", profile).config
+        assert ten_views.tta == "flip-shifts" and ten_views.augment == modern.augment
 
 
 def test_a_recipe_run_is_stored_under_its_name_and_shown_beside_the_seed_recipe(tmp_path):
