@@ -79,9 +79,9 @@ def folder_lock(directory: Path | str, name: str) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-def save_figure(figure, path: Path | str, **options) -> Path:
-    """``figure.savefig(path, **options)`` (matplotlib), replaced whole or not at all: a
-    failed save leaves the previous figure, never a 0-byte or half-written one."""
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """``path.write_bytes(data)``, replaced whole or not at all: a failed save leaves the
+    previous figure, never a 0-byte or half-written one."""
     with replacing(path) as temporary:
-        figure.savefig(temporary, format=Path(path).suffix.lstrip(".") or "png", **options)
+        temporary.write_bytes(data)
     return Path(path)

@@ -15,15 +15,14 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from ..records.atomic import save_figure
-from .canvas import ShownFigure, text_as_written
+from ..records.atomic import write_bytes
+from .canvas import ShownFigure, png_bytes, text_as_written
 from .labels import place_labels
 
 if TYPE_CHECKING:
     from .rows import Row
 
 FAMILY_COLOURS = {"classical": "#1f77b4", "deep": "#d62728"}
-PNG_METADATA = {"Software": None}  # no version string: byte-stable across patch releases
 SOURCE_KEY = "Source"  # PNG text: the run a figure drawn from more than the records shows
 
 
@@ -37,8 +36,7 @@ def _subplots(*grid, figsize: tuple[float, float], **options):
 
 
 def _save(figure, path: Path, source: str | None = None) -> Path:  # source None: not written
-    return save_figure(figure, path, dpi=100, metadata=dict(PNG_METADATA, **{SOURCE_KEY: source}),
-                       bbox_inches="tight")
+    return write_bytes(path, png_bytes(figure, {SOURCE_KEY: source}))
 
 
 def drawn_from(path: Path) -> str | None:

@@ -15,9 +15,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..records.atomic import save_figure
-from .canvas import text_as_written
-from .figures import FAMILY_COLOURS, FAMILY_MARKERS, PNG_METADATA
+from ..records.atomic import write_bytes
+from .canvas import png_bytes, text_as_written
+from .figures import FAMILY_COLOURS, FAMILY_MARKERS
 from .labels import place_labels
 from .tables import markdown_table, markdown_text, number
 
@@ -119,7 +119,7 @@ def calibration_markdown(rows: list[Row]) -> list[str]:
 
 
 def save_png(figure: Figure, path: Path) -> Path:
-    return save_figure(figure, path, dpi=100, metadata=PNG_METADATA, bbox_inches="tight")
+    return write_bytes(path, png_bytes(figure))
 
 
 @text_as_written

@@ -196,3 +196,27 @@ def test_per_class_bars_start_at_zero_and_curves_share_their_scales():
     limits = [[axes.get_ylim() for axes in figures.draw_training_curves(history, "t").axes]
               for history in (plain, smoothed)]
     assert limits[0] == limits[1] == [(50, 100), (0, 2.5)]
+
+
+def test_a_saved_figure_is_matplotlibs_png_in_256_colours_with_its_text_and_no_version():
+    import io
+
+    from PIL import Image
+
+    from benchmarks.reports.canvas import DPI, png_bytes
+
+    figure, axes = figures._subplots(figsize=(6, 4))
+    for shift in range(12):  # more lines than any leaderboard figure's colours
+        axes.plot(np.sin(np.linspace(0, 6, 200) + shift), label=f"run {shift}")
+    axes.legend()
+    full = io.BytesIO()
+    figure.savefig(full, format="png", dpi=DPI, bbox_inches="tight")
+    saved = png_bytes(figure, {figures.SOURCE_KEY: "run-1", "Left out": None})
+    with Image.open(full) as original, Image.open(io.BytesIO(saved)) as palette:
+        assert palette.mode == "P" and palette.size == original.size
+        assert palette.text == {figures.SOURCE_KEY: "run-1"}  # matplotlib's version left out
+        difference = np.abs(np.asarray(palette.convert("RGB"), dtype=float)
+                            - np.asarray(original.convert("RGB"), dtype=float))
+    assert difference.mean() < 1.0 and np.percentile(difference, 99) < 16  # out of 255
+    assert len(saved) < 0.6 * len(full.getvalue())
+    assert png_bytes(figure, {figures.SOURCE_KEY: "run-1"}) == saved  # byte-stable
