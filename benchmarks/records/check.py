@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .labels import label_bytes
+from .labels import DIFFERENCE, label_bytes, truth_bytes
 
 STATUSES = ("ok", "failed", "timeout")
 FAMILIES = ("classical", "deep")  # pipelines/registry.py's; no other family is ranked
@@ -225,14 +225,18 @@ def _predictions(predictions: object, test_size: object, classes: int | None) ->
     if not mapping(predictions, "predictions", optional=True):
         return
     text(predictions.get("encoding"), "predictions.encoding", optional=True)
+    limit = test_size + 1 if isinstance(test_size, int) else 1 << 26
+    predicted = None
     for key in ("test", "test_true"):
         if key not in predictions:
             continue
         encoded = predictions[key]
         text(encoded, f"predictions.{key}")
+        if encoded.startswith(DIFFERENCE) and predicted is None:
+            fail(f"predictions.{key}", "is a difference from predictions.test, which is missing")
         try:
-            labels = label_bytes(encoded, limit=test_size + 1 if isinstance(test_size, int)
-                                 else 1 << 26)
+            labels = (label_bytes(encoded, limit) if key == "test"
+                      else truth_bytes(encoded, predicted or b"", limit))
         except ValueError as error:
             fail(f"predictions.{key}", f"is not encoded labels ({error})")
         if isinstance(test_size, int) and len(labels) != test_size:
@@ -241,6 +245,7 @@ def _predictions(predictions: object, test_size: object, classes: int | None) ->
         if classes is not None and labels and max(labels) >= classes:
             fail(f"predictions.{key}", f"holds label {max(labels)}, not one of the "
                                        f"{classes} classes")
+        predicted = labels if key == "test" else predicted
 
 
 def _history(history: object) -> None:

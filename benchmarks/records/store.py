@@ -14,11 +14,12 @@ import fcntl
 import json
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreWriteError, write_error
+from .atomic import replacing
 from .layout import ResultsLayout, StoreLocation
 from .record import Record, RecordError, finished_at, job_key, load_record, record_line
 
@@ -56,12 +57,44 @@ class ResultsStore:
         if held is not None:  # inside holding(): this process has the lock already
             yield held
             return
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        descriptor = self._open_locked()
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield descriptor
         finally:
             os.close(descriptor)  # closing releases the lock
+
+    def _open_locked(self) -> int:
+        """The store's file, open and locked. Opened again when the file was replaced while
+        this waited for the lock (``replace_lines``), so that an append never lands in the
+        file set aside."""
+        while True:
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if os.fstat(descriptor).st_ino == os.stat(self.path).st_ino:
+                    return descriptor
+            except FileNotFoundError:
+                pass  # removed meanwhile: open (create) it again
+            except BaseException:
+                os.close(descriptor)
+                raise
+            os.close(descriptor)
+
+    def replace_lines(self, convert: Callable[[bytes], bytes]) -> int:
+        """Every whole line of the store through ``convert`` (bytes to bytes, no newline),
+        the file replaced whole or not at all, under the store's lock; a torn tail is kept as
+        it is. Returns how many lines changed."""
+        with self.holding():
+            content = self.path.read_bytes() if self.path.exists() else b""
+            whole = content.rfind(b"\n") + 1
+            lines = content[:whole].split(b"\n")[:-1]
+            converted = [convert(line) for line in lines]
+            changed = sum(new != old for new, old in zip(converted, lines, strict=True))
+            if changed:
+                with replacing(self.path) as temporary:
+                    temporary.write_bytes(b"".join(line + b"\n" for line in converted)
+                                          + content[whole:])
+        return changed
 
     @contextmanager
     def holding(self) -> Iterator[None]:

@@ -16,7 +16,7 @@ from pipelines.profiles import PROFILES
 
 from ..records.atomic import TEMPORARY_SUFFIX, folder_lock, write_text
 from ..records.layout import PROJECT_ROOT, ResultsLayout, run_figure
-from ..records.record import Record, decode_labels
+from ..records.record import Record, stored_labels
 from ..records.store import find_stores, find_study_stores
 from .html import SplitFigures, leaderboard_html
 from .leaderboard import index_markdown, leaderboard_markdown
@@ -69,10 +69,9 @@ def draw_leaderboard_figures(rows: list[Row], class_names: list[str], figures_di
     best_run = rows[0].runs[0]
     grid = run_figure(figures_dir, prefix, "misclassified", rows[0].name)
     images = test_images(best_run) if test_images else None
-    predictions = best_run.get("predictions") or {}
-    if images is not None and "test_true" in predictions:
-        figures.misclassified_grid(images, decode_labels(predictions["test_true"]),
-                                   decode_labels(predictions["test"]), class_names, grid,
+    labels = stored_labels(best_run.get("predictions"))
+    if images is not None and labels is not None:
+        figures.misclassified_grid(images, *labels, class_names, grid,
                                    f"Misclassified test images, {rows[0].name} "
                                    f"(true → predicted)", source=best_run["run_id"])
     elif grid.exists() and figures.drawn_from(grid) != best_run["run_id"]:
@@ -111,8 +110,8 @@ def dataset_test_images(data_dir: Path | None = None) -> ImagesLoader:
         if split.fingerprint != run["split"]["fingerprint"] or profile is None:
             return None
         indices = subsample(split.test, dataset.labels, profile.test_size, run["seed"])
-        stored = (run.get("predictions") or {}).get("test_true")
-        if stored is None or not np.array_equal(dataset.labels[indices], decode_labels(stored)):
+        stored = stored_labels(run.get("predictions"))
+        if stored is None or not np.array_equal(dataset.labels[indices], stored[0]):
             return None
         return dataset.images[indices]
 

@@ -10,10 +10,10 @@ import numpy as np
 
 from ..records.keys import asked_precision
 from ..records.layout import ResultsLayout
-from ..records.record import REFIT_MARK, decode_labels
+from ..records.record import REFIT_MARK
 from ..records.store import ResultsStore
 from .offered import offered
-from .rows import FAMILY_ORDER, Row, summarise
+from .rows import FAMILY_ORDER, Row, correctness, summarise
 from .significance import bootstrap_difference_ci
 from .tables import count, markdown_table, markdown_text, number, percent
 
@@ -76,7 +76,7 @@ def answer_markdown(results_dir: Path) -> str:
         return ("No Fashion-MNIST leaderboard with both classical and deep results is stored "
                 "yet: run `make run`.")
     classical, deep = best["classical"], best["deep"]
-    right = [correctness(row) for row in (deep, classical)]
+    right = [correctness(row.runs[0]) for row in (deep, classical)]
     # a record merged from elsewhere may keep no predictions, or of other test images
     if any(found is None for found in right) or len(right[0]) != len(right[1]):
         return (f"The best deep pipeline, `{markdown_text(deep.name)}`, and the best "
@@ -126,13 +126,6 @@ def standard_rows(results_dir: Path) -> tuple[list[Row], str | None]:
     return [], None
 
 
-def correctness(row: Row) -> np.ndarray | None:
-    """Per test image, whether the row's first run got it right; None where its record
-    keeps no predictions of the test images or not their true labels."""
-    predictions = row.runs[0].get("predictions") or {}
-    if "test" not in predictions or "test_true" not in predictions:
-        return None
-    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
 
 
 def robustness_sentence(rows: list[Row]) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from pipelines.seed_figures import SeedFigure, seed_figure
 
 from ..records.hardware import hardware_label
-from ..records.record import Record, decode_labels
+from ..records.record import Record, stored_labels
 from .significance import McNemar, bootstrap_accuracy_ci, mcnemar_exact
 
 FAMILY_ORDER = ("classical", "deep")
@@ -168,12 +168,11 @@ def shared_fit_seconds(run: Record) -> float:
     return ((run.get("timing") or {}).get("shared_features") or {}).get("fit_seconds", 0.0)
 
 
-def _correctness(run: Record) -> np.ndarray | None:
-    """Per test image, whether the run got it right; None for records without predictions."""
-    predictions = run.get("predictions") or {}
-    if "test" not in predictions or "test_true" not in predictions:
-        return None
-    return decode_labels(predictions["test"]) == decode_labels(predictions["test_true"])
+def correctness(run: Record) -> np.ndarray | None:
+    """Per test image, whether the run got it right; None where its record keeps no
+    predictions of the test images or not their true labels."""
+    labels = stored_labels(run.get("predictions"))
+    return None if labels is None else labels[0] == labels[1]
 
 
 def _on_frontier(row: Row, rows: list[Row]) -> bool:
@@ -197,17 +196,17 @@ def add_statistics(rows: list[Row]) -> list[Row]:
         return []
     common_seed = min(set.intersection(*({run["seed"] for run in row.runs} for row in rows)),
                       default=None)
-    correctness: list[tuple[int, np.ndarray] | None] = []
+    answers: list[tuple[int, np.ndarray] | None] = []  # per row: (seed, right per image)
     for row in rows:
         run = next((run for run in row.runs if run["seed"] == common_seed), row.runs[0])
-        correct = _correctness(run)
-        correctness.append(None if correct is None else (run["seed"], correct))
+        correct = correctness(run)
+        answers.append(None if correct is None else (run["seed"], correct))
     intervals = [None if found is None else bootstrap_accuracy_ci(found[1])
-                 for found in correctness]
+                 for found in answers]
     tests: list[McNemar | None] = [None] * len(rows)
-    if correctness[0] is not None:
-        leader_seed, leader_correct = correctness[0]
-        for index, found in enumerate(correctness[1:], start=1):
+    if answers[0] is not None:
+        leader_seed, leader_correct = answers[0]
+        for index, found in enumerate(answers[1:], start=1):
             if found is not None and found[0] == leader_seed \
                     and len(found[1]) == len(leader_correct):
                 tests[index] = mcnemar_exact(leader_correct, found[1])

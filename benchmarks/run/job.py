@@ -26,7 +26,7 @@ from pipelines import sharing
 from pipelines.base import PredictsWithProba, ProbaAtPredictCost, Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
-from ..records.record import LABELS_ENCODING, Record, encode_labels
+from ..records.record import Record, encode_predictions
 from .context import Job, Partition, RunContext, checkpoint_directory
 from .environment import environment
 from .metrics import score
@@ -355,9 +355,7 @@ def _record_results(record: Record, job: Job, parts: dict[str, Partition], train
         record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
     record["model"] = description
     record["history"] = description.get("history")
-    record["predictions"] = {"encoding": LABELS_ENCODING,
-                             "test": encode_labels(trained.test_predictions),
-                             "test_true": encode_labels(test.labels)}
+    record["predictions"] = encode_predictions(trained.test_predictions, test.labels)
 
 
 def _timing(trained: Trained, n_train: int, n_test: int) -> dict:

@@ -9,6 +9,7 @@ import base64
 import copy
 import json
 import warnings
+import zlib
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,18 @@ def _set(path: str, value):
     return mutate
 
 
+def _truth_as_difference(step: int, cut: int = 0, keep_predictions: bool = True):
+    """True labels stored as their difference from the predictions (records/labels.py):
+    ``step`` added to every prediction, ``cut`` differences short."""
+    def mutate(record: dict) -> None:
+        size = record["sizes"]["test"] - cut
+        record["predictions"]["test_true"] = "d:" + base64.b64encode(
+            zlib.compress(bytes([step]) * size)).decode()
+        if not keep_predictions:
+            del record["predictions"]["test"]
+    return mutate
+
+
 # (what the audit stored, the field the error must name)
 BAD = {
     "seed as a list": (_set("seed", [1]), "seed"),
@@ -108,6 +121,10 @@ BAD = {
     "predictions too short": (_set("predictions.test", base64.b64encode(b"\0").decode()),
                               "predictions.test"),
     "predictions not an object": (_set("predictions", "x"), "predictions"),
+    "truth a difference from no predictions": (_truth_as_difference(0, keep_predictions=False),
+                                               "predictions.test_true"),
+    "truth a difference too short": (_truth_as_difference(0, cut=1), "predictions.test_true"),
+    "truth a difference past the classes": (_truth_as_difference(10), "predictions.test_true"),
     "timing not an object": (_set("timing", [1]), "timing"),
     "fit time negative": (_set("timing.fit_seconds", -3), "timing.fit_seconds"),
     "fit time infinite": (_set("timing.fit_seconds", float("inf")), "timing.fit_seconds"),

@@ -341,7 +341,7 @@ def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are
     from sklearn.metrics import precision_recall_fscore_support
 
     from benchmarks.api import load
-    from benchmarks.records.record import decode_labels
+    from benchmarks.records.record import stored_labels
 
     store = ResultsStore(COMMITTED_RESULTS, "fashion-mnist", "full")
     text = leaderboard_markdown(store)
@@ -352,8 +352,7 @@ def test_the_leader_s_precision_recall_and_f1_per_class_and_the_seed_figures_are
     assert f"{leader.name} F1" in section
     f1_of_each_seed = []
     for seed_run in leader.runs:  # the table averages them over the leader's seeds
-        truth, predicted = (decode_labels(seed_run["predictions"][key])
-                            for key in ("test_true", "test"))
+        truth, predicted = stored_labels(seed_run["predictions"])
         _, _, f1, _ = precision_recall_fscore_support(truth, predicted, labels=range(10),
                                                       zero_division=0)
         f1_of_each_seed.append(f1)
