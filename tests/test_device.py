@@ -18,7 +18,8 @@ TRAVEL_LIMIT_BYTES = 64 * 2**20
 # what .device/ adds beside the data files: the wheels of keras, namex, optree, xgboost-cpu,
 # optuna, colorlog and platformdirs: 8,693,714 bytes (8.3 MiB) as prepare-device.sh built
 # them on 2026-12-07, counted as 9 MiB. The tracked tree was then 23.0 MiB, with the data
-# 29.2 MiB: 3.4 MiB to spare, which the stores' growth will use up (slim them before then)
+# 29.2 MiB: 3.4 MiB to spare. Palette PNGs and true labels stored as differences
+# (records/labels.py) took the tree to 17.1 MiB the same day: 9.3 MiB to spare
 WHEELS_BYTES = 9 * 2**20
 
 
