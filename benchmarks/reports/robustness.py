@@ -8,6 +8,7 @@ were made before the corruption suite, or without probabilities, is listed as la
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,20 @@ def draw_corrupted_vs_clean(rows: list[Row], title: str) -> Figure | None:
     return figure
 
 
+PANEL_NAME_CHARACTERS = 26  # what a reliability panel's title holds at 10 points
+
+
+def panel_name(name: str, width: int = PANEL_NAME_CHARACTERS) -> str:
+    """A pipeline's name in lines of at most ``width`` characters, broken before its marks
+    (``[bfloat16][refit]``) and then at hyphens: a long name would run into the next
+    panel's title."""
+    if len(name) <= width:
+        return name
+    head, mark, marks = name.partition("[")
+    lines = textwrap.wrap(head, width, break_on_hyphens=True)
+    return "\n".join(lines + textwrap.wrap(mark + marks, width))
+
+
 @text_as_written
 def draw_reliability(rows: list[Row]) -> Figure | None:
     """Reliability diagrams of the most accurate pipeline that has them and of each family's
@@ -175,8 +190,8 @@ def draw_reliability(rows: list[Row]) -> Figure | None:
         ax.bar(centres, accuracy, width=width, edgecolor="black", linewidth=0.5,
                color=FAMILY_COLOURS.get(row.family, "grey"), label="accuracy")
         ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", aspect="equal",
-               title=f"{row.name}\nECE {row.ece:.3f}")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", aspect="equal")
+        ax.set_title(f"{panel_name(row.name)}\nECE {row.ece:.3f}", fontsize=10)
     axes[0].set_ylabel("accuracy")
     # below the panels: inside one, it can hide a bar (an SVM's sparse bins reach any corner)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,

@@ -220,3 +220,27 @@ def test_a_saved_figure_is_matplotlibs_png_in_256_colours_with_its_text_and_no_v
     assert difference.mean() < 1.0 and np.percentile(difference, 99) < 16  # out of 255
     assert len(saved) < 0.6 * len(full.getvalue())
     assert png_bytes(figure, {figures.SOURCE_KEY: "run-1"}) == saved  # byte-stable
+
+
+def test_a_long_name_stays_over_its_own_reliability_panel():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from benchmarks.reports.robustness import draw_reliability
+
+    bins = {"count": [1] * 15, "accuracy": [0.5] * 15}
+    names = [("resnet20@modern-ten-views[bfloat16][refit]", "deep"),
+             ("hog-svm-committee-with-a-much-longer-name[refit]", "classical"),
+             ("mcnn", "deep")]
+    rows = [dataclasses.replace(make_row(name, family), ece=0.01 * (index + 1),
+                                reliability=bins)
+            for index, (name, family) in enumerate(names)]
+    figure = draw_reliability(rows)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    titles = [axes.title.get_window_extent(renderer) for axes in figure.axes]
+    for axes, title in zip(figure.axes, titles, strict=True):
+        panel = axes.get_window_extent(renderer)
+        assert panel.x0 - 12 <= title.x0 and title.x1 <= panel.x1 + 12, axes.get_title()
+    assert not any(a.overlaps(b) for a, b in zip(titles, titles[1:], strict=False))
+    assert figure.axes[0].get_title().startswith("resnet20@modern-ten-views\n[bfloat16][refit]")
