@@ -56,9 +56,7 @@ def replacing(path: Path | str) -> Iterator[Path]:
 
 def write_text(path: Path | str, text: str) -> Path:
     """``path.write_text(text)``, replaced whole or not at all."""
-    with replacing(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-    return Path(path)
+    return write_bytes(path, text.encode("utf-8"))
 
 
 @contextlib.contextmanager

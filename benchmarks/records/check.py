@@ -245,7 +245,8 @@ def _predictions(predictions: object, test_size: object, classes: int | None) ->
         if classes is not None and labels and max(labels) >= classes:
             fail(f"predictions.{key}", f"holds label {max(labels)}, not one of the "
                                        f"{classes} classes")
-        predicted = labels if key == "test" else predicted
+        if key == "test":
+            predicted = labels
 
 
 def _history(history: object) -> None:

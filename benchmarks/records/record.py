@@ -27,7 +27,6 @@ from pipelines.names import path_part_problem
 from .check import PATH_PARTS, RecordError, check_record
 from .keys import REFIT_MARK, job_name, key_of, precision_mark  # noqa: F401 (re-exported)
 from .labels import (  # noqa: F401 (re-exported)
-    LABELS_ENCODING,
     decode_labels,
     encode_labels,
     encode_predictions,

@@ -85,7 +85,7 @@ class ResultsStore:
         the file replaced whole or not at all, under the store's lock; a torn tail is kept as
         it is. Returns how many lines changed."""
         with self.holding():
-            content = self.path.read_bytes() if self.path.exists() else b""
+            content = self.path.read_bytes()  # holding() has opened (created) it
             whole = content.rfind(b"\n") + 1
             lines = content[:whole].split(b"\n")[:-1]
             converted = [convert(line) for line in lines]

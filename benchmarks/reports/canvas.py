@@ -42,7 +42,8 @@ def png_bytes(figure: Figure, text: dict[str, str | None] | None = None) -> byte
     the data, 64 MiB in all."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    with Image.open(io.BytesIO(buffer.getvalue())) as drawn:
+    buffer.seek(0)
+    with Image.open(buffer) as drawn:
         rgba = drawn.convert("RGBA")
     if rgba.getchannel("A").getextrema() == (255, 255):  # opaque: median cut on the colours
         reduced = rgba.convert("RGB").quantize(PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT,
