@@ -240,9 +240,27 @@ def train_epoch(model: keras.Model, images: np.ndarray, labels: np.ndarray,
     """One pass of ``model`` over the images in order, its logs as ``fit`` reports them."""
     if not through_fit():
         return batch_by_batch(model.train_on_batch, images, labels, batch_size)
-    history = model.fit(images, labels, batch_size=batch_size, epochs=1, shuffle=False,
-                        verbose=0).history
+    with averages_kept_aside(model.optimizer):
+        history = model.fit(images, labels, batch_size=batch_size, epochs=1, shuffle=False,
+                            verbose=0).history
     return {key: float(values[-1]) for key, values in history.items()}
+
+
+@contextlib.contextmanager
+def averages_kept_aside(optimizer):
+    """Keep ``fit`` from putting an optimizer's moving average of the weights (``use_ema``)
+    into the model: every ``fit`` call ends with ``finalize_variable_values``, and here each
+    epoch is a ``fit`` call, so on JAX the average would replace the training weights after
+    every epoch where TensorFlow and torch, batch by batch, keep training them. The caller
+    finalizes once, after the last epoch."""
+    if not getattr(optimizer, "use_ema", False):
+        yield
+        return
+    optimizer.finalize_variable_values = lambda var_list: None  # shadows the method
+    try:
+        yield
+    finally:
+        del optimizer.finalize_variable_values
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray,

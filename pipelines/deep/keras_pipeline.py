@@ -97,6 +97,11 @@ class TrainingConfig:
     # test-time augmentation: "flip" averages the probabilities of an image and its mirror,
     # "flip-shifts" also those of both moved by one pixel each way (ten views)
     tta: str = "none"
+    # the weights that predict: an exponential moving average of the training weights, with
+    # this momentum per step (Keras's optimizer ``use_ema``), put in at the end of fit and
+    # its BN statistics re-estimated; None: the training weights themselves. Needs a fixed
+    # epoch budget (early stopping keeps an epoch's training weights instead)
+    ema_momentum: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -115,6 +120,11 @@ class TrainingConfig:
             problems.append(f"schedule 'steps' needs a learning rate for each of the "
                             f"{self.epochs} epochs; learning_rates has "
                             f"{len(self.learning_rates)}")
+        if self.ema_momentum is not None and not 0 < self.ema_momentum < 1:
+            problems.append(f"ema_momentum must lie between 0 and 1; got {self.ema_momentum}")
+        if self.ema_momentum is not None and self.early_stopping:
+            problems.append("ema_momentum needs early_stopping=False: early stopping keeps "
+                            "its best epoch's training weights, not their average")
         if problems:
             raise ValueError("; ".join(problems))
         object.__setattr__(self, "augment", tuple(self.augment))
@@ -156,9 +166,11 @@ OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "Adam
 
 
 def make_optimizer(name: str, learning_rate, *, weight_decay: float = 0.0,
-                   momentum: float = 0.0, nesterov: bool = False):
+                   momentum: float = 0.0, nesterov: bool = False,
+                   ema_momentum: float | None = None):
     """A Keras optimizer by its lower-case name, at the given learning rate (a number or a
-    Keras schedule), with decoupled weight decay where asked and SGD's momentum."""
+    Keras schedule), with decoupled weight decay where asked, SGD's momentum, and a moving
+    average of the weights where ``ema_momentum`` is given."""
     from ._backend import keras
 
     if name.lower() not in OPTIMIZERS:
@@ -168,6 +180,8 @@ def make_optimizer(name: str, learning_rate, *, weight_decay: float = 0.0,
         settings["weight_decay"] = weight_decay
     if name.lower() == "sgd":
         settings.update(momentum=momentum, nesterov=nesterov)
+    if ema_momentum is not None:
+        settings.update(use_ema=True, ema_momentum=ema_momentum)
     return getattr(keras.optimizers, OPTIMIZERS[name.lower()])(**settings)
 
 
@@ -291,6 +305,8 @@ class KerasPipeline:
                       "train_images": len(y), "validation_images": len(y_val)},
             started=started)
         outcome = trainer.run()
+        if config.ema_momentum is not None:  # before the BN statistics are re-estimated
+            model.optimizer.finalize_variable_values(model.trainable_variables)
         if early_stopping is not None and early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
         self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
@@ -355,7 +371,8 @@ class KerasPipeline:
         model.compile(
             optimizer=make_optimizer(config.optimizer, learning_rate,
                                      weight_decay=config.weight_decay, momentum=config.momentum,
-                                     nesterov=config.nesterov),
+                                     nesterov=config.nesterov,
+                                     ema_momentum=config.ema_momentum),
             loss=loss, metrics=metrics, jit_compile=config.jit_compile,
             steps_per_execution=runtime["steps_per_execution"],
         )
@@ -484,8 +501,7 @@ class KerasPipeline:
                        "dropped",
             "callbacks": callbacks,
             "schedule_description": schedule,
-            "best_weights": ("the best-val_accuracy epoch's, kept by EarlyStopping in memory"
-                             if config.early_stopping else "the last epoch's"),
+            "best_weights": _weights_kept(config),
         }
 
     def describe(self) -> dict:
@@ -528,6 +544,16 @@ class KerasPipeline:
 
     def _images_per_epoch(self) -> int | None:
         return getattr(self, "images_per_epoch_", None)
+
+
+def _weights_kept(config: TrainingConfig) -> str:
+    if config.early_stopping:
+        return "the best-val_accuracy epoch's, kept by EarlyStopping in memory"
+    if config.ema_momentum is not None:
+        return (f"an exponential moving average of the training weights (momentum "
+                f"{config.ema_momentum:g} per step), put in after the last epoch; each "
+                "epoch's validation scores the training weights")
+    return "the last epoch's"
 
 
 def _images_per_second(history: list[dict] | None, images_per_epoch: int | None) -> float | None:
