@@ -1,0 +1,84 @@
+"""A recipe's moving average of the weights (``ema_momentum``, Keras's optimizer ``use_ema``):
+the network that predicts holds the exponential average of the weights that training went
+through, step by step, computed here by hand from runs stopped after each step, on every
+backend (on JAX each epoch is a ``fit`` call, which puts the average in by itself)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines import create_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+MOMENTUM = 0.5  # far from 0 and 1, so that each step's share is plain to see
+STEPS = 3
+
+TRAIN = f"""
+import json
+import numpy as np
+from sklearn.datasets import load_digits
+from pipelines import create_pipeline
+
+digits = load_digits()
+images = (digits.images * 16).clip(0, 255).astype(np.uint8)
+labels = digits.target
+validation = (images[1000:1100], labels[1000:1100])
+
+def trained(epochs, ema_momentum=None):
+    # one step an epoch at a fixed rate: a run of k epochs is the first k steps of a longer one
+    pipeline = create_pipeline("cnn-seed004", "smoke", seed=2, epochs=epochs, batch_size=64,
+                               max_steps_per_epoch=1, optimizer="sgd", momentum=0.9,
+                               schedule="steps", learning_rates=(0.05,) * epochs,
+                               early_stopping=False, ema_momentum=ema_momentum)
+    pipeline.fit(images[:640], labels[:640], validation=validation)
+    return [np.asarray(v.numpy()).tolist() for v in pipeline.model_.trainable_variables]
+
+print(json.dumps({{"steps": [trained(k) for k in range(1, {STEPS} + 1)],
+                   "averaged": trained({STEPS}, {MOMENTUM})}}))
+"""
+
+
+def train(backend: str) -> dict:
+    environment = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
+    completed = subprocess.run([sys.executable, "-c", TRAIN], env=environment, cwd=ROOT,
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_the_predicting_weights_are_the_moving_average_of_each_step_s(backend):
+    pytest.importorskip(backend)
+    run = train(backend)
+    steps = [[np.asarray(w) for w in weights] for weights in run["steps"]]
+    # Keras starts the average at the first step's weights, then a <- m a + (1 - m) w
+    expected = steps[0]
+    for weights in steps[1:]:
+        expected = [MOMENTUM * a + (1 - MOMENTUM) * w for a, w in zip(expected, weights,
+                                                                       strict=True)]
+    averaged = [np.asarray(w) for w in run["averaged"]]
+    for ours, theirs in zip(averaged, expected, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    # and it differs from where training ended, which a test of the wiring alone would miss
+    assert not all(np.allclose(a, w) for a, w in zip(averaged, steps[-1], strict=True))
+
+
+def test_the_ema_recipe_is_ten_views_with_the_average_and_needs_a_fixed_budget():
+    for profile in ("quick", "full"):
+        ten_views = create_pipeline("resnet20@modern-ten-views", profile).config
+        ema = create_pipeline("resnet20@modern-ema", profile).config
+        assert ema.ema_momentum == 0.9995 and ten_views.ema_momentum is None
+        assert {**vars(ema), "ema_momentum": None} == vars(ten_views)
+    described = create_pipeline("resnet20@modern-ema", "smoke").hyperparameters()
+    assert "moving average" in described["best_weights"]
+    with pytest.raises(ValueError, match="ema_momentum needs early_stopping=False"):
+        create_pipeline("mcnn", "smoke", ema_momentum=0.99)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        create_pipeline("mcnn", "smoke", ema_momentum=1.5, early_stopping=False)
