@@ -144,7 +144,7 @@ def modern_ten_views(profile: Profile) -> dict:
     return {**modern(profile), "tta": "flip-shifts"}
 
 
-# The moving average's memory, 1 / (1 - momentum) steps, about a sixth of a run's steps. In
+# The moving average's memory, 1 / (1 - momentum) steps, a sixth to an eighth of a run's. In
 # the full profile 2,000: the last 5.3 of the validation run's 30 epochs of 375 steps and 4.3
 # of the refit's 468, over which the cosine schedule falls from 6-9% of its peak to 0 (a tail
 # averaged as in stochastic weight averaging, whose BN statistics are re-estimated after, as
@@ -156,8 +156,8 @@ EMA_MOMENTUM = {"smoke": 0.5, "quick": 0.99, "full": 0.9995}
 
 @register_recipe("modern-ema")
 def modern_ema(profile: Profile) -> dict:
-    """modern-ten-views predicting with a moving average of the weights over the last sixth
-    of its steps (exponential; momentum 0.9995 a step in full): an attempt at 95% on a CPU."""
+    """modern-ten-views predicting with a moving average of the weights over about the last
+    sixth of its steps (exponential; 0.9995 a step in full): an attempt at 95% on a CPU."""
     # Why: the average of the weights along the end of a run lies nearer the middle of the
     # basin the run is crossing than its last point (Polyak and Juditsky 1992; Izmailov et
     # al., "Averaging Weights Leads to Wider Optima", UAI 2018). The training itself is

@@ -252,8 +252,9 @@ def averages_kept_aside(optimizer):
     into the model: every ``fit`` call ends with ``finalize_variable_values``, and here each
     epoch is a ``fit`` call, so on JAX the average would replace the training weights after
     every epoch where TensorFlow and torch, batch by batch, keep training them. The caller
-    finalizes once, after the last epoch."""
-    if not getattr(optimizer, "use_ema", False):
+    finalizes once, after the last epoch. Under mixed_float16 the optimizer is a
+    LossScaleOptimizer, whose own ``use_ema`` is False and whose finalizing is its inner one's."""
+    if not getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False):
         yield
         return
     optimizer.finalize_variable_values = lambda var_list: None  # shadows the method

@@ -98,9 +98,10 @@ class TrainingConfig:
     # "flip-shifts" also those of both moved by one pixel each way (ten views)
     tta: str = "none"
     # the weights that predict: an exponential moving average of the training weights, with
-    # this momentum per step (Keras's optimizer ``use_ema``), put in at the end of fit and
+    # this momentum per step (Keras's optimizer ``use_ema``), put in at the end of fit, then
     # its BN statistics re-estimated; None: the training weights themselves. Needs a fixed
-    # epoch budget (early stopping keeps an epoch's training weights instead)
+    # epoch budget (early stopping keeps an epoch's training weights instead) and
+    # ``recalibrate_batch_norm`` (the training weights' BN statistics do not fit the average)
     ema_momentum: float | None = None
 
     def __post_init__(self) -> None:
@@ -125,6 +126,9 @@ class TrainingConfig:
         if self.ema_momentum is not None and self.early_stopping:
             problems.append("ema_momentum needs early_stopping=False: early stopping keeps "
                             "its best epoch's training weights, not their average")
+        if self.ema_momentum is not None and not self.recalibrate_batch_norm:
+            problems.append("ema_momentum needs recalibrate_batch_norm (a number of training "
+                            "images): the averaged weights need BN statistics of their own")
         if problems:
             raise ValueError("; ".join(problems))
         object.__setattr__(self, "augment", tuple(self.augment))
@@ -307,6 +311,9 @@ class KerasPipeline:
         outcome = trainer.run()
         if config.ema_momentum is not None:  # before the BN statistics are re-estimated
             model.optimizer.finalize_variable_values(model.trainable_variables)
+            self.ema_first_step_share_ = _first_step_share(
+                config.ema_momentum, len(outcome.history) * trainer.images_per_epoch
+                // min(config.batch_size, len(y)))
         if early_stopping is not None and early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
         self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
@@ -538,12 +545,33 @@ class KerasPipeline:
             # time spent before it (the runner adds that to the record's fit time)
             "resumed": getattr(self, "resumed_", None),
             "checkpoint_discarded": getattr(self, "checkpoint_discarded_", None),
+            # how much of the moving average is still the first step's weights (ema_momentum)
+            "ema_first_step_share": getattr(self, "ema_first_step_share_", None),
             "notes": self.notes,
         }
         return description
 
     def _images_per_epoch(self) -> int | None:
         return getattr(self, "images_per_epoch_", None)
+
+
+# Keras starts the moving average at the first step's weights: a memory too long for the run
+# leaves much of them in the average that predicts
+FIRST_STEP_SHARE_WARNING = 0.05
+
+
+def _first_step_share(momentum: float, steps: int) -> float:
+    """The first step's weight in a moving average over ``steps`` steps (Keras's: the first
+    step sets it, each later one keeps ``momentum`` of it); warns past 5%."""
+    share = momentum ** max(0, steps - 1)
+    if share > FIRST_STEP_SHARE_WARNING:
+        import warnings
+
+        warnings.warn(f"ema_momentum {momentum:g} over {steps} steps leaves {share:.0%} of the "
+                      f"first step's weights in the average that predicts; a momentum of at "
+                      f"most {0.05 ** (1 / max(1, steps - 1)):.4g} keeps it under 5%",
+                      stacklevel=3)
+    return share
 
 
 def _weights_kept(config: TrainingConfig) -> str:

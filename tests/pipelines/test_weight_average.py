@@ -53,7 +53,7 @@ def train(backend: str) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_the_predicting_weights_are_the_moving_average_of_each_step_s(backend):
     pytest.importorskip(backend)
     run = train(backend)
@@ -83,3 +83,56 @@ def test_the_ema_recipe_is_ten_views_with_the_average_and_needs_a_fixed_budget()
         create_pipeline("mcnn", "smoke", ema_momentum=0.99)
     with pytest.raises(ValueError, match="between 0 and 1"):
         create_pipeline("mcnn", "smoke", ema_momentum=1.5, early_stopping=False)
+    with pytest.raises(ValueError, match="needs recalibrate_batch_norm"):
+        create_pipeline("mcnn", "full", ema_momentum=0.9, early_stopping=False)
+
+
+def test_a_memory_too_long_for_the_run_is_stated_and_warned_of():
+    from pipelines.deep.keras_pipeline import _first_step_share
+
+    # 3 full-profile epochs of 375 steps at the full recipe's 0.9995: 57% of the first step
+    with pytest.warns(UserWarning, match="leaves 57% of the first step's weights"):
+        assert _first_step_share(0.9995, 1125) == pytest.approx(0.9995 ** 1124)
+    assert _first_step_share(0.9995, 11250) < 0.004  # the 30 epochs it was set for
+
+
+def test_a_resumed_training_carries_the_average_on(tmp_path):
+    """The average lives in the optimizer's variables, which the epoch checkpoint keeps: a
+    training stopped after two of three epochs, resumed by a new trainer for the third, puts
+    in the same average as an uninterrupted one."""
+    keras = pytest.importorskip("keras")
+    from pipelines.deep._training import EpochTrainer
+    from pipelines.deep.checkpoints import EpochCheckpoint
+
+    rng = np.random.default_rng(3)
+    images, labels = rng.random((64, 8, 8, 1), dtype=np.float32), rng.integers(0, 3, 64)
+
+    class StopAt(keras.callbacks.Callback):  # a kill at the start of an epoch
+        def __init__(self, epoch):
+            super().__init__()
+            self.epoch = epoch
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == self.epoch:
+                raise KeyboardInterrupt
+
+    def trained(checkpoint=None, stop_at=None):
+        keras.utils.set_random_seed(7)
+        model = keras.Sequential([
+            keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.BatchNormalization(), keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax")])
+        model.compile(keras.optimizers.SGD(0.1, momentum=0.9, use_ema=True, ema_momentum=0.6),
+                      "sparse_categorical_crossentropy", metrics=["accuracy"])
+        EpochTrainer(model, (images, labels), (images[:16], labels[:16]), epochs=3,
+                     batch_size=16, seed=1, callbacks=[StopAt(stop_at)], predict_batch_size=16,
+                     checkpoint=checkpoint, identity={"probe": 1}).run()
+        model.optimizer.finalize_variable_values(model.trainable_variables)
+        return model.get_weights()
+
+    checkpoint = EpochCheckpoint(tmp_path / "state")
+    with pytest.raises(KeyboardInterrupt):
+        trained(checkpoint, stop_at=2)
+    assert checkpoint.load()[0]["epoch"] == 2
+    for ours, theirs in zip(trained(checkpoint), trained(), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
