@@ -161,6 +161,9 @@ def modern_ema(profile: Profile) -> dict:
     # Why: the average of the weights along the end of a run lies nearer the middle of the
     # basin the run is crossing than its last point (Polyak and Juditsky 1992; Izmailov et
     # al., "Averaging Weights Leads to Wider Optima", UAI 2018). The training itself is
-    # modern-ten-views's, step for step, so one seed's validation runs compare the two
+    # modern-ten-views's, step for step, so one seed's validation runs compare the two.
+    # Measured on resnet20 in bfloat16, seed 0: 94.95% against 94.96%, nothing gained (the
+    # cosine schedule leaves the last epochs' weights within 0.13 points of each other), so
+    # its refit was not run (docs/pipelines.md)
     return {**modern_ten_views(profile),
             "ema_momentum": EMA_MOMENTUM.get(profile.name, EMA_MOMENTUM["full"])}
