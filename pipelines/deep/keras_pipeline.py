@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,8 +313,7 @@ class KerasPipeline:
         if config.ema_momentum is not None:  # before the BN statistics are re-estimated
             model.optimizer.finalize_variable_values(model.trainable_variables)
             self.ema_first_step_share_ = _first_step_share(
-                config.ema_momentum, len(outcome.history) * trainer.images_per_epoch
-                // min(config.batch_size, len(y)))
+                config.ema_momentum, int(model.optimizer.iterations.numpy()))
         if early_stopping is not None and early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
         self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
@@ -565,11 +565,10 @@ def _first_step_share(momentum: float, steps: int) -> float:
     step sets it, each later one keeps ``momentum`` of it); warns past 5%."""
     share = momentum ** max(0, steps - 1)
     if share > FIRST_STEP_SHARE_WARNING:
-        import warnings
-
+        highest = FIRST_STEP_SHARE_WARNING ** (1 / max(1, steps - 1))
         warnings.warn(f"ema_momentum {momentum:g} over {steps} steps leaves {share:.0%} of the "
                       f"first step's weights in the average that predicts; a momentum of at "
-                      f"most {0.05 ** (1 / max(1, steps - 1)):.4g} keeps it under 5%",
+                      f"most {highest:.4g} keeps it under {FIRST_STEP_SHARE_WARNING:.0%}",
                       stacklevel=3)
     return share
 
