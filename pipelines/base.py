@@ -101,6 +101,25 @@ class Resumable(Protocol):
     resumable: bool
 
 
+@runtime_checkable
+class PredictsAs(Protocol):
+    """``prediction_settings``: the names in ``hyperparameters()`` (what ``describe()`` lists
+    as ``params``, known before fit) that change only how the fitted pipeline predicts (a
+    network's test-time augmentation), never what fit learns. ``predict_as(other, warm_up=X)``:
+    this fitted pipeline predicts from now on as ``other``, unfitted and alike but for those,
+    would (True), or stays as it is where it cannot (False); ``X``, training images, warms its
+    predict up as fit would have. A job that differs from a stored one only in them is scored
+    with that job's kept model rather than trained again (benchmarks/run/twins.py)."""
+
+    prediction_settings: tuple[str, ...]
+
+    def hyperparameters(self) -> dict[str, Any]:
+        ...
+
+    def predict_as(self, other, *, warm_up: np.ndarray) -> bool:
+        ...
+
+
 def flatten_images(X: np.ndarray) -> np.ndarray:
     """N x H x W (x C) images as N x features rows, without copying."""
     X = np.asarray(X)

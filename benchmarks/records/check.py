@@ -303,6 +303,9 @@ def _the_rest(data: dict) -> None:
         if mapping(saved.get("files"), "saved_model.files"):
             for name, digest in saved["files"].items():
                 text(digest, f"saved_model.files.{name}")
+    if mapping(data.get("trained_by"), "trained_by", optional=True):
+        text(data["trained_by"].get("run_id"), "trained_by.run_id")
+        text(data["trained_by"].get("name"), "trained_by.name")
     if mapping(data.get("evaluated"), "evaluated", optional=True):
         evaluated = data["evaluated"]
         text(evaluated.get("from_run"), "evaluated.from_run")

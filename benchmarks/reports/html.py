@@ -35,10 +35,12 @@ from .leaderboard import (
     images_and_hardware,
     precision_rows,
     refit_rows,
+    shared_features_rows,
     shows_hardware,
     smaller_budgets,
     split_sizes_line,
     splits_in_order,
+    twin_rows,
 )
 from .offered import offered
 from .references import SOURCES as REFERENCE_SOURCES
@@ -112,7 +114,8 @@ def split_section(prefix: str, fingerprint: str, records: list[Record], profile,
             # the rows trained on less than the profile gives, as the markdown states them
             *(f"<p>{inline_markdown(line)}</p>"
               for line in smaller_budgets(records, profile) + refit_rows(records)
-              + precision_rows(records) if line),
+              + precision_rows(records) + shared_features_rows(rows) + twin_rows(rows)
+              if line),
             f'<p class="note">{inline_markdown(TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES))}'
             f"</p>",
             *filters(prefix, rows),

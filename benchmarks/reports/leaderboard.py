@@ -30,6 +30,7 @@ from .tables import (
     SHARED_MARK,
     TABLE_NOTES,
     TIME_TO_ACCURACY_NOTES,
+    TWIN_MARK,
     failures_table,
     main_table,
     markdown_table,
@@ -162,6 +163,19 @@ def shared_features_rows(rows: list[Row]) -> list[str]:
             f"it once (`--no-shared-features` turns the sharing off).", ""]
 
 
+def twin_rows(rows: list[Row]) -> list[str]:
+    """A line for the rows scored with a network another row's run trained: their fit time
+    is that training's, paid once for both (benchmarks/run/twins.py)."""
+    twins = [row for row in rows if row.trained_elsewhere]
+    if not twins:
+        return []
+    return [f"Fit times marked {TWIN_MARK} ({len(twins)}) are those of a network that "
+            f"another row's run trained: the two differ only in test-time augmentation, so "
+            f"the network was trained once and each row predicts with it in its own way "
+            f"(`trained_by` in the record names the run); the time is what the row would "
+            f"pay alone.", ""]
+
+
 def leaderboard_markdown(store: ResultsStore, *, draw_figures: FigureDrawer | None = None) -> str:
     """The leaderboard of one store; with ``draw_figures``, each split's figures are drawn by
     it and linked."""
@@ -244,7 +258,7 @@ def ranked_markdown(rows: list[Row], records: list[dict], profile,
         # shared with the HTML page, which escapes them its own way
         *(markdown_text(line) for line in [images_and_hardware(rows, records), ""]
           + smaller_budgets(records, profile) + refit_rows(records) + precision_rows(records)
-          + shared_features_rows(rows)),
+          + shared_features_rows(rows) + twin_rows(rows)),
         TABLE_NOTES.format(resamples=BOOTSTRAP_RESAMPLES), "",
         "### Overall", "",
         main_table(rows, ranks, with_family=True, with_hardware=several), "",

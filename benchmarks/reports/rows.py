@@ -49,6 +49,8 @@ class Row:
     validation_accuracy: tuple[float, ...]  # of each run that has one (none for a refit)
     fit_seconds: float  # mean fit time over the runs
     shared_fit_seconds: float  # mean part of it computed by another job (pipelines/sharing)
+    # runs scored with a network another row's run trained (benchmarks/run/twins.py)
+    trained_elsewhere: int
     predict_ms_per_1k: float  # mean prediction time per 1,000 images
     peak_rss_mb: float  # the largest peak memory of the runs (0 where none was measured)
     n_parameters: int | None  # the newest run's model's, where it says
@@ -115,6 +117,7 @@ def _row(name: str, runs: list[Record]) -> Row:
                                   if run["metrics"]["validation"] is not None),
         fit_seconds=statistics.fmean(run["timing"]["fit_seconds"] for run in runs),
         shared_fit_seconds=statistics.fmean(shared_fit_seconds(run) for run in runs),
+        trained_elsewhere=sum(bool(run.get("trained_by")) for run in runs),
         predict_ms_per_1k=statistics.fmean(run["timing"]["predict_ms_per_1k"] for run in runs),
         peak_rss_mb=max(run["timing"]["peak_rss_mb"] or 0 for run in runs),
         n_parameters=model.get("n_parameters"),

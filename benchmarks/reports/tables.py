@@ -50,6 +50,7 @@ def count(value: int | None) -> str:
 
 
 SHARED_MARK = "†"  # a fit time that counts feature steps shared by another pipeline
+TWIN_MARK = "‡"  # the fit time of a network another row trained (benchmarks/run/twins.py)
 
 
 def markdown_text(value: object) -> str:
@@ -124,7 +125,8 @@ def main_columns(*, with_family: bool, with_hardware: bool) -> list[Column]:
         Column("val acc %", "right", lambda row, rank: percent(row.validation_accuracy),
                lambda row, rank: _mean(row.validation_accuracy)),
         Column("fit s", "right", lambda row, rank: number(row.fit_seconds)
-               + (f" {SHARED_MARK}" if row.shared_fit_seconds else ""),
+               + (f" {SHARED_MARK}" if row.shared_fit_seconds else "")
+               + (f" {TWIN_MARK}" if row.trained_elsewhere else ""),
                lambda row, rank: row.fit_seconds),
         Column("predict ms/1k", "right", lambda row, rank: number(row.predict_ms_per_1k),
                lambda row, rank: row.predict_ms_per_1k),

@@ -34,12 +34,14 @@ class Budget:
         """Seconds a job starting now may run."""
         return self.started + self.seconds - self.margin - time.monotonic()
 
-    def admit(self, name: str, family: str) -> tuple[float | None, str]:
-        """The seconds a job of ``name`` may run if it starts now, or None and why not."""
+    def admit(self, name: str, family: str, trains: bool = True) -> tuple[float | None, str]:
+        """The seconds a job of ``name`` may run if it starts now, or None and why not. A
+        job that does not train (scored with a twin's network, twins.py) is not held to its
+        name's stored time, a training's."""
         left = self.left()
         if left <= 0:
             return None, f"the --max-seconds budget ({self.seconds:g} s) is spent"
-        expected = self.times.expected_here(name, family)
+        expected = self.times.expected_here(name, family) if trains else None
         if expected is not None and expected > left:
             return None, (f"expected to take {format_duration(expected)} here, and "
                           f"{format_duration(left)} of the --max-seconds budget is left")

@@ -28,6 +28,18 @@ if TYPE_CHECKING:  # types only: a context is handed a dataset and a profile, ne
 
 
 @dataclass(frozen=True)
+class Twin:
+    """A stored run that trained exactly as a job would and differs from it only in how it
+    predicts (twins.py): the job is scored with its kept model instead of training."""
+
+    run_id: str
+    name: str
+    saved_model: str  # its record's ``saved_model``, as JSON (a Job stays hashable)
+    fit_seconds: float
+    fit_cpu_seconds: float
+
+
+@dataclass(frozen=True)
 class Job:
     pipeline: str  # the registered pipeline to build
     dataset: str
@@ -45,6 +57,9 @@ class Job:
     # a network's arithmetic (--precision; pipelines/hardware.PRECISIONS), set in the
     # process that runs it (workers.run_job_within); "auto" for every classical job
     precision: str = "auto"
+    # the stored run whose kept model scores this job, found by the runner just before the
+    # job starts (twins.py); None: the job trains
+    twin: Twin | None = None
 
     @property
     def name(self) -> str:

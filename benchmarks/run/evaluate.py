@@ -22,9 +22,10 @@ import numpy as np
 
 from ..errors import StoreError
 from ..records.record import Record, decode_labels
-from .job import labels_and_probabilities, utc_now
+from .job import utc_now
 from .metrics import score
 from .options import RunOptions
+from .predicting import labels_and_probabilities
 from .refit import trained_run
 from .robustness import corrupted_predictions, robustness_metrics
 from .setup import model_cache_of, open_run

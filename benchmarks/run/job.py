@@ -18,26 +18,20 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from pipelines import sharing
-from pipelines.base import PredictsWithProba, ProbaAtPredictCost, Resumable, TakesClassCount
+from pipelines.base import Resumable, TakesClassCount
 
 from ..records.hardware import cpu_description
 from ..records.record import Record, encode_predictions
 from .context import Job, Partition, RunContext, checkpoint_directory
 from .environment import environment
 from .metrics import score
-from .robustness import corrupted_predictions, robustness_metrics
-from .timing import (
-    Stopwatch,
-    current_memory_mb,
-    peak_memory_mb,
-    reset_peak_memory,
-    single_image_latency_ms,
-)
+from .predicting import Trained, memory_at_start, predicted, scored_with_twin
+from .robustness import robustness_metrics
+from .timing import Stopwatch, add_time_before_resume, job_timing
 
 
 def job_partitions(job: Job, context: RunContext) -> dict[str, Partition]:
@@ -58,20 +52,6 @@ def job_partitions(job: Job, context: RunContext) -> dict[str, Partition]:
     return {**parts, "train": both}
 
 
-
-
-def _add_time_before_resume(timing: dict, resumed: dict) -> None:
-    """A resumed fit's record counts the epochs trained before the interruption: the fit time
-    is what the whole training took (less the epoch cut short), not this process's share."""
-    timing["fit_seconds_this_process"] = timing["fit_seconds"]
-    timing["fit_seconds"] += resumed["fit_seconds_before"]
-    timing["fit_cpu_seconds"] += resumed["fit_cpu_seconds_before"]
-    timing["cpu_seconds"] += resumed["fit_cpu_seconds_before"]
-    timing["train_images_per_second"] = (timing["train_images_per_second"]
-                                         * timing["fit_seconds_this_process"]
-                                         / timing["fit_seconds"])
-
-
 def load_plugins(context: RunContext) -> None:
     """The run's loose plugin files, registered in this process (a worker's too)."""
     from pipelines.registry import load_plugin_file
@@ -89,28 +69,6 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed)
     if "keras" in sys.modules:
         sys.modules["keras"].utils.set_random_seed(seed)
-
-
-def _check_predictions(predictions, expected: int, n_classes: int, what: str) -> np.ndarray:
-    predictions = np.asarray(predictions)
-    if predictions.shape != (expected,):
-        raise ValueError(f"{what} returned shape {predictions.shape}, expected ({expected},)")
-    if predictions.size and not np.issubdtype(predictions.dtype, np.integer):
-        # casting would truncate 2.7 to class 2 and score it: a contract error, not a label
-        raise ValueError(f"{what} returned {predictions.dtype} values, expected integer class "
-                         f"indices 0..{n_classes - 1}")
-    if predictions.size and (predictions.min() < 0 or predictions.max() >= n_classes):
-        raise ValueError(f"{what} returned labels outside 0..{n_classes - 1}")
-    return predictions.astype(np.int64)
-
-
-def labels_and_probabilities(pipeline, images: np.ndarray) -> tuple:
-    """A pipeline's labels and probabilities (None without them) for images the run does not
-    time: from one pass when the pipeline offers ``predict_with_proba``."""
-    if isinstance(pipeline, PredictsWithProba):
-        return pipeline.predict_with_proba(images)
-    predict_proba = getattr(pipeline, "predict_proba", None)
-    return pipeline.predict(images), predict_proba(images) if predict_proba else None
 
 
 def distinct_warnings(caught: list, limit: int = 10) -> list[str]:
@@ -191,6 +149,7 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     ``_fit_and_score`` guards only the estimator's calls)."""
     from pipelines.registry import create_pipeline
 
+    create = create or create_pipeline
     load_plugins(context)
     record = new_record(job, context)
     parts = job_partitions(job, context)
@@ -199,7 +158,9 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
         warnings.simplefilter("always")
         trained = None
         try:
-            trained = _train(job, context, parts, record, create or create_pipeline)
+            if job.twin is not None:  # scored with a stored twin's network, if it can be
+                trained = scored_with_twin(job, context, parts, record, create)
+            trained = trained or _train(job, context, parts, record, create)
         except KeyboardInterrupt:
             raise
         except Exception as error:
@@ -222,28 +183,6 @@ def run_job(job: Job, context: RunContext, *, create: Callable | None = None) ->
     return record
 
 
-@dataclass
-class Trained:
-    """What a pipeline's own calls gave: its predictions, probabilities and description, and
-    the clocks and memory readings taken around them."""
-
-    test_predictions: np.ndarray
-    test_probabilities: np.ndarray | None
-    validation_predictions: np.ndarray | None
-    validation_probabilities: np.ndarray | None
-    latency_ms: float
-    description: dict
-    fit_watch: Stopwatch
-    predict_watch: Stopwatch
-    fit_shared: object  # sharing.shared_in's account of the feature steps loaded
-    predict_shared: object
-    memory_scope: str
-    memory_before: float
-    peak_mb: float
-    corrupted: dict | None  # robustness.corrupted_predictions: the corrupted test subset predicted
-    pipeline: object  # the fitted pipeline, kept in the model cache after scoring
-
-
 def _train(job: Job, context: RunContext, parts: dict[str, Partition], record: Record,
            create: Callable) -> Trained:
     """The pipeline's own calls: build, fit (timed), predict the test images (timed), the
@@ -262,11 +201,9 @@ def _train(job: Job, context: RunContext, parts: dict[str, Partition], record: R
 
 def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, Partition],
                      record: Record) -> Trained:
-    n_classes = context.dataset.n_classes
-    train, validation, test = parts["train"], parts["validation"], parts["test"]
+    train, validation = parts["train"], parts["validation"]
     fit_options = _fit_options(pipeline, job, context, record)
-    memory_scope = "job" if reset_peak_memory() else "process"
-    memory_before = current_memory_mb()
+    memory = memory_at_start()
     # a refit has no validation split to tune on: its images are training images. A
     # network still gets them, as the images its epoch log is computed on (it is not
     # early-stopped; without them it would hold out part of its training set)
@@ -275,32 +212,7 @@ def _fit_and_predict(pipeline, job: Job, context: RunContext, parts: dict[str, P
     shared = context.shared_features_dir
     with sharing.shared_in(shared) as fit_shared, Stopwatch() as fit_watch:
         pipeline.fit(train.images, train.labels, validation=given, **fit_options)
-    both = pipeline.predict_with_proba if isinstance(pipeline, ProbaAtPredictCost) \
-        and pipeline.proba_at_predict_cost else None
-    with sharing.shared_in(shared) as predict_shared, Stopwatch() as predict_watch:
-        # one pass gives a network's (or a calibrated SVM's) labels and probabilities:
-        # timing it is timing predict, and the test set is not run through a second time
-        test_predictions, test_probabilities = (both(test.images) if both is not None
-                                                else (pipeline.predict(test.images), None))
-    test_predictions = _check_predictions(test_predictions, len(test.labels), n_classes,
-                                          "predict")
-    validation_predictions = validation_probabilities = None
-    with sharing.shared_in(shared):  # not timed: shared only to save the run's time
-        if not job.refit_of:  # a refit's validation images are training images
-            validation_predictions, validation_probabilities = \
-                labels_and_probabilities(pipeline, validation.images)
-            validation_predictions = _check_predictions(
-                validation_predictions, len(validation.labels), n_classes, "predict")
-        predict_proba = getattr(pipeline, "predict_proba", None)
-        if test_probabilities is None and predict_proba is not None:
-            test_probabilities = predict_proba(test.images)
-    latency_ms = single_image_latency_ms(pipeline.predict, test.images)
-    corrupted = corrupted_predictions(pipeline.predict, test.images, test.labels,
-                                      context.profile.robustness_images)
-    return Trained(test_predictions, test_probabilities, validation_predictions,
-                   validation_probabilities, latency_ms, pipeline.describe(), fit_watch,
-                   predict_watch, fit_shared, predict_shared, memory_scope, memory_before,
-                   peak_memory_mb(), corrupted, pipeline)
+    return predicted(pipeline, job, context, parts, fit_watch, fit_shared, memory)
 
 
 def _keep_model(record: Record, pipeline, cache) -> None:
@@ -347,45 +259,15 @@ def _record_results(record: Record, job: Job, parts: dict[str, Partition], train
                       trained.test_probabilities),
         "robustness": robustness_metrics(trained.corrupted),
     }
-    record["timing"] = _timing(trained, len(parts["train"].labels), len(test.labels))
+    record["timing"] = job_timing(trained, len(parts["train"].labels), len(test.labels))
     description = trained.description
     resumed = description.get("resumed")
     if resumed:
-        _add_time_before_resume(record["timing"], resumed)
+        add_time_before_resume(record["timing"], resumed)
         record["checkpoint"]["resumed_from_epoch"] = resumed["from_epoch"]
     record["model"] = description
     record["history"] = description.get("history")
     record["predictions"] = encode_predictions(trained.test_predictions, test.labels)
-
-
-def _timing(trained: Trained, n_train: int, n_test: int) -> dict:
-    # what the pipeline alone would have paid: the feature steps it loaded from
-    # another job of the run are counted at what they took to compute there
-    fit_watch, predict_watch = trained.fit_watch, trained.predict_watch
-    fit_seconds = fit_watch.wall_seconds + trained.fit_shared.loaded_seconds
-    predict_seconds = predict_watch.wall_seconds + trained.predict_shared.loaded_seconds
-    timing = {
-        "fit_seconds": fit_seconds,
-        "predict_seconds": predict_seconds,
-        "predict_ms_per_1k": predict_seconds * 1e6 / max(n_test, 1),
-        "latency_ms": trained.latency_ms,
-        "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
-        "fit_cpu_seconds": fit_watch.cpu_seconds,
-        "peak_rss_mb": trained.peak_mb,
-        "rss_before_mb": trained.memory_before,
-        "peak_memory_scope": trained.memory_scope,
-        "train_images_per_second": n_train / max(fit_seconds, 1e-9),
-        # the corruption suite after the clean pass: the corrupted images made and predicted
-        "robustness_seconds": (trained.corrupted or {}).get("seconds"),
-    }
-    if trained.fit_shared.loads or trained.predict_shared.loads:
-        timing["shared_features"] = {
-            "fit_seconds": trained.fit_shared.loaded_seconds,
-            "predict_seconds": trained.predict_shared.loaded_seconds,
-            "fit_wall_seconds": fit_watch.wall_seconds,
-            "predict_wall_seconds": predict_watch.wall_seconds,
-        }
-    return timing
 
 
 def describe_outcome(record: Record) -> str:
@@ -393,6 +275,8 @@ def describe_outcome(record: Record) -> str:
         return f"{record['status']}: {record['error']}"
     test = record["metrics"]["test"]
     timing = record["timing"]
-    return (f"test accuracy {test['accuracy']:.2%}, fit {timing['fit_seconds']:.1f} s, "
-            f"predict {timing['predict_ms_per_1k']:.0f} ms/1k")
+    twin = record.get("trained_by")
+    return (f"test accuracy {test['accuracy']:.2%}, fit {timing['fit_seconds']:.1f} s"
+            + (f" (the network of {twin['name']}, not trained again)" if twin else "")
+            + f", predict {timing['predict_ms_per_1k']:.0f} ms/1k")
 

@@ -49,7 +49,8 @@ class JobTimes:
         before = {}
         for record in records:
             seconds = (record.get("timing") or {}).get("job_seconds")
-            if seconds:
+            if seconds and not record.get("trained_by"):  # scored only: says nothing of
+                # what training its name takes (twins.py)
                 family = record.get("family", "")
                 before[record["name"]] = StoredTime(seconds, family,
                                                     hardware_key(family, record.get("env") or {}))
@@ -63,7 +64,7 @@ class JobTimes:
         """A job of this run finished: its time against its name's time from before."""
         took = (record.get("timing") or {}).get("job_seconds")
         stored = self.before.get(record["name"])
-        if took and stored is not None:
+        if took and stored is not None and not record.get("trained_by"):
             self.against_before.append((record.get("family", ""), took, stored.seconds))
 
     def pace(self, family: str | None = None) -> float | None:

@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.saving import load_pipeline, save_pipeline
+from pipelines.saving import PIPELINE_FILE, load_pipeline, save_pipeline
 
 from ..errors import StoreError
 from ..records.record import Record
@@ -80,7 +80,7 @@ class ModelCache:
             raise StoreError("no saved model (trained before models were kept, or with "
                              "--no-model-cache)")
         directory = Path(str(saved.get("directory", "")))
-        if not directory.resolve().is_relative_to(self.root.resolve()):
+        if not self.holds(saved):
             raise StoreError(f"its model {directory} is not in this machine's model cache "
                              f"{self.root} (a record run elsewhere); not loaded")
         for name, digest in saved["files"].items():
@@ -92,6 +92,21 @@ class ModelCache:
                 raise StoreError(f"{path} has changed since its record was written; not "
                                  f"loaded")
         return load_pipeline(directory)
+
+    def holds(self, saved: dict | None) -> bool:
+        """Whether a record's ``saved_model`` names a kept model's folder of this cache, with
+        the pipeline's file among its digests (not whether the files are still there and
+        unchanged: ``load`` checks that). A merged record's text is untrusted: a name this
+        system cannot even resolve is simply not this cache's."""
+        if not isinstance(saved, dict) or not isinstance(saved.get("files"), dict) \
+                or PIPELINE_FILE not in saved["files"]:
+            return False
+        try:
+            directory = Path(str(saved.get("directory", ""))).resolve()
+            return (directory.parent == self.root.resolve()
+                    and not directory.name.endswith(PARTIAL))
+        except (OSError, ValueError):  # a null byte, a loop of links
+            return False
 
     def prune(self, keep: Path | None = None) -> list[Path]:
         """Remove the oldest folders until the cache fits its cap; the folders removed."""

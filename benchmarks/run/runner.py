@@ -38,6 +38,7 @@ from .plan import (
 )
 from .progress import LineProgress
 from .setup import RunSetup, open_run
+from .twins import with_twins
 from .workers import Executor
 
 
@@ -92,7 +93,8 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                                                 workers=executor.workers),
                           Budget(options.max_seconds, setup.times)
                           if options.max_seconds is not None else None,
-                          Claims(setup.store.directory))
+                          Claims(setup.store.directory),
+                          twins=not options.force and setup.context.model_cache is not None)
     total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {setup.header}\n{holdout_line(setup)}"
@@ -150,6 +152,9 @@ class Execution:
     summary: RunSummary
     budget: Budget | None
     claims: Claims
+    # score a job that trains as a stored run with that run's kept model (twins.py): not
+    # under --force (it asks for training again), nor without a model cache
+    twins: bool = False
 
     def keep(self, record: dict) -> None:
         self.setup.store.append(record)
@@ -191,7 +196,7 @@ class Execution:
         """Whether the budget lets ``job`` start now, and for how long (no budget: always)."""
         if self.budget is None:
             return float("inf")
-        limit, why = self.budget.admit(job.name, family_of(job))
+        limit, why = self.budget.admit(job.name, family_of(job), trains=job.twin is None)
         if limit is None:
             self.summary.not_started.append((job, why))
             self.progress.not_started(job, why)
@@ -209,8 +214,21 @@ class Execution:
         self.progress.finished_count = len(self.summary.skipped) + len(self.summary.ran)
         self.progress.expect(list(plan.to_run), self.setup.times, self.executor.workers)
         if plan.to_run:
-            self.executor.run(list(plan.to_run), self.setup.context, self.progress.started,
-                              self.keep, self.progress.progressed, admit=self.admit)
+            self.run_jobs(list(plan.to_run))
+
+    def run_jobs(self, jobs: list[Job]) -> None:
+        """``jobs`` on the executor; with twins (twins.py), those that train as a stored run
+        are scored with its model, and those that train as another of ``jobs`` run after it."""
+        later = []
+        if self.twins:
+            from pipelines.registry import create_pipeline
+
+            jobs, later = with_twins(jobs, self.setup.store.latest().values(),
+                                     self.setup.context, create_pipeline)
+        self.executor.run(jobs, self.setup.context, self.progress.started, self.keep,
+                          self.progress.progressed, admit=self.admit)
+        if later:  # their twins are stored now (or failed: then the first of them trains)
+            self.run_jobs(later)
 
     def run_refits(self, options: RunOptions, plan: Plan, first_number: int) -> None:
         """The refits, planned now that the validation runs are stored."""

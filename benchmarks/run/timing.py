@@ -93,3 +93,46 @@ def single_image_latency_ms(predict: Callable[[np.ndarray], object], images: np.
         if time.perf_counter() - started > budget_seconds and len(timings) >= 3:
             break
     return float(statistics.median(timings)) if timings else float("nan")
+
+
+def job_timing(trained, n_train: int, n_test: int) -> dict:
+    """A record's ``timing`` from a job's clocks (job.py's ``Trained``)."""
+    # what the pipeline alone would have paid: the feature steps it loaded from
+    # another job of the run are counted at what they took to compute there
+    fit_watch, predict_watch = trained.fit_watch, trained.predict_watch
+    fit_seconds = fit_watch.wall_seconds + trained.fit_shared.loaded_seconds
+    predict_seconds = predict_watch.wall_seconds + trained.predict_shared.loaded_seconds
+    timing = {
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "predict_ms_per_1k": predict_seconds * 1e6 / max(n_test, 1),
+        "latency_ms": trained.latency_ms,
+        "cpu_seconds": fit_watch.cpu_seconds + predict_watch.cpu_seconds,
+        "fit_cpu_seconds": fit_watch.cpu_seconds,
+        "peak_rss_mb": trained.peak_mb,
+        "rss_before_mb": trained.memory_before,
+        "peak_memory_scope": trained.memory_scope,
+        "train_images_per_second": n_train / max(fit_seconds, 1e-9),
+        # the corruption suite after the clean pass: the corrupted images made and predicted
+        "robustness_seconds": (trained.corrupted or {}).get("seconds"),
+    }
+    if trained.fit_shared.loads or trained.predict_shared.loads:
+        timing["shared_features"] = {
+            "fit_seconds": trained.fit_shared.loaded_seconds,
+            "predict_seconds": trained.predict_shared.loaded_seconds,
+            "fit_wall_seconds": fit_watch.wall_seconds,
+            "predict_wall_seconds": predict_watch.wall_seconds,
+        }
+    return timing
+
+
+def add_time_before_resume(timing: dict, resumed: dict) -> None:
+    """A resumed fit's record counts the epochs trained before the interruption: the fit time
+    is what the whole training took (less the epoch cut short), not this process's share."""
+    timing["fit_seconds_this_process"] = timing["fit_seconds"]
+    timing["fit_seconds"] += resumed["fit_seconds_before"]
+    timing["fit_cpu_seconds"] += resumed["fit_cpu_seconds_before"]
+    timing["cpu_seconds"] += resumed["fit_cpu_seconds_before"]
+    timing["train_images_per_second"] = (timing["train_images_per_second"]
+                                         * timing["fit_seconds_this_process"]
+                                         / timing["fit_seconds"])

@@ -144,6 +144,10 @@ TEST_TIME_AUGMENTATIONS = ("none", "flip", "flip-shifts")
 # resnet20@modern[bfloat16] runs, ten views scored 94.96 and 95.16% where the mirror alone
 # scored 94.73 and 94.97% (and wrapped-around shifts 94.88 and 95.08%), docs/pipelines.md
 TTA_SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+# the TrainingConfig fields that change only how a trained network predicts: the test-time
+# augmentation, and whether fit warms predict up (a timing courtesy). Not the prediction
+# batch: each epoch's validation is predicted in it, and its rounding could tip a schedule
+PREDICTION_SETTINGS = ("tta", "warm_up_predict")
 
 
 def shifted(images: np.ndarray, rows: int, columns: int) -> np.ndarray:
@@ -211,6 +215,9 @@ class KerasPipeline:
     resumable = True  # fit(..., checkpoint_dir=): a checkpoint every epoch, resumed
     keeps_network = True  # saved with its network as a .keras file (pipelines/saving.py)
     network_attribute = "model_"
+    # what changes how a trained network predicts, never how it trains (PredictsAs): two
+    # recipes apart only in these, modern and modern-ten-views, train the same network
+    prediction_settings = PREDICTION_SETTINGS + ("recipe",)
 
     def __init__(self, name: str, architecture: str, config: TrainingConfig, *, seed: int = 0,
                  notes: str | None = None, network: dict[str, Any] | None = None) -> None:
@@ -317,11 +324,9 @@ class KerasPipeline:
         if early_stopping is not None and early_stopping.best_weights is not None:
             model.set_weights(early_stopping.best_weights)
         self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
-        if runtime["warm_up_predict"]:
-            model.predict_on_batch(images[:config.predict_batch_size])
-
         runtime["jit_compile"] = bool(model.jit_compile)
         self.model_ = model
+        self._warm_up_predict(runtime, images)
         self.runtime_ = runtime
         self.history_ = outcome.history
         self.resumed_ = outcome.resumed
@@ -452,6 +457,28 @@ class KerasPipeline:
     def predict_with_proba(self, X) -> tuple[np.ndarray, np.ndarray]:
         probabilities = self.predict_proba(X)
         return probabilities.argmax(axis=1), probabilities
+
+    def predict_as(self, other: KerasPipeline, *, warm_up: np.ndarray) -> bool:
+        """Predict from now on as ``other`` (unfitted, trained alike) would: its test-time
+        augmentation, its name, recipe and notes; ``warm_up`` (training images) compiles
+        the predict step where fit would have. False, and nothing changed, where this network
+        trained in another backend or arithmetic than ``other`` would train in here (its
+        weights would not be the ones ``other`` would learn)."""
+        wanted = other._runtime()
+        if any(self.runtime_.get(key) != wanted[key] for key in ("backend", "dtype_policy")):
+            return False
+        self.config = dataclasses.replace(self.config, **{
+            name: getattr(other.config, name) for name in PREDICTION_SETTINGS})
+        self.name, self.notes = other.name, other.notes
+        self.recipe = getattr(other, "recipe", None)
+        self._warm_up_predict(wanted, scale_images(warm_up))
+        return True
+
+    def _warm_up_predict(self, runtime: dict, images: np.ndarray) -> None:
+        """On a GPU, one predict call on a full batch, so that the runner's timed predict
+        measures inference rather than the compilation of the predict step."""
+        if runtime["warm_up_predict"]:
+            self.model_.predict_on_batch(images[:self.config.predict_batch_size])
 
     # ---- description -----------------------------------------------------------------
     def _parameter_counts(self) -> tuple[int, int, list[int]]:

@@ -97,9 +97,9 @@ def make_row(name: str, family: str = "classical", fit_seconds: float = 1.0,
     return Row(name=name, family=family, reducer="–", runs=({"seed": 0},),
                accuracy=(mean_accuracy,), mean_accuracy=mean_accuracy,
                macro_f1=(mean_accuracy,), validation_accuracy=(), fit_seconds=fit_seconds,
-               shared_fit_seconds=0.0, predict_ms_per_1k=1.0, peak_rss_mb=0.0,
-               n_parameters=None, train_size=100, hardware="cpu", per_class=(),
-               seed_figure=None, pareto=pareto)
+               shared_fit_seconds=0.0, trained_elsewhere=0, predict_ms_per_1k=1.0,
+               peak_rss_mb=0.0, n_parameters=None, train_size=100, hardware="cpu",
+               per_class=(), seed_figure=None, pareto=pareto)
 
 
 def leaderboard_rows(*rows: tuple) -> list[Row]:

@@ -231,9 +231,9 @@ def make_row(name: str, **fields) -> Row:
     defaults = {"family": "classical", "reducer": "–", "runs": ({"seed": 0},),
                 "accuracy": accuracy, "mean_accuracy": sum(accuracy) / len(accuracy),
                 "macro_f1": accuracy, "validation_accuracy": (), "fit_seconds": 1.0,
-                "shared_fit_seconds": 0.0, "predict_ms_per_1k": 1.0, "peak_rss_mb": 0.0,
-                "n_parameters": None, "train_size": 100, "hardware": "cpu",
-                "per_class": (), "seed_figure": None}
+                "shared_fit_seconds": 0.0, "trained_elsewhere": 0, "predict_ms_per_1k": 1.0,
+                "peak_rss_mb": 0.0, "n_parameters": None, "train_size": 100,
+                "hardware": "cpu", "per_class": (), "seed_figure": None}
     return Row(name=name, **{**defaults, **fields})
 
 
