@@ -39,6 +39,8 @@ class Plan:
     executor: str = "serial"
     workers: int = 1
     header: str = ""  # the dataset, split and profile, in words
+    # jobs that will be scored with a twin's network rather than trained (twins.py): how
+    twins: dict[Job, str] = field(default_factory=dict)
 
     def describe(self) -> list[str]:
         """The plan as ``--dry-run`` prints it: one line per job, in start order."""
@@ -50,6 +52,7 @@ class Plan:
             when = f"~{format_duration(seconds)}" if seconds is not None else "no time stored"
             why = f" (stored with other settings: {self.stale[job]})" if job in self.stale \
                 else ""
+            why += f" ({self.twins[job]})" if job in self.twins else ""
             lines.append(f"  {number:>3}. {job.name} seed {job.seed}: {when}{why}")
         lines += [f"  stored: {job.name} seed {job.seed}" for job in self.stored]
         return lines

@@ -69,9 +69,32 @@ def make_run_plan(options: RunOptions, setup: RunSetup | None = None) -> Plan:
     setup = setup or open_run(options)
     jobs = requested_jobs(options, setup.dataset.name)
     refits = refits_pending(jobs, setup.latest, setup.split.fingerprint) if options.refit else 0
-    return make_plan(options, jobs, fingerprint=setup.split.fingerprint, profile=setup.profile,
+    plan = make_plan(options, jobs, fingerprint=setup.split.fingerprint, profile=setup.profile,
                      latest=setup.latest, times=setup.times, header=setup.header,
                      extra_pending=refits)
+    return with_twins_noted(plan, setup) if twins_on(options, setup) else plan
+
+
+def twins_on(options: RunOptions, setup: RunSetup) -> bool:
+    """Whether a job that trains as a stored run is scored with its kept model (twins.py):
+    not under --force (it asks for training again), nor without a model cache."""
+    return not options.force and setup.context.model_cache is not None
+
+
+def with_twins_noted(plan: Plan, setup: RunSetup) -> Plan:
+    """``plan`` in the order the run will take (a job waiting for a twin of the same run
+    after it), saying which jobs will be scored with a twin's network (``--dry-run``)."""
+    from pipelines.registry import create_pipeline
+
+    now, later = with_twins(list(plan.to_run), setup.latest.values(), setup.context,
+                            create_pipeline)
+    notes = {dataclasses.replace(job, twin=None): f"scored with the network of "
+             f"{job.twin.name}, stored: not trained" for job in now if job.twin}
+    notes.update({job: "scored with the network of a job before it that trains alike, "
+                       "once that is stored" for job in later})
+    return dataclasses.replace(plan, to_run=tuple(dataclasses.replace(job, twin=None)
+                                                  for job in now) + tuple(later),
+                               twins=notes)
 
 
 def run(options: RunOptions, *, report: Callable[[str], None] = print,
@@ -93,8 +116,7 @@ def run(options: RunOptions, *, report: Callable[[str], None] = print,
                                                                 workers=executor.workers),
                           Budget(options.max_seconds, setup.times)
                           if options.max_seconds is not None else None,
-                          Claims(setup.store.directory),
-                          twins=not options.force and setup.context.model_cache is not None)
+                          Claims(setup.store.directory), twins=twins_on(options, setup))
     total = len(plan.jobs) * (2 if options.refit else 1)
     # two short lines rather than one that wraps on a terminal
     progress.begin(total, f"{total} jobs: {setup.header}\n{holdout_line(setup)}"
@@ -152,8 +174,7 @@ class Execution:
     summary: RunSummary
     budget: Budget | None
     claims: Claims
-    # score a job that trains as a stored run with that run's kept model (twins.py): not
-    # under --force (it asks for training again), nor without a model cache
+    # score a job that trains as a stored run with that run's kept model (twins_on)
     twins: bool = False
 
     def keep(self, record: dict) -> None:

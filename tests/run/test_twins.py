@@ -23,7 +23,7 @@ from benchmarks.run.environment import machine
 from benchmarks.run.job_times import JobTimes, StoredTime, hardware_key
 from benchmarks.run.model_cache import file_digest
 from benchmarks.run.options import RunOptions
-from benchmarks.run.runner import run
+from benchmarks.run.runner import make_run_plan, run
 from benchmarks.run.setup import open_run
 from benchmarks.run.twins import _settings_of, stored_twin, training_settings
 from pipelines.registry import create_pipeline
@@ -204,3 +204,22 @@ def test_a_network_trained_in_another_arithmetic_does_not_predict_as_the_job(sto
     assert kept.predict_as(job_pipeline, warm_up=images)
     assert (kept.config.tta, kept.name, kept.recipe) == ("flip-shifts", TEN_VIEWS,
                                                          "modern-ten-views")
+
+
+def test_the_dry_run_says_which_jobs_will_be_scored_rather_than_trained(stored_modern,
+                                                                        tmp_path):
+    record, context, *_ = stored_modern
+    results = Path(record["saved_model"]["directory"]).parent.parent / "results"
+
+    def plan(results_dir, pipelines, **options):
+        return make_run_plan(RunOptions(
+            pipelines=pipelines, dataset="digits", profile="smoke", results_dir=results_dir,
+            model_cache_dir=context.model_cache.root, executor="serial", **options)).describe()
+
+    [line] = [line for line in plan(results, [TEN_VIEWS]) if TEN_VIEWS in line]
+    assert f"scored with the network of {MODERN}, stored: not trained" in line
+    assert not any("scored" in line for line in plan(results, [TEN_VIEWS], force=True))
+    fresh = plan(tmp_path / "fresh", [TEN_VIEWS, MODERN])
+    assert [line.split(". ")[1].split(" ")[0] for line in fresh if ". " in line] \
+        == [TEN_VIEWS, MODERN]
+    assert "once that is stored" in fresh[-1]
