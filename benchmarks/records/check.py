@@ -306,6 +306,7 @@ def _the_rest(data: dict) -> None:
     if mapping(data.get("trained_by"), "trained_by", optional=True):
         text(data["trained_by"].get("run_id"), "trained_by.run_id")
         text(data["trained_by"].get("name"), "trained_by.name")
+        count(data["trained_by"].get("threads"), "trained_by.threads", optional=True)
     if mapping(data.get("evaluated"), "evaluated", optional=True):
         evaluated = data["evaluated"]
         text(evaluated.get("from_run"), "evaluated.from_run")

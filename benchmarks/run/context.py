@@ -37,6 +37,7 @@ class Twin:
     saved_model: str  # its record's ``saved_model``, as JSON (a Job stays hashable)
     fit_seconds: float
     fit_cpu_seconds: float
+    threads: int | None = None  # the trainer's, which its fit time was measured with
 
 
 @dataclass(frozen=True)
@@ -118,17 +119,26 @@ class RunContext:
         key = (seed, train_size or self.profile.train_size,
                validation_size or self.profile.validation_size)
         if key not in self._partitions:
-            sizes = {"train": key[1],
-                     "validation": key[2],
-                     "test": self.profile.test_size}
-            parts = {}
-            for role, indices in (("train", self.split.train),
-                                  ("validation", self.split.validation),
-                                  ("test", self.split.test)):
-                chosen = subsample(indices, self.dataset.labels, sizes[role], seed)
-                parts[role] = Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
-            self._partitions[key] = parts
+            self._partitions[key] = {
+                role: Partition(self.dataset.images[chosen], self.dataset.labels[chosen])
+                for role, chosen in self._chosen(*key).items()}
         return self._partitions[key]
+
+    def partition_sizes(self, seed: int, train_size: int | None = None,
+                        validation_size: int | None = None) -> dict[str, int]:
+        """How many images ``partitions`` would give each part, without copying them."""
+        return {role: len(chosen) for role, chosen in self._chosen(
+            seed, train_size or self.profile.train_size,
+            validation_size or self.profile.validation_size).items()}
+
+    def _chosen(self, seed: int, train_size: int | None,
+                validation_size: int | None) -> dict[str, np.ndarray]:
+        sizes = {"train": train_size, "validation": validation_size,
+                 "test": self.profile.test_size}
+        return {role: subsample(indices, self.dataset.labels, sizes[role], seed)
+                for role, indices in (("train", self.split.train),
+                                      ("validation", self.split.validation),
+                                      ("test", self.split.test))}
 
 
 CHECKPOINT_DIR_ENV = "FASHIONBENCH_CHECKPOINT_DIR"

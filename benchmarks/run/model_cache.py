@@ -105,7 +105,7 @@ class ModelCache:
             directory = Path(str(saved.get("directory", ""))).resolve()
             return (directory.parent == self.root.resolve()
                     and not directory.name.endswith(PARTIAL))
-        except (OSError, ValueError):  # a null byte, a loop of links
+        except (OSError, ValueError, RuntimeError):  # a null byte, a loop of links
             return False
 
     def prune(self, keep: Path | None = None) -> list[Path]:

@@ -7,6 +7,7 @@ a short stack of modules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipelines.profiles import Profile, get_profile
 
@@ -45,7 +46,7 @@ class RunSetup:
 def model_cache_of(options: RunOptions) -> ModelCache | None:
     if not options.keep_models:
         return None
-    return ModelCache(options.model_cache_dir or default_model_cache(),
+    return ModelCache(Path(options.model_cache_dir or default_model_cache()),
                       int(options.model_cache_gb * 2**30))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from pipelines.base import PredictsAs
 from pipelines.recipes import split_name
@@ -29,6 +30,9 @@ from pipelines.recipes import split_name
 from ..records.keys import asked_precision
 from ..records.record import Record
 from .context import Job, RunContext, Twin
+from .environment import machine
+from .job_times import hardware_key
+from .refit import trained_run
 
 
 def training_settings(pipeline: PredictsAs, params: dict) -> str:
@@ -39,8 +43,8 @@ def training_settings(pipeline: PredictsAs, params: dict) -> str:
     return json.dumps(kept, sort_keys=True, default=str)
 
 
-def _alike(job: Job, record: Record, context: RunContext, sizes: dict) -> bool:
-    """Everything but the hyper-parameters: the same pipeline, data (to the image counts),
+def _alike(job: Job, record: Record, context: RunContext) -> bool:
+    """Everything but the hyper-parameters and image counts: the same pipeline, data,
     arithmetic and role, and a model kept in this machine's cache (a merged record's is
     another machine's)."""
     return (record.get("status") == "ok" and record["name"] != job.name
@@ -50,7 +54,8 @@ def _alike(job: Job, record: Record, context: RunContext, sizes: dict) -> bool:
             and record["split"]["fingerprint"] == context.split.fingerprint
             and (asked_precision(record["name"]) or "auto") == job.precision
             and bool(record.get("refit")) == bool(job.refit_of)
-            and record.get("sizes") == sizes
+            # its fit time is stated for this machine's device: it must have trained on it
+            and hardware_key("deep", record.get("env") or {}) == hardware_key("deep", machine())
             and context.model_cache is not None
             and context.model_cache.holds(record.get("saved_model")))
 
@@ -71,19 +76,24 @@ def stored_twin(job: Job, settings: tuple, records: Iterable[Record],
                 context: RunContext) -> Twin | None:
     """The newest stored record that trained as ``job`` would, as a ``Twin``."""
     pipeline, wanted = settings
-    sizes = job_sizes(job, context)
-    found = [record for record in records if _alike(job, record, context, sizes)
+    found = [record for record in records if _alike(job, record, context)
              and isinstance((record.get("model") or {}).get("params"), dict)
              and training_settings(pipeline, record["model"]["params"]) == wanted]
+    if found:  # the image counts last: they take the job's partitions to count
+        sizes = job_sizes(job, context)
+        found = [record for record in found if record.get("sizes") == sizes
+                 and Path(record["saved_model"]["directory"]).is_dir()]  # not pruned
     if not found:
         return None
     newest = max(found, key=lambda record: record.get("finished_at") or "")
     timing = newest.get("timing") or {}
-    # a twin scored with another's network names the run that trained it
-    trainer = newest.get("trained_by") or newest
+    # the run that trained the network: a twin's own trainer, an evaluated record's origin
+    trainer = newest.get("trained_by") or {"run_id": trained_run(newest),
+                                           "name": newest["name"]}
     return Twin(trainer["run_id"], trainer["name"], json.dumps(newest["saved_model"]),
                 float(timing.get("fit_seconds") or 0.0),
-                float(timing.get("fit_cpu_seconds") or 0.0))
+                float(timing.get("fit_cpu_seconds") or 0.0),
+                (newest.get("env") or {}).get("threads"))
 
 
 def with_twins(jobs: list[Job], records: Iterable[Record], context: RunContext,
@@ -113,13 +123,12 @@ def with_twins(jobs: list[Job], records: Iterable[Record], context: RunContext,
 
 def job_sizes(job: Job, context: RunContext) -> dict[str, int]:
     """The images of each part ``job`` trains and is scored on, as its record's ``sizes``
-    state them, without putting a refit's two parts together."""
+    state them (counted, not copied)."""
     from pipelines.registry import get_entry
 
     entry = get_entry(job.pipeline)
-    parts = context.partitions(job.seed, entry.train_size(context.profile),
-                               entry.validation_size(context.profile))
-    sizes = {role: int(len(part.labels)) for role, part in parts.items()}
-    if job.refit_of:
+    sizes = context.partition_sizes(job.seed, entry.train_size(context.profile),
+                                    entry.validation_size(context.profile))
+    if job.refit_of:  # a refit trains on both parts
         sizes["train"] += sizes["validation"]
     return sizes

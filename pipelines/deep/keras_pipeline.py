@@ -326,7 +326,8 @@ class KerasPipeline:
         self.recalibrated_layers_ = recalibrate() if recalibrate is not None else 0
         runtime["jit_compile"] = bool(model.jit_compile)
         self.model_ = model
-        self._warm_up_predict(runtime, images)
+        if runtime["warm_up_predict"]:  # the timed predict then measures inference, not
+            model.predict_on_batch(images[:config.predict_batch_size])  # its compilation
         self.runtime_ = runtime
         self.history_ = outcome.history
         self.resumed_ = outcome.resumed
@@ -471,14 +472,10 @@ class KerasPipeline:
             name: getattr(other.config, name) for name in PREDICTION_SETTINGS})
         self.name, self.notes = other.name, other.notes
         self.recipe = getattr(other, "recipe", None)
-        self._warm_up_predict(wanted, scale_images(warm_up))
+        if wanted["warm_up_predict"]:  # as fit would have (on a GPU)
+            self.model_.predict_on_batch(
+                scale_images(warm_up[:self.config.predict_batch_size]))
         return True
-
-    def _warm_up_predict(self, runtime: dict, images: np.ndarray) -> None:
-        """On a GPU, one predict call on a full batch, so that the runner's timed predict
-        measures inference rather than the compilation of the predict step."""
-        if runtime["warm_up_predict"]:
-            self.model_.predict_on_batch(images[:self.config.predict_batch_size])
 
     # ---- description -----------------------------------------------------------------
     def _parameter_counts(self) -> tuple[int, int, list[int]]:

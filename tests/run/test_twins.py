@@ -68,7 +68,8 @@ def test_one_network_is_trained_and_the_twin_predicts_with_it(tmp_path, order):
     trainer, twin = (records[name] for name in order)
     assert "trained_by" not in trainer and trainer["checkpoint"] is not None
     assert twin["trained_by"] == {"run_id": trainer["run_id"], "name": trainer["name"],
-                                  "fit_seconds": trainer["timing"]["fit_seconds"]}
+                                  "fit_seconds": trainer["timing"]["fit_seconds"],
+                                  "threads": trainer["env"]["threads"]}
     assert twin["timing"]["fit_seconds"] == trainer["timing"]["fit_seconds"]
     assert twin["history"] == trainer["history"]
     assert twin["model"]["params"]["tta"] == create_pipeline(order[1], "smoke").config.tta
@@ -104,10 +105,8 @@ def test_force_and_a_gone_model_train_again(tmp_path):
     assert len(store.records()) == 2  # stored already: nothing ran
     store.path.write_text(store.path.read_text().splitlines()[0] + "\n")  # only MODERN's
     run_smoke(tmp_path, [TEN_VIEWS])
-    ten_views = latest(store)[TEN_VIEWS]
+    ten_views = latest(store)[TEN_VIEWS]  # its twin's model is gone: it trains
     assert "trained_by" not in ten_views and ten_views["status"] == "ok"
-    assert any("trained rather than scored with the network of" in warning
-               and "gone" in warning for warning in ten_views["warnings"])
 
 
 def test_a_scored_job_is_held_neither_to_a_trainings_time_nor_counted_as_one():
@@ -158,6 +157,9 @@ MISMATCHES = {
         directory=str(Path(r["saved_model"]["directory"]).parent)),
     "an unresolvable folder": lambda r: r["saved_model"].update(directory="/tmp/a\x00b"),
     "no files named": lambda r: r["saved_model"].update(files={}),
+    "its model pruned": lambda r: r["saved_model"].update(
+        directory=str(Path(r["saved_model"]["directory"]).parent / "pruned")),
+    "trained on another device": lambda r: r["env"].update(cpu="Another CPU", gpu=None),
 }
 
 
@@ -169,13 +171,16 @@ def test_a_run_that_differs_in_anything_but_prediction_is_no_twin(stored_modern,
                        context) is None
 
 
-def test_a_twin_scored_from_another_names_the_run_that_trained(stored_modern):
+def test_a_twin_names_the_run_that_trained_its_network(stored_modern):
     record, context, job, settings = stored_modern
     scored = _changed(record, lambda r: r.update(
         name="cnn-seed004@other", run_id="b" * 32,
         trained_by={"run_id": "a" * 32, "name": "cnn-seed004@first", "fit_seconds": 1.0}))
     twin = stored_twin(job, settings, [scored], context)
     assert (twin.run_id, twin.name) == ("a" * 32, "cnn-seed004@first")
+    evaluated = _changed(record, lambda r: r.update(
+        run_id="c" * 32, evaluated={"from_run": record["run_id"], "added": ["robustness"]}))
+    assert stored_twin(job, settings, [evaluated], context).run_id == record["run_id"]
 
 
 def test_a_kept_model_that_does_not_load_is_trained_instead(tmp_path):
