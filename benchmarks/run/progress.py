@@ -79,6 +79,7 @@ class LiveProgress(LineProgress):
         self.latest: dict[tuple, str] = {}  # the newest mid-job event of each running job
         self.started_at = time.monotonic()
         self.waiting: set[tuple] = set()  # (name, seed) of the jobs not started yet
+        self.scored: set[tuple] = set()  # of those, the ones a twin's network will score
         self.times = JobTimes()  # how long each name took before, and this run's pace
         self.slots = 1
         self.planned_mean: float | None = None  # the known jobs' mean, for the unknown ones
@@ -124,18 +125,21 @@ class LiveProgress(LineProgress):
             return None
         now = time.monotonic()
 
-        def expected(name: str) -> float:
-            seconds = self.times.expected(name)
+        def expected(key: tuple) -> float:
+            if key in self.scored:  # scored with a twin's network: no training to wait for
+                return 0.0
+            seconds = self.times.expected(key[0])
             return typical if seconds is None else seconds
 
-        work = sum(expected(name) for name, _ in self.waiting)
-        for (name, _), since in self.running.items():
+        work = sum(expected(key) for key in self.waiting)
+        for key, since in self.running.items():
             elapsed = now - since
-            work += max(expected(name) - elapsed, OVERRUN_SHARE * elapsed, MIN_SECONDS_LEFT)
+            work += max(expected(key) - elapsed, OVERRUN_SHARE * elapsed, MIN_SECONDS_LEFT)
         return work / max(1, min(self.slots, len(self.waiting) + len(self.running)))
 
     def expect(self, jobs: list[Job], times: JobTimes, slots: int) -> None:
         self.waiting = {(job.name, job.seed) for job in jobs}
+        self.scored = {(job.name, job.seed) for job in jobs if job.twin is not None}
         self.times = times
         self.slots = max(1, slots)
         known = [times.before[job.name].seconds for job in jobs if job.name in times.before]
@@ -162,7 +166,7 @@ class LiveProgress(LineProgress):
     def finished(self, record: dict) -> None:
         key = (record["name"], record["seed"])
         since = self.running.pop(key, None)
-        if since is not None:
+        if since is not None and key not in self.scored:  # a training's time, not a scoring's
             self.ran_seconds.append(time.monotonic() - since)
         self.latest.pop(key, None)
         self.waiting.discard(key)

@@ -233,7 +233,6 @@ class Execution:
                                    f"({plan.stale[job]}); running it again, the old record "
                                    f"stays in the store")
         self.progress.finished_count = len(self.summary.skipped) + len(self.summary.ran)
-        self.progress.expect(list(plan.to_run), self.setup.times, self.executor.workers)
         if plan.to_run:
             self.run_jobs(list(plan.to_run))
 
@@ -246,6 +245,7 @@ class Execution:
 
             jobs, later = with_twins(jobs, self.setup.store.latest().values(),
                                      self.setup.context, create_pipeline)
+        self.progress.expect(jobs + later, self.setup.times, self.executor.workers)
         self.executor.run(jobs, self.setup.context, self.progress.started, self.keep,
                           self.progress.progressed, admit=self.admit)
         if later:  # their twins are stored now (or failed: then the first of them trains)

@@ -228,3 +228,33 @@ def test_the_dry_run_says_which_jobs_will_be_scored_rather_than_trained(stored_m
     assert [line.split(". ")[1].split(" ")[0] for line in fresh if ". " in line] \
         == [TEN_VIEWS, MODERN]
     assert "once that is stored" in fresh[-1]
+
+
+def test_the_eta_waits_for_no_training_of_a_job_a_twin_scores(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from benchmarks.run import progress as progress_module
+    from benchmarks.run.context import Twin
+    from benchmarks.run.progress import LiveProgress
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    display = LiveProgress(Console(file=io.StringIO(), width=120))
+    here = hardware_key("deep", machine())
+    times = JobTimes({name: StoredTime(600.0, "deep", here) for name in (MODERN, TEN_VIEWS)})
+    twin = Twin("r" * 32, MODERN, "{}", 600.0, 600.0)
+    trains = Job(MODERN, "digits", "standard", "smoke", 1)
+    scored = Job(TEN_VIEWS, "digits", "standard", "smoke", 0, twin=twin)
+    display.expect([trains, scored], times, slots=1)
+    assert display.eta() == 600.0  # the scored job's 600 s before were a training's
+    display.started(scored)
+    clock[0] += 5
+    assert display.eta() == 600.0 + 1.0  # running: at least a second left, never 0 s
+    display.finished({"name": TEN_VIEWS, "seed": 0, "status": "ok", "error": None,
+                      "timing": {"job_seconds": 5.0, "fit_seconds": 600.0,
+                                 "predict_ms_per_1k": 10.0},
+                      "metrics": {"test": {"accuracy": 0.5}},
+                      "trained_by": {"name": MODERN}})
+    assert display.ran_seconds == []  # 5 s of scoring is no training's time
