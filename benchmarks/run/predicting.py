@@ -136,18 +136,16 @@ def scored_with_twin(job: Job, context: RunContext, parts: dict[str, Partition],
             why = str(error)
         except Exception as error:  # noqa: BLE001 - an old pickle, a Keras upgrade: train
             why = f"it does not load here ({type(error).__name__}: {error})"
+    if why is None:
+        try:
+            trained = predicted(kept, job, context, parts,
+                                Stopwatch(twin.fit_seconds, twin.fit_cpu_seconds),
+                                sharing.Ledger(), memory)
+        except Exception as error:  # noqa: BLE001 - a network of its own predicts, or says why
+            why = f"it failed to predict ({type(error).__name__}: {error})"
     if why is not None:
         warnings.warn(f"trained rather than scored with the network of {twin.name} (run "
                       f"{twin.run_id[:12]}): {why}", RuntimeWarning, stacklevel=1)
-        return None
-    try:
-        trained = predicted(kept, job, context, parts,
-                            Stopwatch(twin.fit_seconds, twin.fit_cpu_seconds),
-                            sharing.Ledger(), memory)
-    except Exception as error:  # noqa: BLE001 - a network of its own will predict, or say why
-        warnings.warn(f"trained rather than scored with the network of {twin.name}: it "
-                      f"failed to predict ({type(error).__name__}: {error})", RuntimeWarning,
-                      stacklevel=1)
         return None
     trained.description["resumed"] = None  # the twin's fit time counts any earlier epochs
     record["trained_by"] = {"run_id": twin.run_id, "name": twin.name,
